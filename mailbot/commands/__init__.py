@@ -1,0 +1,1 @@
+"""Implementations of the `mailbot` subcommands; each module wires stages and jobs."""

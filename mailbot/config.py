@@ -1,0 +1,285 @@
+"""Settings from mailbot.toml and MAILBOT_* variables (+ *_FILE secrets); the only reader of os.environ."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import time
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mailbot.errors import ConfigError
+from mailbot.types import Outcome
+
+DEFAULT_FROM = "mailbot <anmeldung@localhost>"
+
+
+@dataclass(frozen=True)
+class ServerUrl:
+    """A parsed mailbox or SMTP URL: `tls` is "implicit", "starttls" or "none"."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    path: str  # IMAP folder ("INBOX"), Maildir or file directory
+    tls: str
+    verify: bool = True
+
+    @property
+    def display(self) -> str:
+        """The URL without the password, for messages and the mailbox identity."""
+        user = f"{self.username}@" if self.username else ""
+        if self.scheme in ("maildir", "file"):
+            return f"{self.scheme}://{self.path}"
+        return f"{self.scheme}://{user}{self.host}:{self.port}/{self.path}"
+
+
+_IMAP = {"imaps": ("implicit", 993), "imap": ("starttls", 143), "imap+plain": ("none", 143),
+         "imap+insecure": ("starttls", 143)}
+_SMTP = {"smtps": ("implicit", 465), "smtp": ("starttls", 587), "smtp+plain": ("none", 25),
+         "smtp+insecure": ("starttls", 587)}
+
+
+def parse_server_url(url: str, kinds: dict[str, tuple[str, int]], what: str,
+                     local: tuple[str, ...]) -> ServerUrl:
+    """Parse an imap(s)/smtp(s)/maildir/file URL; `+insecure` keeps TLS but skips the certificate
+    check (for self-signed servers, explicitly asked for)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {url_without_password(url)!r} is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme in local:
+        path = unquote(parts.path or "")
+        if parts.netloc and parts.netloc != "localhost":
+            path = "/" + parts.netloc + path if not path.startswith("/") else parts.netloc + path
+        if not path:
+            raise ConfigError(f"{what}: {url!r} names no directory (use {scheme}:///absolute/path)")
+        return ServerUrl(scheme, "", 0, None, None, path, "none")
+    if scheme not in kinds:
+        known = ", ".join(sorted([*kinds, *local]))
+        raise ConfigError(f"{what}: unknown URL scheme {scheme + '://' if scheme else url!r}"
+                          f" (known: {known})")
+    if not parts.hostname:
+        raise ConfigError(f"{what}: {url_without_password(url)!r} names no host")
+    tls, default_port = kinds[scheme]
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"{what}: port {port} is out of range")
+    return ServerUrl(
+        scheme=scheme, host=parts.hostname, port=port or default_port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        path=unquote(parts.path.lstrip("/")) or "INBOX", tls=tls,
+        verify=not scheme.endswith("+insecure"),
+    )
+
+
+def url_without_password(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///mailbot.db"
+    mailbox_url: str | None = None
+    mailbox_password: str | None = None
+    smtp_url: str | None = None
+    smtp_password: str | None = None
+    from_addr: str = DEFAULT_FROM
+    timezone: str = "Europe/Berlin"
+    rules_dir: Path | None = None
+    events_file: Path | None = None
+    folders: dict[Outcome, str] = field(default_factory=lambda: {o: o.value for o in Outcome})
+    poll_seconds: float = 60.0
+    digest_time: time = time(7, 30)
+    digest_when_empty: bool = False
+    reply_limit_per_day: int = 10
+    min_confidence: float = 0.6
+    send_retries: int = 8
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def from_address(self) -> Address:
+        name, addr = parseaddr(self.from_addr)
+        user, _, domain = addr.partition("@")
+        return Address(display_name=name, username=user, domain=domain)
+
+    @property
+    def own_domain(self) -> str:
+        return self.from_address.domain or "localhost"
+
+    def imap(self) -> ServerUrl:
+        if not self.mailbox_url:
+            raise ConfigError("MAILBOT_MAILBOX_URL is not set (e.g. imaps://user@imap.example/INBOX"
+                              " or maildir:///srv/mail/anmeldung)")
+        u = parse_server_url(self.mailbox_url, _IMAP, "MAILBOT_MAILBOX_URL", ("maildir",))
+        if u.scheme != "maildir" and u.password is None:
+            if not self.mailbox_password:
+                raise ConfigError("the mailbox needs a password: set MAILBOT_MAILBOX_PASSWORD or "
+                                  "MAILBOT_MAILBOX_PASSWORD_FILE")
+            u = replace(u, password=self.mailbox_password)
+        return u
+
+    def smtp(self) -> ServerUrl:
+        if not self.smtp_url:
+            raise ConfigError("MAILBOT_SMTP_URL is not set (e.g. smtps://user@smtp.example:465 or"
+                              " file:///path/to/dir)")
+        u = parse_server_url(self.smtp_url, _SMTP, "MAILBOT_SMTP_URL", ("file",))
+        if u.username and u.password is None and self.smtp_password:
+            u = replace(u, password=self.smtp_password)
+        if u.username and u.password is None:
+            raise ConfigError("SMTP user given but no password: set MAILBOT_SMTP_PASSWORD or "
+                              "MAILBOT_SMTP_PASSWORD_FILE")
+        return u
+
+    def validate(self) -> Settings:
+        """Check every value that can be checked without a network; returns self."""
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"MAILBOT_TIMEZONE: unknown time zone {self.timezone!r}"
+                              " (e.g. Europe/Berlin)") from None
+        if self.mailbox_url:
+            self.imap()
+        if self.smtp_url:
+            self.smtp()
+        if "@" not in self.from_address.addr_spec:
+            raise ConfigError(f"MAILBOT_FROM: {self.from_addr!r} has no e-mail address")
+        if not self.database_url or "://" not in self.database_url:
+            raise ConfigError(f"MAILBOT_DATABASE_URL: {self.database_url!r} is not a database URL"
+                              " (e.g. sqlite:///mailbot.db)")
+        if self.rules_dir is not None and not self.rules_dir.is_dir():
+            raise ConfigError(f"rules directory {self.rules_dir} does not exist")
+        return self
+
+
+def default_rules_dir() -> Path:
+    """rules/ beside the package in a checkout, else the installed copy in share/mailbot."""
+    here = Path(__file__).resolve().parent.parent / "rules"
+    if here.is_dir():
+        return here
+    for base in (Path(sys.prefix), Path(sys.base_prefix), Path("/usr/local"), Path("/usr")):
+        cand = base / "share" / "mailbot" / "rules"
+        if cand.is_dir():
+            return cand
+    return here
+
+
+def _secret(env: dict[str, str], name: str, file_values: dict[str, object]) -> str | None:
+    if env.get(name):
+        return env[name]
+    path = env.get(name + "_FILE") or file_values.get(name.lower().removeprefix("mailbot_") + "_file")
+    if path:
+        try:
+            return Path(str(path)).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
+    value = file_values.get(name.lower().removeprefix("mailbot_"))
+    return str(value) if value is not None else None
+
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+         "off": False}
+
+
+def load_settings(config_path: str | Path | None = None,
+                  env: dict[str, str] | None = None) -> Settings:
+    """Read `--config`, else $MAILBOT_CONFIG, else ./mailbot.toml; the environment wins."""
+    env = dict(os.environ if env is None else env)
+    path = Path(config_path) if config_path else (
+        Path(env["MAILBOT_CONFIG"]) if env.get("MAILBOT_CONFIG") else None)
+    values: dict[str, object] = {}
+    if path is None and Path("mailbot.toml").is_file():
+        path = Path("mailbot.toml")
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                values = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path} ({exc.strerror})") from None
+        values = {k.lower(): v for k, v in values.items()}
+
+    def get(key: str, default: object = None) -> object:
+        envname = "MAILBOT_" + key.upper()
+        if env.get(envname):
+            return env[envname]
+        return values.get(key, default)
+
+    def number(key: str, default: float, kind: type = float) -> float:
+        raw = get(key, default)
+        try:
+            val = kind(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"MAILBOT_{key.upper()}: {raw!r} is not a number") from None
+        if val < 0:
+            raise ConfigError(f"MAILBOT_{key.upper()}: {raw!r} must not be negative")
+        return val
+
+    def flag(key: str, default: bool) -> bool:
+        raw = get(key, default)
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() not in _BOOL:
+            raise ConfigError(f"MAILBOT_{key.upper()}: {raw!r} is not yes/no")
+        return _BOOL[str(raw).lower()]
+
+    raw_time = str(get("digest_time", "07:30"))
+    try:
+        hh, mm = raw_time.split(":")
+        digest_time = time(int(hh), int(mm))
+    except ValueError:
+        raise ConfigError(f"MAILBOT_DIGEST_TIME: {raw_time!r} is not a time like 07:30") from None
+
+    folders = {o: o.value for o in Outcome}
+    raw_folders = values.get("folders", {})
+    if isinstance(raw_folders, dict):
+        for o in Outcome:
+            name = env.get(f"MAILBOT_FOLDER_{o.value.upper()}") or raw_folders.get(o.value)
+            if name:
+                folders[o] = str(name)
+
+    rules = get("rules_dir")
+    events = get("events_file")
+    settings = Settings(
+        database_url=str(get("database_url", "sqlite:///mailbot.db")),
+        mailbox_url=str(get("mailbox_url")) if get("mailbox_url") else None,
+        mailbox_password=_secret(env, "MAILBOT_MAILBOX_PASSWORD", values),
+        smtp_url=str(get("smtp_url")) if get("smtp_url") else None,
+        smtp_password=_secret(env, "MAILBOT_SMTP_PASSWORD", values),
+        from_addr=str(get("from", DEFAULT_FROM)),
+        timezone=str(get("timezone", "Europe/Berlin")),
+        rules_dir=Path(str(rules)) if rules else default_rules_dir(),
+        events_file=Path(str(events)) if events else None,
+        folders=folders,
+        poll_seconds=number("poll_seconds", 60.0),
+        digest_time=digest_time,
+        digest_when_empty=flag("digest_when_empty", False),
+        reply_limit_per_day=int(number("reply_limit_per_day", 10, int)),
+        min_confidence=number("min_confidence", 0.6),
+        send_retries=int(number("send_retries", 8, int)),
+        log_level=str(get("log_level", "INFO")).upper(),
+    )
+    return settings.validate()

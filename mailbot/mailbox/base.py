@@ -1,0 +1,59 @@
+"""The Mailbox protocol that intake talks to, and the factory that picks an implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from mailbot.types import Outcome
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as fetched: its identity in the mailbox and its bytes."""
+
+    mailbox: str  # a stable name of the mailbox: "imap://user@host/INBOX" or "maildir:///path"
+    uidvalidity: int  # IMAP UIDVALIDITY; Maildir: a constant 1
+    uid: str  # IMAP UID as text; Maildir: the message key
+    data: bytes
+
+
+class Mailbox(Protocol):
+    """What intake needs from a mailbox; implementations reconnect on their own."""
+
+    name: str
+
+    def fetch_new(self, limit: int = 100) -> Iterator[RawMessage]:
+        """Messages still in the inbox, oldest first, without marking them read (BODY.PEEK)."""
+        ...
+
+    def move(self, msg: RawMessage, outcome: Outcome) -> None:
+        """Move a message out of the inbox into the folder for `outcome` (created when missing).
+        Moving a message that is already gone is not an error."""
+        ...
+
+    def move_from(self, outcome: Outcome, message_id: str, to: Outcome) -> bool:
+        """Move the message with this Message-ID (no angle brackets) from the folder for
+        `outcome` to the folder for `to` (review commands). False when it is not there."""
+        ...
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds for new mail (IMAP IDLE; polling otherwise).
+        Returns True when something may have arrived."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_mailbox(url: str, password: str | None = None, folders: dict[Outcome, str] | None = None,
+                 ) -> Mailbox:
+    """Open the mailbox a MAILBOT_MAILBOX_URL names (already validated by config)."""
+    folders = folders or {o: o.value for o in Outcome}
+    if url.startswith("maildir:"):
+        from mailbot.mailbox.maildir import MaildirMailbox
+
+        return MaildirMailbox(url, folders)
+    from mailbot.mailbox.imap import ImapMailbox
+
+    return ImapMailbox(url, password, folders)

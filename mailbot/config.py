@@ -111,6 +111,7 @@ class Settings:
     reply_limit_per_day: int = 10
     min_confidence: float = 0.6
     send_retries: int = 8
+    retry_seconds: float = 60.0
     log_level: str = "INFO"
 
     @property
@@ -280,6 +281,7 @@ def load_settings(config_path: str | Path | None = None,
         reply_limit_per_day=int(number("reply_limit_per_day", 10, int)),
         min_confidence=number("min_confidence", 0.6),
         send_retries=int(number("send_retries", 8, int)),
+        retry_seconds=number("retry_seconds", 60.0),
         log_level=str(get("log_level", "INFO")).upper(),
     )
     return settings.validate()

@@ -1,0 +1,37 @@
+"""What most commands need: settings, the database, a worker with mailbox and transport."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from mailbot.cli import config_path
+from mailbot.config import Settings, load_settings
+from mailbot.database import Database
+from mailbot.jobs import Worker
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    s = load_settings(config_path(args))
+    logging.getLogger().setLevel(logging.DEBUG if getattr(args, "verbose", False)
+                                 else s.log_level)
+    return s
+
+
+def database(s: Settings) -> Database:
+    return Database(s.database_url)
+
+
+def worker(s: Settings, *, mailbox: bool = False, transport: bool = False) -> Worker:
+    """A Worker; the mailbox and transport are opened only when the command needs them."""
+    w = Worker(settings=s, db=database(s))
+    if mailbox:
+        from mailbot.mailbox import open_mailbox
+
+        url = s.imap()
+        w.mailbox = open_mailbox(s.mailbox_url or "", url.password, s.folders)
+    if transport:
+        from mailbot.outbox.transport import open_transport
+
+        w.transport = open_transport(s.smtp())
+    return w

@@ -1,0 +1,88 @@
+"""`mailbot run`: intake by IDLE (or polling), delivery right after, scheduled jobs beside."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import threading
+from types import FrameType
+
+from mailbot.commands.common import settings, worker
+from mailbot.errors import MailboxError
+from mailbot.jobs import Worker
+
+log = logging.getLogger("mailbot")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    s = settings(args)
+    w = worker(s, mailbox=True, transport=True)
+    _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
+    if args.once:
+        try:
+            n = w.intake_pass()
+            w.housekeeping()
+            sent = w.delivery_pass()
+            print(f"handled {n} mail(s), sent {sent}")
+        finally:
+            close(w)
+        return 0
+    return serve(w)
+
+
+def serve(w: Worker) -> int:
+    """The long-running loop: any error is logged in one line and the loop goes on."""
+    from mailbot import scheduler
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current step", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    lock = threading.Lock()
+    sched = scheduler.start(w, lock, extra=_extra_jobs(w))
+    log.info("mailbot running on %s", w.mailbox.name if w.mailbox else "?")
+    failures = 0
+    try:
+        while not stop.is_set():
+            try:
+                w.intake_pass()
+                with lock:
+                    w.delivery_pass()
+                failures = 0
+                assert w.mailbox is not None
+                w.mailbox.wait(timeout=w.settings.poll_seconds)
+            except (MailboxError, OSError) as exc:
+                failures += 1
+                pause = min(60.0, 2.0 ** min(failures, 6))
+                log.warning("mailbox: %s (retrying in %.0f s)", exc, pause)
+                stop.wait(pause)
+            except Exception as exc:  # a bug in one pass must not stop the worker
+                failures += 1
+                log.exception("intake pass failed: %s", exc)
+                stop.wait(min(60.0, 2.0 ** min(failures, 6)))
+    finally:
+        sched.shutdown(wait=False)
+        close(w)
+    return 0
+
+
+def _extra_jobs(w: Worker) -> dict[str, tuple[object, float]]:
+    try:
+        from mailbot.digest import digest_job
+    except ImportError:
+        return {}
+    return {"digest": (lambda: digest_job(w), 60.0)}
+
+
+def close(w: Worker) -> None:
+    for thing in (w.mailbox, w.transport):
+        if thing is not None:
+            with contextlib.suppress(Exception):  # closing is best effort
+                thing.close()
+    w.db.dispose()

@@ -1,0 +1,229 @@
+"""SQLAlchemy 2 models: events, people, registrations, inbound mails, outbox rows, erasures."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mailbot.types import EventInfo, Outcome
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC; SQLite forgets the offset, so we put it back."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RegState(enum.StrEnum):
+    REGISTERED = "registered"
+    WAITING = "waiting"
+    OFFERED = "offered"  # a freed seat is held for this waiting registration until offer_until
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    starts: Mapped[datetime]
+    ends: Mapped[datetime]
+    tz_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)  # as written in the file
+    city: Mapped[str] = mapped_column(String(200), default="")
+    venue: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    coordinators: Mapped[list[Any]] = mapped_column(default=list)
+    registration_deadline: Mapped[datetime | None]
+    reminder_days: Mapped[int] = mapped_column(Integer, default=2)
+    confirm_hours: Mapped[int | None] = mapped_column(Integer)
+    retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE of its entries
+    purged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    registrations: Mapped[list[Registration]] = relationship(back_populates="event")
+
+    def info(self) -> EventInfo:
+        from datetime import timedelta, timezone
+
+        tz = timezone(timedelta(minutes=self.tz_offset_minutes))
+        return EventInfo(
+            slug=self.slug, title=self.title, starts=self.starts.astimezone(tz),
+            ends=self.ends.astimezone(tz), city=self.city, venue=self.venue,
+            capacity=self.capacity, aliases=tuple(self.aliases or ()), language=self.language,
+            coordinators=tuple(self.coordinators or ()),
+            registration_deadline=self.registration_deadline, reminder_days=self.reminder_days,
+            confirm_hours=self.confirm_hours, retention_days=self.retention_days,
+        )
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)  # lower-case, no +tag
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(Text, default="")
+    organization: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    registrations: Mapped[list[Registration]] = relationship(back_populates="person")
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),
+                      Index("ix_registrations_event_state", "event_id", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    state: Mapped[RegState] = mapped_column(Enum(RegState, native_enum=False, length=20))
+    seats: Mapped[int] = mapped_column(Integer, default=0)  # seats held (registered or offered)
+    waiting_seats: Mapped[int] = mapped_column(Integer, default=0)  # seats still on the list
+    waiting_since: Mapped[datetime | None]  # order of the waiting list
+    offer_until: Mapped[datetime | None]
+    attendees: Mapped[list[Any]] = mapped_column(default=list)  # names of further attendees
+    organization: Mapped[str | None] = mapped_column(Text)
+    has_question: Mapped[bool] = mapped_column(Boolean, default=False)
+    question: Mapped[str] = mapped_column(Text, default="")
+    registered_by: Mapped[str | None] = mapped_column(String(320))  # sender, when someone else
+    uid: Mapped[str] = mapped_column(String(200))  # iCalendar UID, stable for the registration
+    reminder_sent_at: Mapped[datetime | None]
+    moved_up_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="registrations")
+    person: Mapped[Person] = relationship(back_populates="registrations")
+
+
+class InboundRecord(Base):
+    """One inbound mail: identity (mailbox, UIDVALIDITY, UID; Message-ID), what it was, outcome."""
+
+    __tablename__ = "inbound_mails"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(500), index=True)
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    intent: Mapped[str] = mapped_column(String(20), default="other")
+    event_slug: Mapped[str | None] = mapped_column(String(100))
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    outcome: Mapped[Outcome] = mapped_column(Enum(Outcome, native_enum=False, length=20))
+    reason: Mapped[str] = mapped_column(Text, default="")  # why review/quarantine, or the error
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    bounced: Mapped[list[Any]] = mapped_column(default=list)  # failed recipients of a bounce
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # kept only while a human must look
+    resolved_at: Mapped[datetime | None]
+    moved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(50))
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    to_addr: Mapped[str] = mapped_column(String(320), index=True)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ics: Mapped[dict[str, Any] | None]
+    attachments: Mapped[list[Any]] = mapped_column(default=list)  # [{filename, mime, b64}]
+    message_id: Mapped[str] = mapped_column(String(500), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    references: Mapped[list[Any]] = mapped_column(default=list)
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    auto_submitted: Mapped[str] = mapped_column(String(30), default="auto-replied")
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_mails.id", ondelete="SET NULL"))
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(OutboxStatus, native_enum=False, length=20), default=OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Erasure(Base):
+    """That an erasure happened, and nothing about whom (DSGVO Art. 17 accountability)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    registrations_removed: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="request")  # request | retention
+
+
+class DigestRun(Base):
+    """The last digest per coordinator address: once per day, and 'what changed since'."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator: Mapped[str] = mapped_column(String(320))
+    day: Mapped[str] = mapped_column(String(10))  # local date, YYYY-MM-DD
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("coordinator", "day"),)

@@ -1,0 +1,1 @@
+"""The domain: registrations, seats, waiting list, erasure; writes rows and outbox rows together."""

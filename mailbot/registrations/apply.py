@@ -1,0 +1,66 @@
+"""The apply chain: one ordered list of actions; the first that handles a mail decides its outcome."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from mailbot.registrations.cancel import Cancel
+from mailbot.registrations.context import Action, Inbound
+from mailbot.registrations.erase import Erase
+from mailbot.registrations.messages import Mailer
+from mailbot.registrations.offers import OfferAnswer
+from mailbot.registrations.questions import Question
+from mailbot.registrations.register import Register
+from mailbot.types import IntentKind, Outcome
+
+
+class OwnMail:
+    name = "own-mail"
+    description = "our own mail came back (loop marker): never answer it"
+
+    def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
+        return Outcome.DONE if inb.mail.ours else None
+
+
+class Machine:
+    name = "machine"
+    description = "auto-replies, bounces, list and bulk mail are recorded, never answered"
+
+    def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
+        if inb.intent.kind == IntentKind.BOUNCE or inb.mail.bounced_recipients:
+            inb.record.bounced = list(inb.mail.bounced_recipients)
+            return Outcome.DONE
+        if inb.intent.kind == IntentKind.AUTO_REPLY or inb.mail.auto_markers:
+            return Outcome.DONE
+        return None
+
+
+class LowConfidence:
+    name = "low-confidence"
+    description = "unsure what the sender wants: a human looks instead of a wrong registration"
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
+        if inb.intent.kind == IntentKind.OTHER or inb.intent.confidence < self.threshold:
+            inb.record.reason = inb.record.reason or (
+                f"unsure ({inb.intent.kind.value}, confidence {inb.intent.confidence:.2f})")
+            return Outcome.REVIEW
+        return None
+
+
+def chain(min_confidence: float) -> list[Action]:
+    """The order in which actions look at a mail; the first that returns an Outcome wins."""
+    return [OwnMail(), Machine(), OfferAnswer(), LowConfidence(min_confidence), Erase(),
+            Cancel(), Register(), Question()]
+
+
+def apply(s: Session, m: Mailer, inb: Inbound, actions: list[Action]) -> Outcome:
+    for action in actions:
+        outcome = action(s, m, inb)
+        if outcome is not None:
+            if outcome == Outcome.REVIEW and not inb.record.reason:
+                inb.record.reason = f"{action.name}: needs a human"
+            return outcome
+    return Outcome.REVIEW

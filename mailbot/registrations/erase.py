@@ -1,0 +1,60 @@
+"""Erasure (DSGVO Art. 17): free the seats, delete the person, keep only an anonymous fact."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from mailbot.models import Erasure, InboundRecord, OutboxRow, Person, Registration
+from mailbot.registrations.cancel import cancel_registration
+from mailbot.registrations.context import Inbound, reply
+from mailbot.registrations.identity import email_key, find_person
+from mailbot.registrations.messages import Mailer
+from mailbot.registrations.seats import fill_free_seats, lock_event
+from mailbot.types import IntentKind, Outcome
+
+
+def erase_person(s: Session, m: Mailer, person: Person) -> int:
+    """Delete a person and everything that names them; returns the registrations removed."""
+    regs = list(s.scalars(select(Registration).where(Registration.person_id == person.id)))
+    events = []
+    for reg in regs:
+        events.append(lock_event(s, reg.event_id))
+        cancel_registration(s, m, reg)
+        s.delete(reg)
+    scrub_address(s, person.email)
+    s.delete(person)
+    s.flush()
+    for ev in events:
+        fill_free_seats(s, m, ev)
+    s.add(Erasure(at=m.now, registrations_removed=len(regs), kind="request"))
+    return len(regs)
+
+
+def scrub_address(s: Session, address: str) -> None:
+    """Forget mails from and to an address (records stay, anonymous, so nothing runs twice)."""
+    key = email_key(address)
+    domain = key.rpartition("@")[2]
+    for rec in s.scalars(select(InboundRecord).where(InboundRecord.sender.like(f"%@{domain}"))):
+        if email_key(rec.sender) == key:
+            rec.sender, rec.subject, rec.excerpt, rec.raw, rec.bounced = "", "", "", None, []
+    s.execute(delete(OutboxRow).where(OutboxRow.to_addr == address.lower(),
+                                      OutboxRow.status != "queued"))
+    s.execute(update(OutboxRow).where(OutboxRow.reply_to == address.lower())
+              .values(reply_to=None, context={}))
+
+
+class Erase:
+    name = "erase"
+    description = "delete the sender's data across all events and confirm it"
+
+    def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
+        if inb.intent.kind != IntentKind.ERASE:
+            return None
+        # only the sender's own data: nobody erases someone else by naming their address
+        person = find_person(s, inb.mail.sender_email)
+        count = erase_person(s, m, person) if person is not None else 0
+        inb.record.sender = ""
+        inb.record.subject = ""
+        reply(m, inb, "erased", {"count": count, "name": ""})
+        return Outcome.DONE

@@ -1,0 +1,65 @@
+"""Scheduled work on registrations: reminders and the retention purge, one unit per call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from mailbot.models import Erasure, Event, InboundRecord, OutboxRow, Person, Registration, RegState
+from mailbot.registrations.messages import Mailer, ics_for, registration_context
+
+
+def send_one_reminder(s: Session, m: Mailer) -> bool:
+    """Claim one registration due for its reminder and queue it; False when none is due.
+    The UPDATE … WHERE reminder_sent_at IS NULL is the claim: two workers never both win."""
+    candidates = s.execute(
+        select(Registration.id, Event.starts, Event.reminder_days).join(Event)
+        .where(Registration.state == RegState.REGISTERED, Registration.reminder_sent_at.is_(None),
+               Event.starts > m.now, Event.reminder_days > 0)
+        .order_by(Event.starts).limit(50)).all()
+    for reg_id, starts, days in candidates:
+        if m.now < starts - timedelta(days=days):
+            continue
+        won = s.execute(update(Registration).where(
+            Registration.id == reg_id, Registration.reminder_sent_at.is_(None))
+            .values(reminder_sent_at=m.now)).rowcount
+        if not won:
+            continue
+        reg = s.get(Registration, reg_id)
+        assert reg is not None
+        s.refresh(reg)
+        m.queue("reminder", reg.person.email, registration_context(reg),
+                language=reg.person.language, event=reg.event, ics=ics_for(reg),
+                auto_submitted="auto-generated", dedupe_key=f"reminder:{reg.id}")
+        return True
+    return False
+
+
+def purgeable_events(s: Session, m: Mailer) -> list[Event]:
+    evs = s.scalars(select(Event).where(Event.purged_at.is_(None), Event.ends < m.now)).all()
+    return [e for e in evs if e.ends + timedelta(days=e.retention_days) <= m.now]
+
+
+def purge_one_event(s: Session, m: Mailer) -> bool:
+    """Delete the personal data of one event past its retention time; False when none is due."""
+    for ev in purgeable_events(s, m):
+        won = s.execute(update(Event).where(Event.id == ev.id, Event.purged_at.is_(None))
+                        .values(purged_at=m.now)).rowcount
+        if not won:
+            continue
+        regs = s.scalars(select(Registration).where(Registration.event_id == ev.id)).all()
+        person_ids = {r.person_id for r in regs}
+        s.execute(delete(Registration).where(Registration.event_id == ev.id))
+        s.execute(delete(OutboxRow).where(OutboxRow.event_id == ev.id,
+                                          OutboxRow.status != "queued"))
+        s.execute(update(InboundRecord).where(InboundRecord.event_slug == ev.slug).values(
+            sender="", subject="", excerpt="", raw=None, bounced=[]))
+        for pid in person_ids:
+            left = s.scalar(select(Registration.id).where(Registration.person_id == pid).limit(1))
+            if left is None:
+                s.execute(delete(Person).where(Person.id == pid))
+        s.add(Erasure(at=m.now, registrations_removed=len(regs), kind="retention"))
+        return True
+    return False

@@ -1,0 +1,87 @@
+"""Seat arithmetic and the waiting list: who holds seats, who is next, moving up."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailbot.models import Event, Registration, RegState
+from mailbot.registrations.messages import Mailer, ics_for, registration_context
+
+HOLDING = (RegState.REGISTERED, RegState.OFFERED)
+
+
+def lock_event(session: Session, event_id: int) -> Event:
+    """Re-read the event with a row lock (PostgreSQL), so two workers count seats one at a time.
+    SQLite transactions already begin with the write lock (see database.make_engine)."""
+    ev = session.scalars(select(Event).where(Event.id == event_id).with_for_update()
+                         .execution_options(populate_existing=True)).one()
+    return ev
+
+
+def seats_taken(session: Session, event: Event) -> int:
+    q = select(func.coalesce(func.sum(Registration.seats), 0)).where(
+        Registration.event_id == event.id, Registration.state.in_(HOLDING))
+    return int(session.scalar(q) or 0)
+
+
+def seats_free(session: Session, event: Event) -> int:
+    return max(0, event.capacity - seats_taken(session, event))
+
+
+def waiting_list(session: Session, event: Event) -> list[Registration]:
+    """Registrations with seats still on the list, first come first."""
+    return list(session.scalars(
+        select(Registration).where(Registration.event_id == event.id,
+                                   Registration.waiting_seats > 0,
+                                   Registration.state != RegState.CANCELLED)
+        .order_by(Registration.waiting_since, Registration.id)))
+
+
+def position_of(session: Session, reg: Registration) -> int | None:
+    if reg.waiting_seats <= 0:
+        return None
+    for i, r in enumerate(waiting_list(session, reg.event), start=1):
+        if r.id == reg.id:
+            return i
+    return None
+
+
+def fill_free_seats(session: Session, mailer: Mailer, event: Event) -> list[Registration]:
+    """Move the first waiting registrations that fit into free seats and tell them; with
+    `confirm_hours` set, offer the seats instead (held until they answer or the offer expires).
+    Call with the event locked. Returns the registrations moved up or offered."""
+    if mailer.now >= event.starts:
+        return []
+    moved: list[Registration] = []
+    free = seats_free(session, event)
+    for reg in waiting_list(session, event):
+        if free <= 0:
+            break
+        if reg.state == RegState.OFFERED or reg.waiting_seats > free:
+            continue  # the first who fits: a party of three doesn't block a single seat
+        n = reg.waiting_seats
+        free -= n
+        reg.seats += n
+        reg.waiting_seats = 0
+        reg.moved_up_at = mailer.now
+        if event.confirm_hours and reg.seats == n:  # someone already coming needs no offer
+            reg.state = RegState.OFFERED
+            reg.offer_until = mailer.now + timedelta(hours=event.confirm_hours)
+            mailer.queue("offer", reg.person.email, registration_context(
+                reg, offer_until=reg.offer_until.isoformat(), seats=n),
+                language=reg.person.language, event=event, auto_submitted="auto-generated")
+        else:
+            reg.state = RegState.REGISTERED
+            mailer.queue("moved_up", reg.person.email, registration_context(reg),
+                         language=reg.person.language, event=event, ics=ics_for(reg),
+                         auto_submitted="auto-generated")
+        moved.append(reg)
+    return moved
+
+
+def expired_offers(session: Session, now: datetime) -> list[int]:
+    return list(session.scalars(select(Registration.id).where(
+        Registration.state == RegState.OFFERED, Registration.offer_until < now)))

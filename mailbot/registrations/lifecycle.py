@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.models import Erasure, Event, InboundRecord, OutboxRow, Person, Registration, RegState
+from mailbot.registrations.erase import scrub_address
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 
 
@@ -58,8 +59,10 @@ def purge_one_event(s: Session, m: Mailer) -> bool:
             sender="", subject="", excerpt="", raw=None, bounced=[]))
         for pid in person_ids:
             left = s.scalar(select(Registration.id).where(Registration.person_id == pid).limit(1))
-            if left is None:
-                s.execute(delete(Person).where(Person.id == pid))
+            person = s.get(Person, pid)
+            if left is None and person is not None:
+                scrub_address(s, person.email)  # their bounces and auto-replies, too
+                s.delete(person)
         s.add(Erasure(at=m.now, registrations_removed=len(regs), kind="retention"))
         return True
     return False

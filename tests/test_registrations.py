@@ -1,0 +1,357 @@
+"""The registration domain on SQLite and PostgreSQL: seats, waiting list, changes, erasure."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from mailbot.models import (
+    Erasure,
+    Event,
+    InboundRecord,
+    OutboxRow,
+    Person,
+    RegState,
+    Registration,
+)
+from mailbot.registrations.events import import_events, set_venue
+from mailbot.registrations.lifecycle import purge_one_event, send_one_reminder
+from mailbot.registrations.offers import expire_offer
+from mailbot.registrations.seats import expired_offers
+from mailbot.types import Attendee, IntentKind, Outcome
+from tests.factories import NOW, World, event, intent, mail
+
+
+@pytest.fixture
+def world(db_url: str) -> World:
+    return World(db_url, [event(capacity=3)])
+
+
+def outbox(w: World, template: str | None = None) -> list[OutboxRow]:
+    with w.db.session() as s:
+        q = select(OutboxRow).order_by(OutboxRow.id)
+        if template:
+            q = q.where(OutboxRow.template == template)
+        return list(s.scalars(q))
+
+
+def regs(w: World) -> dict[str, Registration]:
+    with w.db.session() as s:
+        return {r.person.email: r for r in s.scalars(select(Registration))}
+
+
+def test_it_registers_and_queues_a_confirmation_with_a_calendar_entry(world: World) -> None:
+    assert world.register("maria@verein.example", "Maria Muster") == Outcome.DONE
+    [row] = outbox(world)
+    assert row.template == "confirmation" and row.to_addr == "maria@verein.example"
+    assert row.ics is not None and row.ics["sequence"] == 0 and row.ics["uid"]
+    assert row.context["event"]["slug"] == "werkstatt" and row.context["seats"] == 1
+    assert row.in_reply_to and row.auto_submitted == "auto-replied"
+    assert regs(world)["maria@verein.example"].state == RegState.REGISTERED
+
+
+def test_it_puts_the_fourth_on_the_waiting_list_with_its_position(world: World) -> None:
+    for i in range(5):
+        world.register(f"p{i}@verein.example")
+    r = regs(world)
+    assert [r[f"p{i}@verein.example"].state for i in range(5)] == [RegState.REGISTERED] * 3 + [
+        RegState.WAITING] * 2
+    waiting = outbox(world, "waitlisted")
+    assert [w.context["position"] for w in waiting] == [1, 2]
+    assert all(w.ics is None for w in waiting)
+
+
+def test_a_party_that_only_partly_fits_gets_the_free_seats_and_waits_for_the_rest(
+        world: World) -> None:
+    world.register("a@verein.example")
+    world.register("b@verein.example", seats=3)
+    r = regs(world)["b@verein.example"]
+    assert (r.seats, r.waiting_seats, r.state) == (2, 1, RegState.REGISTERED)
+    [row] = outbox(world, "partly_waitlisted")
+    assert row.context["seats"] == 2 and row.context["waiting_seats"] == 1
+    assert row.context["position"] == 1
+
+
+def test_the_same_person_registering_again_is_already_registered_whatever_the_spelling(
+        world: World) -> None:
+    world.register("maria@verein.example")
+    world.register("Maria+events@Verein.Example")
+    assert len(regs(world)) == 1
+    assert [r.template for r in outbox(world)] == ["confirmation", "already_registered"]
+    with world.db.session() as s:
+        assert s.scalar(select(func.sum(Registration.seats))) == 1
+
+
+def test_a_second_registration_asking_for_more_seats_is_a_change(world: World) -> None:
+    world.register("maria@verein.example")
+    world.register("maria@verein.example", seats=2)
+    assert regs(world)["maria@verein.example"].seats == 2
+    [row] = outbox(world, "seats_changed")
+    assert row.context["old_seats"] == 1 and row.context["seats"] == 2
+
+
+def test_a_cancellation_frees_the_seat_and_the_first_on_the_list_moves_up_and_is_told(
+        world: World) -> None:
+    for i in range(5):
+        world.register(f"p{i}@verein.example")
+    world.cancel("p1@verein.example")
+    r = regs(world)
+    assert r["p1@verein.example"].state == RegState.CANCELLED
+    assert r["p3@verein.example"].state == RegState.REGISTERED
+    assert r["p4@verein.example"].state == RegState.WAITING
+    [cancelled] = outbox(world, "cancelled")
+    assert cancelled.ics is not None and cancelled.ics["method"] == "CANCEL"
+    [moved] = outbox(world, "moved_up")
+    assert moved.to_addr == "p3@verein.example" and moved.ics is not None
+
+
+def test_the_first_on_the_list_who_fits_moves_up_not_a_party_too_big(world: World) -> None:
+    for i in range(3):
+        world.register(f"p{i}@verein.example")
+    world.register("group@verein.example", seats=2)
+    world.register("single@verein.example")
+    world.cancel("p0@verein.example")
+    r = regs(world)
+    assert r["group@verein.example"].state == RegState.WAITING
+    assert r["single@verein.example"].state == RegState.REGISTERED
+
+
+def test_cancelling_one_of_two_seats_keeps_the_other(world: World) -> None:
+    world.register("maria@verein.example", seats=2)
+    world.cancel("maria@verein.example", cancel_seats=1)
+    r = regs(world)["maria@verein.example"]
+    assert (r.seats, r.state) == (1, RegState.REGISTERED)
+    [row] = outbox(world, "cancelled")
+    assert row.context["cancelled_seats"] == 1 and row.context["remaining_seats"] == 1
+    assert row.ics is None or row.ics["method"] == "REQUEST"
+
+
+def test_a_substitute_takes_over_the_seat(world: World) -> None:
+    world.register("maria@verein.example", "Maria Muster")
+    world.cancel("maria@verein.example",
+                 substitute=Attendee("Aylin Yılmaz", "a.yilmaz@verein.example"))
+    r = regs(world)
+    assert "a.yilmaz@verein.example" in r and "maria@verein.example" not in r
+    assert r["a.yilmaz@verein.example"].seats == 1
+    assert {o.template for o in outbox(world)} >= {"substituted", "confirmation"}
+
+
+def test_someone_on_the_waiting_list_can_cancel_and_leaves_it(world: World) -> None:
+    for i in range(4):
+        world.register(f"p{i}@verein.example")
+    world.cancel("p3@verein.example")
+    assert regs(world)["p3@verein.example"].state == RegState.CANCELLED
+    assert not outbox(world, "moved_up")
+
+
+def test_a_cancellation_from_a_stranger_is_answered_not_registered(world: World) -> None:
+    world.cancel("nobody@verein.example")
+    assert [o.template for o in outbox(world)] == ["not_registered"]
+
+
+def test_with_confirm_hours_the_freed_seat_is_offered_and_ja_accepts(db_url: str) -> None:
+    w = World(db_url, [event(capacity=1, confirm_hours=24)])
+    w.register("a@verein.example")
+    w.register("b@verein.example")
+    w.cancel("a@verein.example")
+    assert regs(w)["b@verein.example"].state == RegState.OFFERED
+    [offer] = outbox(w, "offer")
+    assert offer.to_addr == "b@verein.example"
+    w.send(mail("b@verein.example", text="Ja"), intent(IntentKind.OTHER, accepts_offer=True))
+    assert regs(w)["b@verein.example"].state == RegState.REGISTERED
+    assert outbox(w, "confirmation")[-1].to_addr == "b@verein.example"
+
+
+def test_nein_or_an_expired_offer_passes_the_seat_to_the_next(db_url: str) -> None:
+    w = World(db_url, [event(capacity=1, confirm_hours=24)])
+    for who in ("a", "b", "c"):
+        w.register(f"{who}@verein.example")
+    w.cancel("a@verein.example")
+    w.send(mail("b@verein.example", text="Nein danke"),
+           intent(IntentKind.OTHER, accepts_offer=False))
+    assert regs(w)["b@verein.example"].state == RegState.CANCELLED
+    assert regs(w)["c@verein.example"].state == RegState.OFFERED
+    w.now = NOW + timedelta(hours=25)
+    with w.db.session() as s:
+        ids = expired_offers(s, w.now)
+        assert len(ids) == 1
+        assert expire_offer(s, w.mailer(s), ids[0])
+        assert not expire_offer(s, w.mailer(s), ids[0])
+    assert regs(w)["c@verein.example"].state == RegState.CANCELLED
+    assert len(outbox(w, "offer_expired")) == 1
+
+
+def test_setting_the_venue_notifies_registered_and_waiting_with_a_higher_sequence(
+        world: World) -> None:
+    for i in range(4):
+        world.register(f"p{i}@verein.example")
+    with world.db.session() as s:
+        assert set_venue(s, world.mailer(s), "werkstatt", "Pavillon, Lister Meile 4") == 4
+    with world.db.session() as s:
+        assert set_venue(s, world.mailer(s), "werkstatt", "Pavillon,  Lister Meile 4") == 0
+    notices = outbox(world, "venue_notice")
+    assert len(notices) == 3 and all(n.ics and n.ics["sequence"] == 1 for n in notices)
+    assert notices[0].context["event"]["venue"] == "Pavillon, Lister Meile 4"
+    assert len(outbox(world, "venue_notice_waiting")) == 1
+
+
+def test_importing_a_changed_time_sends_notices_and_a_raised_capacity_moves_people_up(
+        world: World) -> None:
+    for i in range(4):
+        world.register(f"p{i}@verein.example")
+    later = event(capacity=4, starts=event().starts + timedelta(hours=1))
+    with world.db.session() as s:
+        res = import_events(s, world.mailer(s), [later])
+    assert res.notices == 4
+    assert regs(world)["p3@verein.example"].state == RegState.REGISTERED
+    assert outbox(world, "venue_notice")[0].context["changed"] == ["time"]
+
+
+def test_reminders_go_out_once_per_person_two_days_before(world: World) -> None:
+    for i in range(4):
+        world.register(f"p{i}@verein.example")
+    world.now = event().starts - timedelta(days=3)
+    with world.db.session() as s:
+        assert not send_one_reminder(s, world.mailer(s))
+    world.now = event().starts - timedelta(days=2)
+    for _ in range(2):
+        while True:
+            with world.db.session() as s:
+                if not send_one_reminder(s, world.mailer(s)):
+                    break
+    assert sorted(r.to_addr for r in outbox(world, "reminder")) == [
+        "p0@verein.example", "p1@verein.example", "p2@verein.example"]
+
+
+def test_two_workers_never_send_a_reminder_twice(world: World) -> None:
+    for i in range(3):
+        world.register(f"p{i}@verein.example")
+    world.now = event().starts - timedelta(days=1)
+
+    def work() -> None:
+        while True:
+            with world.db.session() as s:
+                if not send_one_reminder(s, world.mailer(s)):
+                    return
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outbox(world, "reminder")) == 3
+
+
+def test_registration_closes_at_the_deadline_and_past_events_are_not_open(db_url: str) -> None:
+    w = World(db_url, [event(registration_deadline=NOW - timedelta(hours=1))])
+    w.register("late@verein.example")
+    [row] = outbox(w)
+    assert row.template == "closed" and row.context["reason"] == "deadline"
+    w.now = event().ends + timedelta(days=1)
+    w.register("later@verein.example")
+    assert outbox(w)[-1].context["reason"] == "past"
+    assert not regs(w)
+
+
+def test_an_ambiguous_registration_asks_which_event_and_lists_the_open_ones(db_url: str) -> None:
+    w = World(db_url, [event("a"), event("b", starts=event().starts + timedelta(days=30),
+                                         ends=event().ends + timedelta(days=30))])
+    w.send(mail(), intent(event=None))
+    [row] = outbox(w)
+    assert row.template == "which_event"
+    assert [e["slug"] for e in row.context["events"]] == ["a", "b"]
+    assert not regs(w)
+
+
+def test_colleagues_with_addresses_get_their_own_registration_and_confirmation(
+        world: World) -> None:
+    who = (Attendee("Maria Muster", "maria@verein.example"),
+           Attendee("Aylin Yılmaz", "a.yilmaz@verein.example"), Attendee("Jonas Berg", None))
+    world.send(mail(), intent(attendees=who, party_size=3))
+    r = regs(world)
+    assert r["maria@verein.example"].seats == 2
+    assert r["maria@verein.example"].attendees == ["Maria Muster", "Jonas Berg"]
+    assert r["a.yilmaz@verein.example"].seats == 1
+    assert r["a.yilmaz@verein.example"].registered_by == "maria@verein.example"
+    assert sorted(o.to_addr for o in outbox(world, "confirmation")) == [
+        "a.yilmaz@verein.example", "maria@verein.example"]
+
+
+def test_a_question_is_forwarded_to_the_coordinators_with_the_asker_in_reply_to(
+        world: World) -> None:
+    world.send(mail(text="Gibt es Kinderbetreuung?"),
+               intent(IntentKind.QUESTION, question="Gibt es Kinderbetreuung?"))
+    [fwd] = outbox(world, "question_forward")
+    assert fwd.to_addr == "koordination@mitgen.example"
+    assert fwd.reply_to == "maria@verein.example" and fwd.auto_submitted == "auto-generated"
+    assert len(outbox(world, "question_ack")) == 1
+
+
+def test_a_registration_with_a_question_is_registered_and_flagged(world: World) -> None:
+    world.register("maria@verein.example", has_question=True, question="Ist der Raum barrierefrei?")
+    r = regs(world)["maria@verein.example"]
+    assert r.has_question and r.question.startswith("Ist der Raum")
+    assert len(outbox(world, "question_forward")) == 1
+
+
+def test_erasure_frees_the_seats_deletes_the_person_and_keeps_an_anonymous_fact(
+        world: World) -> None:
+    for i in range(4):
+        world.register(f"p{i}@verein.example")
+    world.send(mail("p0@verein.example", text="Bitte löschen Sie meine Daten."),
+               intent(IntentKind.ERASE, event=None))
+    with world.db.session() as s:
+        assert s.scalar(select(Person).where(Person.email == "p0@verein.example")) is None
+        senders = s.scalars(select(InboundRecord.sender)).all()
+        assert "p0@verein.example" not in senders
+        [fact] = s.scalars(select(Erasure)).all()
+        assert fact.registrations_removed == 1
+        sent_to = s.scalars(select(OutboxRow.to_addr).where(OutboxRow.status == "sent")).all()
+        assert "p0@verein.example" not in sent_to
+    assert regs(world)["p3@verein.example"].state == RegState.REGISTERED
+    assert outbox(world, "erased")[0].to_addr == "p0@verein.example"
+
+
+def test_the_purge_removes_all_personal_data_retention_days_after_the_event(
+        world: World) -> None:
+    for i in range(4):
+        world.register(f"p{i}@verein.example")
+    world.now = event().ends + timedelta(days=29)
+    with world.db.session() as s:
+        assert not purge_one_event(s, world.mailer(s))
+    world.now = event().ends + timedelta(days=30, minutes=1)
+    with world.db.session() as s:
+        assert purge_one_event(s, world.mailer(s))
+    with world.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Registration)) == 0
+        assert s.scalar(select(func.count()).select_from(Person)) == 0
+        assert all(not r.sender for r in s.scalars(select(InboundRecord)))
+        assert s.scalar(select(Event.purged_at)) is not None
+        assert s.scalar(select(func.count()).select_from(OutboxRow)
+                        .where(OutboxRow.status != "queued")) == 0
+
+
+def test_replies_to_one_sender_stop_at_the_daily_limit(world: World) -> None:
+    for _ in range(12):
+        world.register("robot@verein.example")
+    rows = [o for o in outbox(world) if o.to_addr == "robot@verein.example"]
+    assert len(rows) == 10
+
+
+def test_machines_and_our_own_mail_get_no_answer(world: World) -> None:
+    assert world.send(mail(auto_markers=("auto-submitted",)),
+                      intent(IntentKind.AUTO_REPLY)) == Outcome.DONE
+    assert world.send(replace(mail(), bounced_recipients=("x@verein.example",)),
+                      intent(IntentKind.BOUNCE)) == Outcome.DONE
+    assert world.send(replace(mail(), ours=True), intent()) == Outcome.DONE
+    assert outbox(world) == []
+
+
+def test_low_confidence_goes_to_review_without_an_answer(world: World) -> None:
+    i = replace(intent(), confidence=0.3)
+    assert world.send(mail(), i) == Outcome.REVIEW
+    assert outbox(world) == [] and regs(world) == {}

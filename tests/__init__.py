@@ -1,0 +1,1 @@
+"""mailbot's tests; `tests.servers` holds the real-server fixtures others import."""

@@ -1,0 +1,45 @@
+"""Shared fixtures: real Dovecot, an SMTP sink and both databases (see tests/servers.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (
+    Dovecot,
+    SmtpSink,
+    database_url,
+    running_dovecot,
+    running_smtp_sink,
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `-m "not dovecot"` deselects everything that starts a Dovecot, whichever way it asks.
+    for item in items:
+        if "dovecot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dovecot)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A fresh Dovecot on a free loopback port (imap+plain, no namespace prefix)."""
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """An aiosmtpd server on loopback that keeps what it receives; replies can be scripted."""
+    with running_smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
+                        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend: a temp SQLite file, or a fresh PostgreSQL schema."""
+    with database_url(request.param, tmp_path) as url:
+        yield url

@@ -1,0 +1,128 @@
+"""`mailbot demo`: the whole job on embedded defaults: SQLite, a Maildir inbox, .eml files out."""
+
+from __future__ import annotations
+
+import argparse
+import mailbox as stdlib_mailbox
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mailbot.config import load_settings
+from mailbot.errors import UserError
+from mailbot.jobs import Worker
+from mailbot.models import InboundRecord, OutboxRow
+from mailbot.registrations.events import import_events, set_venue
+
+MARKER = ".mailbot-demo"
+
+EVENTS = """\
+# Demo events, dated relative to the day the demo runs.
+[[event]]
+slug = "werkstatt-2027"
+title = "Werkstattgespräch „Vernetzt in Niedersachsen“"
+starts = {werkstatt}T14:00:00+01:00
+ends = {werkstatt}T17:00:00+01:00
+city = "Hannover"
+venue = ""
+capacity = 5
+aliases = ["Werkstattgespräch", "Werkstatt", "Vernetzt in Niedersachsen"]
+language = "de"
+coordinators = ["koordination@mitgen.example"]
+
+[[event]]
+slug = "fachtag-2027"
+title = "Fachtag „Gleichstellung im Wandel“"
+starts = {fachtag}T10:00:00+01:00
+ends = {fachtag}T16:30:00+01:00
+city = "Hannover"
+venue = "Kulturzentrum Pavillon, Lister Meile 4, 30161 Hannover"
+capacity = 120
+aliases = ["Fachtag", "Gleichstellung im Wandel"]
+language = "de"
+coordinators = ["koordination@mitgen.example"]
+"""
+
+
+def _prepare(folder: Path) -> Path:
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise UserError(f"{folder} exists and is not a mailbot demo folder; "
+                            "choose another with --dir")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by mailbot demo\n")
+    today = datetime.now(UTC).date()
+    (folder / "events.toml").write_text(EVENTS.format(
+        werkstatt=today + timedelta(days=60), fachtag=today + timedelta(days=120)),
+        encoding="utf-8")
+    root = folder.resolve()
+    (folder / "mailbot.toml").write_text(
+        f'database_url = "sqlite:///{root}/mailbot.db"\n'
+        f'mailbox_url = "maildir://{root}/inbox"\n'
+        f'smtp_url = "file://{root}/sent"\n'
+        'from = "MitGeN Anmeldung <anmeldung@mitgen.example>"\n'
+        'timezone = "Europe/Berlin"\n', encoding="utf-8")
+    inbox = stdlib_mailbox.Maildir(str(folder / "inbox"), create=True)
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    samples = sorted(p for p in resources.files("mailbot.samples").iterdir()
+                     if p.name.endswith(".eml"))
+    for i, sample in enumerate(samples):
+        data = sample.read_bytes()
+        date = format_datetime(start + timedelta(minutes=2 * i)).encode()
+        msg = stdlib_mailbox.MaildirMessage(b"Date: " + date + b"\r\n" + data)
+        inbox.add(msg)
+        time.sleep(0.01)  # distinct delivery times keep the arrival order
+    return folder
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mailbot.commands.common import worker
+
+    folder = _prepare(Path(args.dir))
+    settings = load_settings(folder / "mailbot.toml", env={})
+    w: Worker = worker(settings, mailbox=True, transport=True)
+    from mailbot.events_file import load_events
+
+    with w.db.session() as s:
+        res = import_events(s, w.mailer(s), load_events(folder / "events.toml"))
+    print(f"demo folder: {folder.resolve()}")
+    print(f"events: {res.created} imported from {folder / 'events.toml'}")
+    handled = w.intake_pass()
+    print(f"\ninbox: {handled} mail(s) handled")
+    with w.db.session() as s:
+        for rec in s.scalars(select(InboundRecord).order_by(InboundRecord.id)):
+            print(f"  #{rec.id:<3} {rec.intent:<10} {rec.event_slug or '-':<16} -> "
+                  f"{rec.outcome.value:<10} {rec.subject[:48]}")
+    with w.db.session() as s:
+        n = set_venue(s, w.mailer(s), "werkstatt-2027",
+                      "Freizeitheim Linden, Windheimstraße 4, 30451 Hannover")
+    print(f"\nvenue of werkstatt-2027 set: {n} venue notice(s) queued")
+    sent = w.delivery_pass()
+    with w.db.session() as s:
+        rows = s.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        print(f"\noutbox: {sent} mail(s) written to {folder.resolve() / 'sent'}")
+        for row in rows:
+            print(f"  {row.template:<22} to {row.to_addr:<45} {row.status.value}")
+    from mailbot.commands.events import cmd_list
+
+    print()
+    cmd_list(argparse.Namespace(config=str(folder / "mailbot.toml"), json=False, verbose=False))
+    _print_digest(w)
+    print(f"\nnext: mailbot --config {folder / 'mailbot.toml'} registrations werkstatt-2027")
+    w.db.dispose()
+    return 0
+
+
+def _print_digest(w: Worker) -> None:
+    try:
+        from mailbot.digest import render_digests
+    except ImportError:
+        return
+    for text in render_digests(w):
+        print("\n" + text)

@@ -1,0 +1,79 @@
+"""Configuration: TOML file plus environment, *_FILE secrets, and one clear line for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailbot.cli import main
+from mailbot.config import load_settings
+from mailbot.errors import ConfigError
+
+
+def test_with_no_configuration_the_database_is_sqlite_in_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).database_url == "sqlite:///mailbot.db"
+
+
+def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "mailbot.toml"
+    cfg.write_text('database_url = "sqlite:///from-file.db"\ntimezone = "Europe/Vienna"\n')
+    s = load_settings(cfg, env={"MAILBOT_DATABASE_URL": "sqlite:///from-env.db"})
+    assert s.database_url == "sqlite:///from-env.db" and s.timezone == "Europe/Vienna"
+
+
+def test_passwords_come_from_file_variables(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    s = load_settings(env={"MAILBOT_MAILBOX_URL": "imaps://user@imap.example/INBOX",
+                           "MAILBOT_MAILBOX_PASSWORD_FILE": str(secret)})
+    assert s.imap().password == "s3cret" and s.imap().tls == "implicit"
+
+
+@pytest.mark.parametrize(("env", "words"), [
+    ({"MAILBOT_MAILBOX_URL": "pop3://x@host/INBOX"}, "unknown URL scheme"),
+    ({"MAILBOT_MAILBOX_URL": "imaps://x@host:99999/INBOX"}, "(?i)port"),
+    ({"MAILBOT_MAILBOX_URL": "imaps://x@host/INBOX"}, "needs a password"),
+    ({"MAILBOT_SMTP_URL": "smtps://user@host"}, "no password"),
+    ({"MAILBOT_SMTP_URL": "gopher://host"}, "unknown URL scheme"),
+    ({"MAILBOT_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
+    ({"MAILBOT_REPLY_LIMIT_PER_DAY": "many"}, "not a number"),
+    ({"MAILBOT_DIGEST_TIME": "halb acht"}, "not a time"),
+    ({"MAILBOT_RULES_DIR": "/nonexistent/rules"}, "does not exist"),
+    ({"MAILBOT_MAILBOX_PASSWORD_FILE": "/nonexistent/pw"}, "cannot read"),
+])
+def test_a_wrong_value_is_one_clear_message(env: dict[str, str], words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        load_settings(env=env)
+
+
+def test_the_command_prints_one_line_and_exits_1_on_a_config_error(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILBOT_MAILBOX_URL", "pop3://x@host/INBOX")
+    assert main(["run", "--once"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown URL scheme" in err[0] and "Traceback" not in err[0]
+
+
+def test_a_password_in_a_bad_url_is_not_repeated_in_the_message() -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings(env={"MAILBOT_SMTP_URL": "smtps://user:topsecret@host:notaport"})
+    assert "topsecret" not in str(exc.value)
+
+
+def test_a_broken_events_file_names_the_event(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "events.toml"
+    f.write_text('[[event]]\nslug = "a"\ntitle = "A"\nstarts = 2027-02-25T14:00:00\n')
+    assert main(["--config", str(_cfg(tmp_path, tmp_path / "db.sqlite")),
+                 "events", "import", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "event 1" in err and "UTC offset" in err and len(err.strip().splitlines()) == 1
+
+
+def _cfg(tmp_path: Path, db: Path) -> Path:
+    c = tmp_path / "mailbot.toml"
+    c.write_text(f'database_url = "sqlite:///{db}"\n')
+    return c

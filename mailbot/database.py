@@ -108,3 +108,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def affected(s: Session, stmt: Any) -> int:
+    """Rows an UPDATE/DELETE touched: the atomic claim of a unit of work ("did I win?")."""
+    result = s.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)

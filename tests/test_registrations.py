@@ -15,8 +15,8 @@ from mailbot.models import (
     InboundRecord,
     OutboxRow,
     Person,
-    RegState,
     Registration,
+    RegState,
 )
 from mailbot.registrations.events import import_events, set_venue
 from mailbot.registrations.lifecycle import purge_one_event, send_one_reminder
@@ -355,3 +355,17 @@ def test_low_confidence_goes_to_review_without_an_answer(world: World) -> None:
     i = replace(intent(), confidence=0.3)
     assert world.send(mail(), i) == Outcome.REVIEW
     assert outbox(world) == [] and regs(world) == {}
+
+
+def test_handled_mails_lose_sender_and_subject_after_thirty_days(world: World) -> None:
+    from mailbot.registrations.lifecycle import forget_old_mails
+
+    world.register("maria@verein.example")
+    with world.db.session() as s:
+        assert not forget_old_mails(s, world.mailer(s))
+    world.now = NOW + timedelta(days=31)
+    with world.db.session() as s:
+        assert forget_old_mails(s, world.mailer(s))
+    with world.db.session() as s:
+        rec = s.scalars(select(InboundRecord)).one()
+        assert rec.sender == "" and rec.message_id  # identity stays: nothing runs twice

@@ -70,8 +70,8 @@ def _prepare(folder: Path) -> Path:
         'timezone = "Europe/Berlin"\n', encoding="utf-8")
     inbox = stdlib_mailbox.Maildir(str(folder / "inbox"), create=True)
     start = datetime.now(UTC) - timedelta(minutes=30)
-    samples = sorted(p for p in resources.files("mailbot.samples").iterdir()
-                     if p.name.endswith(".eml"))
+    samples = sorted((p for p in resources.files("mailbot.samples").iterdir()
+                      if p.name.endswith(".eml")), key=lambda p: p.name)
     for i, sample in enumerate(samples):
         data = sample.read_bytes()
         date = format_datetime(start + timedelta(minutes=2 * i)).encode()

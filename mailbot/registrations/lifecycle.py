@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from mailbot.database import affected
 from mailbot.models import Erasure, Event, InboundRecord, OutboxRow, Person, Registration, RegState
 from mailbot.registrations.erase import scrub_address
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
@@ -23,9 +24,9 @@ def send_one_reminder(s: Session, m: Mailer) -> bool:
     for reg_id, starts, days in candidates:
         if m.now < starts - timedelta(days=days):
             continue
-        won = s.execute(update(Registration).where(
+        won = affected(s, update(Registration).where(
             Registration.id == reg_id, Registration.reminder_sent_at.is_(None))
-            .values(reminder_sent_at=m.now)).rowcount
+            .values(reminder_sent_at=m.now))
         if not won:
             continue
         reg = s.get(Registration, reg_id)
@@ -46,8 +47,8 @@ def purgeable_events(s: Session, m: Mailer) -> list[Event]:
 def purge_one_event(s: Session, m: Mailer) -> bool:
     """Delete the personal data of one event past its retention time; False when none is due."""
     for ev in purgeable_events(s, m):
-        won = s.execute(update(Event).where(Event.id == ev.id, Event.purged_at.is_(None))
-                        .values(purged_at=m.now)).rowcount
+        won = affected(s, update(Event).where(Event.id == ev.id, Event.purged_at.is_(None))
+                       .values(purged_at=m.now))
         if not won:
             continue
         regs = s.scalars(select(Registration).where(Registration.event_id == ev.id)).all()
@@ -66,3 +67,19 @@ def purge_one_event(s: Session, m: Mailer) -> bool:
         s.add(Erasure(at=m.now, registrations_removed=len(regs), kind="retention"))
         return True
     return False
+
+
+def forget_old_mails(s: Session, m: Mailer, days: int = 30) -> bool:
+    """Inbound mails keep their identity (so nothing runs twice) but lose sender, subject and
+    text `days` after they were handled, unless a human still has to look at them."""
+    cutoff = m.now - timedelta(days=days)
+    ids = s.scalars(select(InboundRecord.id).where(
+        InboundRecord.created_at < cutoff, InboundRecord.sender != "",
+        (InboundRecord.outcome == "done") | InboundRecord.resolved_at.is_not(None)).limit(500)).all()
+    if not ids:
+        return False
+    s.execute(update(InboundRecord).where(InboundRecord.id.in_(ids)).values(
+        sender="", subject="", excerpt="", raw=None, bounced=[]))
+    s.execute(delete(OutboxRow).where(OutboxRow.created_at < cutoff,
+                                      OutboxRow.status != "queued", OutboxRow.event_id.is_(None)))
+    return True

@@ -1,0 +1,1 @@
+"""Outbox stage: render queued mails (compose, ics) and hand them to a transport."""

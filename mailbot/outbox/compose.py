@@ -1,0 +1,285 @@
+"""Render an OutgoingMail into an EmailMessage: templates by naming convention, headers, .ics."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_date
+from email.utils import parseaddr
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+
+from mailbot.outbox import i18n
+from mailbot.outbox.ics import make_ics
+from mailbot.types import LOOP_HEADER, OutgoingMail
+
+# SMTP line endings, and 7bit so German text goes out quoted-printable: the message is then
+# valid on any relay, with or without 8BITMIME, and in .eml files alike.
+POLICY = policy.SMTP.clone(cte_type="7bit")
+
+LOOP_PREFIX = "mailbot/1"
+FALLBACK_LANGUAGE = "de"
+
+# What every template may use, so `{% if event %}` works where apply leaves a key out.
+COMMON_DEFAULTS: dict[str, object] = {
+    "name": "", "event": None, "seats": 0, "waiting_seats": 0, "position": None,
+    "attendees": [], "original_subject": "", "organization": None,
+}
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|sv|vs)(\[\d+\])?\s*:\s*)+", re.I)
+_MSGID = re.compile(r"^[^\s<>()\x00-\x1f\x7f]+@[^\s<>()\x00-\x1f\x7f]+$")
+
+
+def one_line(value: object) -> str:
+    """Any text folded into a single header-safe line (CR/LF and other controls become spaces)."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())
+
+
+def loop_value(message_id: str) -> str:
+    """The loop header value: a fixed marker plus a short hash that names this one mail."""
+    digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:16]
+    return f"{LOOP_PREFIX} {digest}"
+
+
+# ---------------------------------------------------------------- filters
+
+
+def _lang(ctx: Context) -> str:
+    return str(ctx.get("_lang") or FALLBACK_LANGUAGE)
+
+
+def _tz(ctx: Context) -> ZoneInfo:
+    tz = ctx.get("_tz")
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo("Europe/Berlin")
+
+
+def _dt(ctx: Context, value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str | datetime):
+        raise TypeError(f"not a date-time: {value!r}")
+    return i18n.local(value, _tz(ctx))
+
+
+@pass_context
+def _f_date(ctx: Context, value: object) -> str:
+    dt = _dt(ctx, value)
+    return i18n.format_date(dt, _lang(ctx)) if dt else ""
+
+
+@pass_context
+def _f_time(ctx: Context, value: object) -> str:
+    dt = _dt(ctx, value)
+    return i18n.format_time(dt, _lang(ctx)) if dt else ""
+
+
+@pass_context
+def _f_datetime(ctx: Context, value: object) -> str:
+    dt = _dt(ctx, value)
+    return i18n.format_datetime(dt, _lang(ctx)) if dt else ""
+
+
+@pass_context
+def _f_when(ctx: Context, event: Mapping[str, object]) -> str:
+    """Date and time of an event dict, one day or several."""
+    starts = _dt(ctx, event.get("starts"))
+    return i18n.format_span(starts, _dt(ctx, event.get("ends")), _lang(ctx)) if starts else ""
+
+
+@pass_context
+def _f_dates(ctx: Context, event: Mapping[str, object]) -> str:
+    """Only the days of an event dict, short (subjects, lists)."""
+    starts = _dt(ctx, event.get("starts"))
+    return i18n.format_dates(starts, _dt(ctx, event.get("ends")), _lang(ctx)) if starts else ""
+
+
+@pass_context
+def _f_place(ctx: Context, event: Mapping[str, object]) -> str:
+    return i18n.place(event, _lang(ctx))
+
+
+@pass_context
+def _f_seats(ctx: Context, n: object) -> str:
+    return i18n.seats(int(str(n or 0)), _lang(ctx))
+
+
+@pass_context
+def _f_names(ctx: Context, names: object) -> str:
+    if not isinstance(names, list | tuple):
+        return str(names or "")
+    items = [str(n.get("name") or n.get("email") or "") if isinstance(n, Mapping) else str(n)
+             for n in names]
+    return i18n.join_names(items, _lang(ctx))
+
+
+def _f_quote(text: object) -> str:
+    """Plain text quoted mail-style ("> " before every line)."""
+    return "\n".join(f"> {line}".rstrip() for line in str(text or "").strip("\n").splitlines())
+
+
+def _build_env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("mailbot", "templates"),
+        # <name>.<lang>.html is escaped; .txt and .subject are plain text by design.
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
+                                     default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # Partials end in a newline that `{% include %}` must keep (trim_blocks eats the one
+        # after the tag).
+        keep_trailing_newline=True,
+    )
+    env.filters.update(date=_f_date, time=_f_time, datetime=_f_datetime, when=_f_when,
+                       dates=_f_dates, place=_f_place, seats=_f_seats, names=_f_names,
+                       quote=_f_quote)
+    return env
+
+
+ENV = _build_env()
+
+
+# ---------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    language: str  # the language actually used (after the fallback to German)
+
+
+def template_names() -> list[str]:
+    """Every template that has a German text part (partials start with "_")."""
+    names = {n.split(".", 1)[0] for n in ENV.list_templates(extensions=["txt"])}
+    return sorted(n for n in names if not n.startswith("_") and _exists(n, FALLBACK_LANGUAGE))
+
+
+def _exists(template: str, lang: str) -> bool:
+    try:
+        ENV.get_template(f"{template}.{lang}.txt")
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def _tidy_text(text: str) -> str:
+    # "-- " is the signature delimiter that lets mail clients drop our footer when quoting.
+    lines = [line.rstrip() if line.rstrip() != "--" else "-- "
+             for line in text.strip("\n").splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def render(template: str, language: str, context: Mapping[str, object], tz: ZoneInfo,
+           sender_name: str = "", has_calendar: bool = False) -> Rendered:
+    """Subject, text and HTML of `template` in `language` (German when that one is missing)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", template):
+        raise ValueError(f"bad template name {template!r}")
+    lang = language if language in i18n.LANGUAGES and _exists(template, language) \
+        else FALLBACK_LANGUAGE
+    if not _exists(template, lang):
+        raise TemplateNotFound(f"{template}.{lang}.txt")
+    ctx: dict[str, Any] = {**COMMON_DEFAULTS, **context, "_lang": lang, "_tz": tz,
+                           "language": lang, "sender_name": sender_name,
+                           "has_calendar": has_calendar}
+    subject = one_line(ENV.get_template(f"{template}.{lang}.subject").render(ctx))
+    ctx["subject"] = subject
+    text = _tidy_text(ENV.get_template(f"{template}.{lang}.txt").render(ctx))
+    html = ENV.get_template(f"{template}.{lang}.html").render(ctx).strip() + "\n"
+    return Rendered(subject, text, html, lang)
+
+
+# ---------------------------------------------------------------- headers
+
+
+def parse_address(value: str, display_name: str = "") -> Address:
+    """A header-safe Address from "Name <addr>" or "addr"; raises ValueError when unusable."""
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError(f"address contains a line break: {value!r}")
+    name, addr = parseaddr(value)
+    if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return Address(display_name=one_line(name or display_name), addr_spec=addr)
+
+
+def _msgid(value: str) -> str | None:
+    """`<id>` for a bare or bracketed Message-ID; None when it is not one (never raw text)."""
+    bare = value.strip().strip("<>").strip()
+    return f"<{bare}>" if _MSGID.match(bare) else None
+
+
+def reply_subject(original: str) -> str:
+    """ "Re: <original>" without stacking "Re: AW: Re:"."""
+    return "Re: " + _REPLY_PREFIX.sub("", one_line(original))
+
+
+def make_message(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> EmailMessage:
+    """The complete message for one outbox row; raises ValueError for an unusable address."""
+    sender = parse_address(from_addr)
+    name = mail.context.get("name")
+    recipient = parse_address(mail.to, display_name=str(name) if name else "")
+    rendered = render(mail.template, mail.language, mail.context, tz,
+                      sender_name=sender.display_name, has_calendar=mail.ics is not None)
+
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = sender
+    msg["To"] = recipient
+    original = one_line(mail.context.get("original_subject") or "")
+    answering = bool(mail.in_reply_to and original and mail.auto_submitted == "auto-replied")
+    msg["Subject"] = reply_subject(original) if answering else rendered.subject
+    msg["Date"] = rfc2822_date(datetime.now(tz))
+    own_id = _msgid(mail.message_id)
+    if own_id is None:
+        raise ValueError(f"bad Message-ID {mail.message_id!r}")
+    msg["Message-ID"] = own_id
+    parent = _msgid(mail.in_reply_to) if mail.in_reply_to else None
+    refs = [r for r in (_msgid(x) for x in mail.references) if r]
+    if parent:
+        msg["In-Reply-To"] = parent
+        if parent not in refs:
+            refs.append(parent)
+    if refs:
+        msg["References"] = " ".join(refs)
+    if mail.reply_to:
+        msg["Reply-To"] = parse_address(mail.reply_to)
+    msg["Auto-Submitted"] = one_line(mail.auto_submitted) or "auto-replied"
+    # Exchange/Outlook honour this and send no out-of-office or read receipts back to us.
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg[LOOP_HEADER] = loop_value(mail.message_id)
+
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
+    if mail.ics is not None:
+        ics = dict(mail.ics)
+        event = mail.context.get("event")
+        if not ics.get("city") and isinstance(event, Mapping):
+            ics["city"] = event.get("city") or ""
+        data = make_ics(ics, str(sender), str(recipient), language=rendered.language)
+        method = str(ics.get("method") or "REQUEST").upper()
+        msg.add_attachment(data, maintype="text", subtype="calendar", filename="invite.ics",
+                           params={"method": method, "charset": "utf-8"})
+    for filename, mime, data in mail.attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype or "application",
+                           subtype=subtype or "octet-stream", filename=one_line(filename))
+    # Last: turning the body into multipart moves every Content-* header into the first part.
+    msg["Content-Language"] = rendered.language
+    return msg

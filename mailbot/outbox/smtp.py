@@ -1,0 +1,223 @@
+"""SmtpTransport: one aiosmtplib connection, reused across batches, on a private event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import TypeVar
+
+import aiosmtplib
+from aiosmtplib import (
+    SMTPAuthenticationError,
+    SMTPException,
+    SMTPNotSupported,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+
+from mailbot.config import ServerUrl
+from mailbot.outbox.transport import SendResult
+from mailbot.types import SendStatus
+
+K = TypeVar("K")
+log = logging.getLogger(__name__)
+
+# 5xx replies that mean "our login/configuration is wrong", not "this message is bad": failing
+# the messages permanently would lose them, so they are retried until the setup is fixed.
+_CONFIG_CODES = frozenset({530, 534, 535, 538})
+
+_NETWORK_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, TimeoutError,
+                   OSError)
+
+
+class SmtpTransport:
+    """Sends over SMTP: implicit TLS (smtps), STARTTLS required (smtp), or none (smtp+plain).
+
+    The connection stays open between batches and is checked with NOOP before the next one;
+    callers are synchronous, the asyncio client runs on a loop owned by this object.
+    """
+
+    def __init__(self, url: ServerUrl, timeout: float = 30, envelope_from: str | None = None,
+                 local_hostname: str | None = None, cert_bundle: str | None = None):
+        if url.tls not in ("implicit", "starttls", "none") or not url.host:
+            raise ValueError(f"not an SMTP server URL: {url.display}")
+        self.url = url
+        self.timeout = timeout
+        self.envelope_from = envelope_from
+        self.local_hostname = local_hostname
+        self.cert_bundle = cert_bundle  # extra CA file, e.g. a company CA; verification stays on
+        self.connections = 0  # connections opened so far (for logs and tests)
+        self._loop = asyncio.new_event_loop()
+        self._client: aiosmtplib.SMTP | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.url.host}:{self.url.port}"
+
+    # ------------------------------------------------------------ public, synchronous
+
+    def deliver(self, batch: Sequence[tuple[K, EmailMessage]],
+                on_result: Callable[[K, SendResult], None]) -> None:
+        if not batch:
+            return
+        if self._loop.is_closed():
+            raise RuntimeError("SmtpTransport is closed")
+        self._loop.run_until_complete(self._deliver(list(batch), on_result))
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._loop.run_until_complete(self._quit())
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
+        finally:
+            self._loop.close()
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ connection
+
+    async def _quit(self) -> None:
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except (SMTPException, OSError, TimeoutError):
+            client.close()
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            try:
+                # Servers drop idle connections after a few minutes; find out before MAIL FROM.
+                await self._client.noop()
+                return self._client
+            except (SMTPException, *_NETWORK_ERRORS):
+                self._drop()
+        u = self.url
+        client = aiosmtplib.SMTP(
+            hostname=u.host, port=u.port, timeout=self.timeout,
+            use_tls=u.tls == "implicit",
+            # True = STARTTLS or give up; False = never (smtp+plain, smtps already encrypted).
+            start_tls=u.tls == "starttls",
+            validate_certs=u.verify, cert_bundle=self.cert_bundle,
+            username=u.username, password=u.password if u.username else None,
+            local_hostname=self.local_hostname,
+        )
+        await client.connect()
+        self.connections += 1
+        self._client = client
+        return client
+
+    def _setup_failure(self, exc: BaseException) -> SendResult:
+        """A RETRY result that says in one line why no connection could be used."""
+        u, where = self.url, self.where
+        code: int | None = None
+        if isinstance(exc, SMTPAuthenticationError):
+            code = exc.code
+            detail = f"{where} refused the login as {u.username!r}: {exc.code} {exc.message}"
+        elif isinstance(exc, SMTPResponseException):
+            code = exc.code
+            detail = f"{where} answered {exc.code} {exc.message}"
+        elif isinstance(exc, ssl.SSLCertVerificationError) or (
+                isinstance(exc, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc)):
+            reason = getattr(exc, "verify_message", "") or str(exc)
+            detail = (f"the TLS certificate of {where} was not accepted ({reason}); use "
+                      f"{u.scheme.split('+')[0]}+insecure:// only for a server you trust")
+        elif isinstance(exc, SMTPException) and "STARTTLS" in str(exc).upper() \
+                and u.tls == "starttls":
+            detail = (f"{where} does not offer STARTTLS, and smtp:// never sends without TLS "
+                      "(use smtps:// for implicit TLS on port 465, smtp+plain:// only for a "
+                      "local test server)")
+        elif isinstance(exc, TimeoutError | SMTPTimeoutError):
+            detail = f"no answer from {where} within {self.timeout:g} s"
+        elif isinstance(exc, OSError | SMTPException):
+            detail = f"cannot connect to {where}: {exc}"
+        else:
+            detail = f"cannot connect to {where}: {type(exc).__name__}: {exc}"
+        return SendResult(SendStatus.RETRY, detail, code)
+
+    # ------------------------------------------------------------ sending
+
+    async def _deliver(self, batch: list[tuple[K, EmailMessage]],
+                       on_result: Callable[[K, SendResult], None]) -> None:
+        try:
+            client = await self._connected()
+        except (SMTPException, ssl.SSLError, *_NETWORK_ERRORS) as exc:
+            self._drop()
+            result = self._setup_failure(exc)
+            log.warning("SMTP: %s (%d messages kept for retry)", result.detail, len(batch))
+            for key, _ in batch:
+                on_result(key, result)
+            return
+        for i, (key, msg) in enumerate(batch):
+            result, give_up = await self._send(client, msg)
+            on_result(key, result)
+            if give_up:
+                # The connection or the server is in trouble: stop here and reconnect next time,
+                # rather than hammering a rate-limited or dying server with the rest.
+                self._drop()
+                rest = SendResult(SendStatus.RETRY, f"not tried after: {result.detail}",
+                                  result.code)
+                for other, _ in batch[i + 1:]:
+                    on_result(other, rest)
+                return
+
+    def _envelope(self, msg: EmailMessage) -> tuple[str, list[str]]:
+        sender = self.envelope_from or next(
+            (a for _, a in getaddresses([str(v) for v in msg.get_all("From", [])]) if a), "")
+        rcpts = [a for _, a in getaddresses([str(v) for h in ("To", "Cc")
+                                             for v in msg.get_all(h, [])]) if a]
+        return sender, rcpts
+
+    async def _send(self, client: aiosmtplib.SMTP,
+                    msg: EmailMessage) -> tuple[SendResult, bool]:
+        """One message: (result, give up the connection and the rest of the batch?)."""
+        sender, rcpts = self._envelope(msg)
+        if not sender or not rcpts:
+            return SendResult(SendStatus.FAILED, "message has no From or no To address"), False
+        try:
+            refused, reply = await client.send_message(msg, sender=sender, recipients=rcpts)
+        except SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            detail = "recipient refused: " + "; ".join(f"{r.code} {r.message}"
+                                                       for r in exc.recipients)
+            # A recipient's 4xx is about that mailbox (greylisting, full): the rest can go on.
+            status = SendStatus.FAILED if all(c >= 500 for c in codes) else SendStatus.RETRY
+            return SendResult(status, detail, codes[0] if codes else None), False
+        except SMTPResponseException as exc:
+            detail = f"{exc.code} {exc.message}"
+            if exc.code in _CONFIG_CODES:
+                return SendResult(SendStatus.RETRY, f"server configuration: {detail}",
+                                  exc.code), True
+            if 500 <= exc.code < 600:
+                return SendResult(SendStatus.FAILED, detail, exc.code), False
+            return SendResult(SendStatus.RETRY, detail, exc.code if exc.code > 0 else None), True
+        except SMTPNotSupported as exc:
+            # e.g. a non-ASCII address and no SMTPUTF8: this server will never take it.
+            return SendResult(SendStatus.FAILED, str(exc)), False
+        except _NETWORK_ERRORS as exc:
+            return SendResult(SendStatus.RETRY, f"connection to {self.where} lost: "
+                              f"{type(exc).__name__}: {exc}"), True
+        except SMTPException as exc:
+            return SendResult(SendStatus.RETRY, f"{type(exc).__name__}: {exc}"), True
+        detail = reply
+        if refused:
+            detail += "; refused: " + "; ".join(f"{a}: {r.code} {r.message}"
+                                                for a, r in refused.items())
+        return SendResult(SendStatus.SENT, detail, 250), False

@@ -1,0 +1,51 @@
+"""The Transport protocol, its result type and the factory that picks SMTP or files by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol, TypeVar
+
+from mailbot.config import ServerUrl
+from mailbot.types import SendStatus
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message: SENT, RETRY (temporary) or FAILED (permanent)."""
+
+    status: SendStatus
+    detail: str  # the server's reply text, or why we could not get one; no message content
+    code: int | None = None  # the SMTP reply code when there was one
+
+
+class Transport(Protocol):
+    """Delivers batches of rendered messages; `on_result` runs right after each outcome."""
+
+    def deliver(self, batch: Sequence[tuple[K, EmailMessage]],
+                on_result: Callable[[K, SendResult], None]) -> None:
+        """Send every message of `batch` in order and report each one exactly once.
+
+        Never raises for delivery problems (those are RETRY/FAILED results); an exception from
+        `on_result` propagates and leaves the rest of the batch unreported.
+        """
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def open_transport(url: ServerUrl, timeout: float = 30,
+                   envelope_from: str | None = None) -> Transport:
+    """`file:///dir` → FileTransport; smtps/smtp/smtp+plain/smtp+insecure → SmtpTransport."""
+    if url.scheme == "file":
+        from mailbot.outbox.filetransport import FileTransport
+
+        return FileTransport(url.path)
+    # Imported here so that only SMTP users load aiosmtplib.
+    from mailbot.outbox.smtp import SmtpTransport
+
+    return SmtpTransport(url, timeout=timeout, envelope_from=envelope_from)

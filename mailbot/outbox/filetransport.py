@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -48,7 +49,8 @@ class FileTransport:
             # A reader never sees half a file: rename is atomic within one directory.
             os.replace(tmp, target)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
             return SendResult(SendStatus.RETRY, f"cannot write {target}: {exc.strerror or exc}")
         return SendResult(SendStatus.SENT, str(target))
 

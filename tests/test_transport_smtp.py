@@ -1,0 +1,355 @@
+"""SmtpTransport against a real aiosmtpd server on loopback: reuse, retries, failures, TLS."""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import shutil
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from mailbot.config import ServerUrl, parse_server_url
+from mailbot.outbox.compose import make_message
+from mailbot.outbox.smtp import SmtpTransport
+from mailbot.outbox.transport import SendResult, open_transport
+from mailbot.types import LOOP_HEADER, OutgoingMail, SendStatus
+from tests.servers import SmtpSink, free_port
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FROM = "MitGeN Anmeldung <anmeldung@mitgen.example>"
+SMTP_KINDS = {"smtps": ("implicit", 465), "smtp": ("starttls", 587),
+              "smtp+plain": ("none", 25), "smtp+insecure": ("starttls", 587)}
+EVENT = {"slug": "fachtag-2027", "title": "Fachtag „Geschlechtergleichstellung“",
+         "starts": "2027-09-16T10:00:00+02:00", "ends": "2027-09-16T16:30:00+02:00",
+         "city": "Hannover", "venue": "Kulturzentrum Pavillon, Lister Meile 4, 30161 Hannover",
+         "language": "de"}
+
+
+def url(text: str) -> ServerUrl:
+    return parse_server_url(text, SMTP_KINDS, "MAILBOT_SMTP_URL", ("file",))
+
+
+def message(n: int, to: str = "", ics: bool = False) -> EmailMessage:
+    mail = OutgoingMail(
+        template="confirmation", language="de", to=to or f"person{n}@verein.example",
+        context={"name": f"Person {n}", "event": EVENT, "seats": 1, "attendees": [f"Person {n}"]},
+        message_id=f"{n:04x}.fachtag-2027.mailbot@mitgen.example",
+        ics={"uid": f"fachtag-2027-r{n}@mitgen.example", "sequence": 2, "method": "REQUEST",
+             "summary": EVENT["title"], "starts": EVENT["starts"], "ends": EVENT["ends"],
+             "location": EVENT["venue"], "description": "Anmeldung"} if ics else None,
+    )
+    return make_message(mail, FROM, BERLIN)
+
+
+class Results:
+    """Collects on_result calls, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, SendResult]] = []
+
+    def __call__(self, key: int, result: SendResult) -> None:
+        self.calls.append((key, result))
+
+    @property
+    def statuses(self) -> list[SendStatus]:
+        return [r.status for _, r in self.calls]
+
+
+def send(transport: Any, *msgs: EmailMessage, first: int = 0) -> Results:
+    results = Results()
+    transport.deliver([(first + i, m) for i, m in enumerate(msgs)], results)
+    return results
+
+
+@dataclass
+class CountingSink(SmtpSink):
+    """The shared sink, counting the connections it accepts and optionally speaking TLS."""
+
+    connections: int = 0
+    starttls_context: ssl.SSLContext | None = None
+    implicit_context: ssl.SSLContext | None = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class _Counting(Controller):
+            def factory(self) -> Any:
+                sink.connections += 1
+                return super().factory()
+
+        self.port = self.port or free_port()
+        kwargs: dict[str, Any] = {}
+        if self.starttls_context:
+            kwargs["tls_context"] = self.starttls_context
+        self._controller = _Counting(
+            self, hostname=self.host, port=self.port, ssl_context=self.implicit_context,
+            auth_require_tls=False, authenticator=self._authenticate, ready_timeout=10, **kwargs)
+        self._controller.start()
+        self.connections = 0  # the controller's own start-up probe does not count
+
+
+@contextlib.contextmanager
+def running(s: CountingSink) -> Iterator[CountingSink]:
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def sink() -> Iterator[CountingSink]:
+    with running(CountingSink()) as s:
+        yield s
+
+
+@pytest.fixture
+def transport(sink: CountingSink) -> Iterator[SmtpTransport]:
+    t = SmtpTransport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
+                      local_hostname="mailbot.test")
+    yield t
+    t.close()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(*certificate)
+    return ctx
+
+
+# ------------------------------------------------------------------------- delivery
+
+
+def test_a_batch_of_ten_goes_over_one_connection(sink: CountingSink,
+                                                  transport: SmtpTransport) -> None:
+    results = send(transport, *(message(i) for i in range(10)))
+    assert results.statuses == [SendStatus.SENT] * 10
+    assert [k for k, _ in results.calls] == list(range(10))
+    assert len(sink.wait_for(10)) == 10
+    assert sink.connections == 1
+
+
+def test_the_connection_is_kept_for_the_next_batch(sink: CountingSink,
+                                                    transport: SmtpTransport) -> None:
+    send(transport, message(1), message(2))
+    send(transport, message(3))
+    assert len(sink.wait_for(3)) == 3
+    assert sink.connections == 1
+
+
+def test_delivered_messages_parse_back_with_headers_and_calendar(
+        sink: CountingSink, transport: SmtpTransport) -> None:
+    results = send(transport, message(7, to="Maria Muster <maria@verein.example>", ics=True))
+    assert results.statuses == [SendStatus.SENT]
+    assert results.calls[0][1].code == 250
+    (got,) = sink.wait_for(1)
+    assert got.mail_from == "anmeldung@mitgen.example"
+    assert got.rcpt_tos == ("maria@verein.example",)
+    msg = email.message_from_bytes(got.data, policy=policy.default)
+    assert msg["Message-ID"] == "<0007.fachtag-2027.mailbot@mitgen.example>"
+    assert msg["Auto-Submitted"] == "auto-replied" and msg[LOOP_HEADER].startswith("mailbot/1")
+    assert msg["Subject"] == "Anmeldebestätigung: Fachtag „Geschlechtergleichstellung“"
+    (cal_part,) = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    data = cal_part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    ev = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert str(ev["UID"]) == "fachtag-2027-r7@mitgen.example" and ev.decoded("SEQUENCE") == 2
+
+
+def test_each_result_is_reported_as_soon_as_the_server_took_the_message(
+        sink: CountingSink, transport: SmtpTransport) -> None:
+    seen: list[int] = []
+    transport.deliver([(i, message(i)) for i in range(3)],
+                      lambda key, result: seen.append(len(sink.messages)))
+    # When the caller hears about message i, the server already holds i+1 messages, not more.
+    assert seen == [1, 2, 3]
+
+
+def test_the_envelope_sender_can_be_set_apart_from_the_from_header(sink: CountingSink) -> None:
+    with SmtpTransport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
+                       envelope_from="bounces@mitgen.example",
+                       local_hostname="mailbot.test") as t:
+        send(t, message(1))
+    assert sink.wait_for(1)[0].mail_from == "bounces@mitgen.example"
+
+
+def test_open_transport_picks_smtp_for_smtp_urls(sink: CountingSink) -> None:
+    t = open_transport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5)
+    try:
+        assert isinstance(t, SmtpTransport)
+        assert send(t, message(1)).statuses == [SendStatus.SENT]
+    finally:
+        t.close()
+
+
+def test_the_shared_smtp_sink_fixture_receives_our_mail(smtp_sink: SmtpSink) -> None:
+    with SmtpTransport(url(smtp_sink.url), timeout=5, local_hostname="mailbot.test") as t:
+        assert send(t, message(1), message(2)).statuses == [SendStatus.SENT] * 2
+    assert len(smtp_sink.wait_for(2)) == 2
+
+
+# ------------------------------------------------------------------------- temporary trouble
+
+
+def test_421_and_451_are_retried_and_then_sent(sink: CountingSink,
+                                               transport: SmtpTransport) -> None:
+    sink.respond_with([421, 451])
+    first = send(transport, message(1))
+    assert first.statuses == [SendStatus.RETRY] and first.calls[0][1].code == 421
+    second = send(transport, message(1))
+    assert second.statuses == [SendStatus.RETRY] and second.calls[0][1].code == 451
+    assert "451" in second.calls[0][1].detail
+    third = send(transport, message(1))
+    assert third.statuses == [SendStatus.SENT]
+    assert len(sink.wait_for(1)) == 1
+    # Every temporary failure gives up the connection: three batches, three connections.
+    assert sink.connections == 3
+
+
+def test_a_temporary_failure_keeps_the_rest_of_the_batch_for_later(
+        sink: CountingSink, transport: SmtpTransport) -> None:
+    sink.respond_with([250, 451])
+    results = send(transport, *(message(i) for i in range(4)))
+    assert results.statuses == [SendStatus.SENT, SendStatus.RETRY, SendStatus.RETRY,
+                                SendStatus.RETRY]
+    assert "not tried" in results.calls[2][1].detail
+    assert len(sink.attempts) == 2
+
+
+def test_a_server_that_is_down_means_retry_and_no_exception() -> None:
+    port = free_port()
+    with SmtpTransport(url(f"smtp+plain://127.0.0.1:{port}"), timeout=2,
+                       local_hostname="mailbot.test") as t:
+        results = send(t, message(1), message(2))
+    assert results.statuses == [SendStatus.RETRY, SendStatus.RETRY]
+    assert f"127.0.0.1:{port}" in results.calls[0][1].detail
+
+
+def test_a_connection_the_server_dropped_is_replaced(sink: CountingSink,
+                                                     transport: SmtpTransport) -> None:
+    send(transport, message(1))
+    sink.stop()
+    sink.start()  # same port; the old connection is gone
+    assert send(transport, message(2)).statuses == [SendStatus.SENT]
+    assert sink.connections == 1  # counted since the restart
+
+
+def test_a_server_that_does_not_answer_in_time_means_retry(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with SmtpTransport(url(f"smtp+plain://127.0.0.1:{port}"), timeout=0.5,
+                           local_hostname="mailbot.test") as t:
+            results = send(t, message(1))
+    assert results.statuses == [SendStatus.RETRY]
+    assert "within 0.5 s" in results.calls[0][1].detail
+    assert time.monotonic() - started < 5
+
+
+# ------------------------------------------------------------------------- permanent failures
+
+
+def test_550_fails_that_message_and_the_batch_goes_on(sink: CountingSink,
+                                                      transport: SmtpTransport) -> None:
+    sink.respond_with([550])
+    results = send(transport, message(1), message(2))
+    assert results.statuses == [SendStatus.FAILED, SendStatus.SENT]
+    failed = results.calls[0][1]
+    assert failed.code == 550 and "Mailbox unavailable" in failed.detail
+    assert sink.connections == 1
+
+
+def test_a_refused_recipient_fails_only_that_message(sink: CountingSink,
+                                                     transport: SmtpTransport) -> None:
+    sink.reject_recipient("gone@verein.example", 550)
+    results = send(transport, message(1, to="gone@verein.example"), message(2))
+    assert results.statuses == [SendStatus.FAILED, SendStatus.SENT]
+    assert "recipient refused: 550" in results.calls[0][1].detail
+
+
+def test_a_recipient_greylisted_with_4xx_is_retried_without_stopping_the_batch(
+        sink: CountingSink, transport: SmtpTransport) -> None:
+    sink.reject_recipient("busy@verein.example", 450)
+    results = send(transport, message(1, to="busy@verein.example"), message(2))
+    assert results.statuses == [SendStatus.RETRY, SendStatus.SENT]
+
+
+# ------------------------------------------------------------------------- TLS and login
+
+
+def test_smtp_url_will_not_send_when_starttls_is_not_offered(sink: CountingSink) -> None:
+    with SmtpTransport(url(f"smtp://{sink.host}:{sink.port}"), timeout=5,
+                       local_hostname="mailbot.test") as t:
+        results = send(t, message(1))
+    assert results.statuses == [SendStatus.RETRY]
+    assert "does not offer STARTTLS" in results.calls[0][1].detail
+    assert sink.attempts == []
+
+
+def test_starttls_is_used_and_the_certificate_checked(certificate: tuple[Path, Path]) -> None:
+    with running(CountingSink(starttls_context=server_context(certificate))) as s:
+        where = f"{s.host}:{s.port}"
+        with SmtpTransport(url(f"smtp://{where}"), timeout=5, local_hostname="mailbot.test") as t:
+            refused = send(t, message(1))
+        assert refused.statuses == [SendStatus.RETRY]
+        assert "certificate" in refused.calls[0][1].detail
+        with SmtpTransport(url(f"smtp://{where}"), timeout=5, local_hostname="mailbot.test",
+                           cert_bundle=str(certificate[0])) as t:
+            assert send(t, message(2)).statuses == [SendStatus.SENT]
+        with SmtpTransport(url(f"smtp+insecure://{where}"), timeout=5,
+                           local_hostname="mailbot.test") as t:
+            assert send(t, message(3)).statuses == [SendStatus.SENT]
+        assert len(s.wait_for(2)) == 2
+
+
+def test_smtps_speaks_tls_from_the_first_byte(certificate: tuple[Path, Path]) -> None:
+    with running(CountingSink(implicit_context=server_context(certificate))) as s:
+        with SmtpTransport(url(f"smtps://{s.host}:{s.port}"), timeout=5,
+                           local_hostname="mailbot.test", cert_bundle=str(certificate[0])) as t:
+            assert send(t, message(1), message(2)).statuses == [SendStatus.SENT] * 2
+        assert len(s.wait_for(2)) == 2 and s.connections == 1
+
+
+def test_it_logs_in_when_the_url_names_a_user(certificate: tuple[Path, Path]) -> None:
+    with running(CountingSink(starttls_context=server_context(certificate))) as s:
+        u = url(f"smtp+insecure://anmeldung%40mitgen.example:geheim@{s.host}:{s.port}")
+        with SmtpTransport(u, timeout=5, local_hostname="mailbot.test") as t:
+            assert send(t, message(1)).statuses == [SendStatus.SENT]
+        assert s.logins == [("anmeldung@mitgen.example", "geheim")]
+
+
+def test_a_closed_transport_refuses_more_work(transport: SmtpTransport) -> None:
+    transport.close()
+    transport.close()  # twice is fine
+    with pytest.raises(RuntimeError):
+        send(transport, message(1))

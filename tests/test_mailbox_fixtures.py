@@ -8,8 +8,9 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
+import tests.servers
 from mailbot.types import Outcome
-from tests.servers import Dovecot, SmtpSink, in_ci, running_dovecot
+from tests.servers import Dovecot, SmtpSink, in_ci, postgres_schema_url, running_dovecot
 
 MSG = b"From: a@test.example\r\nTo: b@test.example\r\nSubject: hi\r\n\r\nhello\r\n"
 
@@ -86,6 +87,27 @@ def test_ci_is_detected_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     assert in_ci()
     monkeypatch.setenv("CI", "")
     assert not in_ci()
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_missing_dovecot_skips_but_fails_under_ci(monkeypatch: pytest.MonkeyPatch,
+                                                   ci: str) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(tests.servers, "DOVECOT_BIN", "/nonexistent/dovecot")
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="not found"), running_dovecot():
+        pass
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_an_unreachable_postgresql_skips_but_fails_under_ci(monkeypatch: pytest.MonkeyPatch,
+                                                           ci: str) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(tests.servers, "POSTGRES_PORT", tests.servers.free_port())
+    monkeypatch.setattr(tests.servers, "_pg_user", None)
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="unreachable"), postgres_schema_url():
+        pass
 
 
 def test_the_dovecot_helpers_append_list_and_restart(dovecot: Dovecot) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -135,10 +136,21 @@ class ImapMailbox:
                 raise _Permanent(f"{self.name}: login refused ({' '.join(str(exc).split())})"
                                  ) from None
             self._select(client, self.inbox)
+            self._keepalive(client)
         except BaseException:
             self._shutdown(client)
             raise
         return client
+
+    @staticmethod
+    def _keepalive(client: IMAPClient) -> None:
+        """TCP keepalive, so a server that vanished without a FIN (network gone, VM paused) is
+        noticed within ~2 minutes even in the middle of a long IDLE."""
+        sock = client.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 4)):
+            if hasattr(socket, name):  # Linux names; other systems keep their defaults
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
     @staticmethod
     def _shutdown(client: IMAPClient) -> None:
@@ -215,6 +227,9 @@ class ImapMailbox:
 
     def fetch_new(self, limit: int = 100) -> Iterator[RawMessage]:
         def search(client: IMAPClient) -> tuple[list[int], int]:
+            # Select afresh each pass: it re-reads UIDVALIDITY and lets imaplib drop the
+            # untagged responses it has collected since (they pile up on a long connection).
+            self._selected = None
             self._select(client, self.inbox)
             uids = sorted(int(u) for u in client.search(["NOT", "DELETED"]))
             return uids, self.uidvalidity or 0

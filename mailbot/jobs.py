@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
-from mailbot.database import Database
+from mailbot.database import Database, affected
 from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.models import Event, InboundRecord, OutboxRow, OutboxStatus, utcnow
 from mailbot.registrations.apply import apply, chain
@@ -30,6 +30,9 @@ from mailbot.types import EventInfo, InboundMail, Intent, Outcome, OutgoingMail,
 log = logging.getLogger("mailbot")
 
 RAW_KEEP = {Outcome.REVIEW, Outcome.QUARANTINE}  # raw bytes kept only while a human must look
+# How long a claimed outbox row is reserved for its worker; a crashed worker's rows are sent
+# again after it (one duplicate possible if the crash came between acceptance and the update).
+LEASE = timedelta(minutes=5)
 
 
 def _domain(address: str) -> str:
@@ -181,10 +184,10 @@ class Worker:
                 or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
                 .order_by(OutboxRow.id).limit(limit)).all()
             for i in ids:
-                won = s.execute(update(OutboxRow).where(
+                won = affected(s, update(OutboxRow).where(
                     OutboxRow.id == i, or_(OutboxRow.lease_until.is_(None),
                                            OutboxRow.lease_until < now))
-                    .values(lease_until=now + timedelta(minutes=5))).rowcount
+                    .values(lease_until=now + LEASE))
                 if won:
                     claimed.append(i)
         return claimed

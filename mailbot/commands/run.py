@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from mailbot.commands.common import settings, worker
@@ -32,15 +33,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return serve(w)
 
 
+class _Interrupted(BaseException):
+    """Raised by the signal handler to leave a mailbox wait (IDLE) at once; a BaseException so
+    that no `except Exception` on the way turns it into an error."""
+
+
 def serve(w: Worker) -> int:
     """The long-running loop: any error is logged in one line and the loop goes on."""
     from mailbot import scheduler
 
     stop = threading.Event()
+    waiting = threading.Event()  # set only while the main thread blocks in mailbox.wait()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current step", signum)
         stop.set()
+        if waiting.is_set():
+            # A blocking IDLE read is restarted after a signal (PEP 475): without this, a
+            # SIGTERM would wait for the IDLE to time out (poll_seconds, minutes).
+            waiting.clear()
+            raise _Interrupted
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -56,7 +68,14 @@ def serve(w: Worker) -> int:
                     w.delivery_pass()
                 failures = 0
                 assert w.mailbox is not None
-                w.mailbox.wait(timeout=w.settings.poll_seconds)
+                try:
+                    waiting.set()
+                    if not stop.is_set():
+                        w.mailbox.wait(timeout=w.settings.poll_seconds)
+                finally:
+                    waiting.clear()
+            except _Interrupted:
+                break
             except (MailboxError, OSError) as exc:
                 failures += 1
                 pause = min(60.0, 2.0 ** min(failures, 6))
@@ -72,7 +91,7 @@ def serve(w: Worker) -> int:
     return 0
 
 
-def _extra_jobs(w: Worker) -> dict[str, tuple[object, float]]:
+def _extra_jobs(w: Worker) -> dict[str, tuple[Callable[[], object], float]]:
     try:
         from mailbot.digest import digest_job
     except ImportError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -374,3 +375,27 @@ def renumber(maildir: Path) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
+
+
+class Interrupted(BaseException):
+    """What `mailbot run`'s signal handler raises to leave an IDLE at once."""
+
+
+def test_an_interrupt_during_idle_leaves_the_mailbox_usable(
+        box: ImapMailbox, dovecot: Dovecot) -> None:
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        began = time.monotonic()
+        with pytest.raises(Interrupted):
+            box.wait(10)
+        assert time.monotonic() - began < 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    dovecot.append(mail(1))
+    assert [m.data for m in box.fetch_new()] == [mail(1)]
+    box.close()

@@ -209,11 +209,17 @@ class ImapMailbox:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise _GaveUp(f"{self.name}: {what} failed: {_describe(exc)}"
-                                      f" (gave up after {attempts} attempts)") from None
+                                      f" (gave up after {attempts} attempt"
+                                      f"{'s' if attempts > 1 else ''})") from None
                     delay = min(delay, left)
                 log.warning("%s: %s failed: %s; retrying in %.1f s", self.name, what,
                             _describe(exc), delay)
                 time.sleep(delay)
+            except BaseException:
+                # A bug or an interrupt (signal) in the middle of a command: the protocol
+                # state is unknown, so the next call starts on a fresh connection.
+                self._drop()
+                raise
 
     def close(self) -> None:
         client, self._client, self._selected = self._client, None, None
@@ -424,13 +430,9 @@ class ImapMailbox:
                 return False
             stop = time.monotonic() + min(left, self.idle_refresh)
             client.idle()
-            arrived = False
-            try:
-                arrived = self._idle_until(client, stop)
-            finally:
-                # Always leave IDLE, so the connection can take commands again; on a dead
-                # connection this raises and _run reconnects.
-                _text, late = client.idle_done()
+            # On any exception in between, _run drops the connection: no DONE needed then.
+            arrived = self._idle_until(client, stop)
+            _text, late = client.idle_done()
             if arrived or self._arrival(late):
                 return True
 

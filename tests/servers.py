@@ -73,7 +73,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # A refused login answers at once instead of after Dovecot's default 2 s penalty.
@@ -112,7 +112,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -128,9 +129,12 @@ class Dovecot:
     """A Dovecot IMAP server in its own temp dir; `stop()`/`start()` keep port and mail."""
 
     def __init__(self, *, prefix: str = "", separator: str = ".", mail_format: str = "maildir",
-                 user: str = "mailbot", password: str | None = None) -> None:
+                 user: str = "mailbot", password: str | None = None, tls: bool = False) -> None:
         self.host = "127.0.0.1"
         self.port = free_port()
+        # With tls=True: STARTTLS on `port`, implicit TLS on `imaps_port`, a self-signed
+        # certificate for localhost/127.0.0.1 in `.cert` (point SSL_CERT_FILE at it to trust it).
+        self.imaps_port = free_port() if tls else 0
         self.user = user
         self.password = password or "pw-" + secrets.token_hex(6)
         self.prefix = prefix
@@ -144,9 +148,16 @@ class Dovecot:
             (self.root / sub).mkdir()
         location = ("maildir:~/Maildir:LAYOUT=fs" if mail_format == "maildir-fs" else
                     "mdbox:~/mdbox" if mail_format == "mdbox" else "maildir:~/Maildir")
+        self.cert = self.root / "etc" / "cert.pem"
+        ssl = "ssl = no"
+        if tls:
+            key = self.root / "etc" / "key.pem"
+            _self_signed(self.cert, key)
+            ssl = f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{key}"
         (self.root / "etc" / "dovecot.conf").write_text(_DOVECOT_CONF.format(
             instance=f"mailbot-test-{self.port}", root=self.root, user=run_as, group=group,
-            port=self.port, prefix=prefix, separator=separator, mail_location=location))
+            port=self.port, imaps_port=self.imaps_port, prefix=prefix, separator=separator,
+            mail_location=location, ssl=ssl))
         (self.root / "etc" / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
         os.chmod(self.root, 0o755)
         for path in (self.root / "etc", self.root / "etc" / "dovecot.conf",
@@ -281,6 +292,16 @@ class Dovecot:
                     if m:
                         names.append(m.group(1).decode().strip('"'))
             return names
+
+
+def _self_signed(cert: Path, key: Path) -> None:
+    if not shutil.which("openssl"):
+        unavailable("openssl is needed to make a test certificate")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True)
 
 
 def _quote(folder: str) -> str:

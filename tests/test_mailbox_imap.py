@@ -399,3 +399,53 @@ def test_an_interrupt_during_idle_leaves_the_mailbox_usable(
     dovecot.append(mail(1))
     assert [m.data for m in box.fetch_new()] == [mail(1)]
     box.close()
+
+
+@pytest.fixture
+def tls_dovecot() -> Iterator[Dovecot]:
+    with running_dovecot(tls=True) as server:
+        yield server
+
+
+def test_imaps_with_a_trusted_certificate_works(
+        tls_dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_dovecot.cert))
+    tls_dovecot.append(mail(1))
+    mb = ImapMailbox(f"imaps://{tls_dovecot.user}@localhost:{tls_dovecot.imaps_port}/INBOX",
+                     tls_dovecot.password)
+    assert [m.data for m in mb.fetch_new()] == [mail(1)]
+    assert mb.wait(0.2) is False
+    mb.close()
+
+
+def test_imap_upgrades_with_starttls_and_checks_the_certificate(
+        tls_dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_dovecot.cert))
+    tls_dovecot.append(mail(1))
+    mb = ImapMailbox(f"imap://{tls_dovecot.user}@localhost:{tls_dovecot.port}/INBOX",
+                     tls_dovecot.password)
+    [msg] = mb.fetch_new()
+    mb.move(msg, Outcome.DONE)
+    mb.close()
+    logins = [line for line in tls_dovecot.log.splitlines() if "Login: user=<mailbot>" in line]
+    assert logins and "TLS" in logins[-1]
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_an_untrusted_certificate_is_refused_at_once(tls_dovecot: Dovecot, scheme: str) -> None:
+    port = tls_dovecot.imaps_port if scheme == "imaps" else tls_dovecot.port
+    mb = ImapMailbox(f"{scheme}://{tls_dovecot.user}@localhost:{port}/INBOX",
+                     tls_dovecot.password, retry_for=30.0)
+    began = time.monotonic()
+    with pytest.raises(MailboxError, match="certificate check failed") as err:
+        list(mb.fetch_new())
+    assert time.monotonic() - began < 2
+    assert "\n" not in str(err.value)
+
+
+def test_imap_insecure_keeps_tls_but_skips_the_certificate_check(tls_dovecot: Dovecot) -> None:
+    tls_dovecot.append(mail(1))
+    mb = ImapMailbox(f"imap+insecure://{tls_dovecot.user}@localhost:{tls_dovecot.port}/INBOX",
+                     tls_dovecot.password)
+    assert [m.data for m in mb.fetch_new()] == [mail(1)]
+    mb.close()

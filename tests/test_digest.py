@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import base64
 import csv
+import email
+import email.policy
 import io
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from mailbot import cli
 from mailbot.database import Database
 from mailbot.digest import build_digest, digest_job, local_day, send_one
 from mailbot.models import DigestRun, OutboxRow
 from mailbot.outbox.compose import render
+from tests.servers import SmtpSink
 from tests.test_digest_fixtures import T0, Clock, busy_event, make_event, make_worker, register
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -181,3 +186,28 @@ def test_only_the_coordinators_of_an_event_hear_about_it(db_url: str) -> None:
     whos = {i.who for i in d.needs_you}
     assert "maria@verein.example" not in whos  # Maria's question and bounce are not theirs
     assert "unsure@example.org" in whos  # a mail naming no event: everybody should see it
+
+
+def test_digest_print_shows_it_and_send_delivers_it_with_the_csv(
+        db_url: str, smtp_sink: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAILBOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("MAILBOT_FROM", "Anmeldung <anmeldung@mitgen.example>")
+    db = Database(db_url)
+    with db.session() as s:
+        busy_event(s)
+    db.dispose()
+    assert cli.main(["digest", "--print"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"To: {COORD}\nSubject: Anmeldungen am ")
+    assert "Maria Muster, Frauenberatung Celle e.V.: 2 Plätze" in out
+    monkeypatch.setenv("MAILBOT_SMTP_URL", smtp_sink.url)
+    assert cli.main(["digest", "--send"]) == 0
+    assert "1 mail(s) sent" in capsys.readouterr().out
+    sent = [m for m in smtp_sink.wait_for(1) if COORD in m.rcpt_tos]
+    msg = email.message_from_bytes(sent[0].data, policy=email.policy.default)
+    assert msg["Auto-Submitted"] == "auto-generated"
+    (att,) = [p for p in msg.iter_attachments() if (p.get_filename() or "").endswith(".csv")]
+    data = att.get_payload(decode=True)
+    assert isinstance(data, bytes) and "Ayşe Yılmaz" in data.decode("utf-8-sig")

@@ -1,0 +1,54 @@
+"""The ordered classification chain (one list, one place) and classify() that runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from mailbot.classify import enrich, intents, machines
+from mailbot.classify.context import Context, Flow, Rule
+from mailbot.classify.rulebook import Rules
+from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
+
+# Machines first (they stop the chain), then what the person wants (first match decides),
+# then the details of a human mail. Order is policy: edit it here and nowhere else.
+CHAIN: list[Rule] = [
+    machines.OwnLoop(),
+    machines.Bounce(),
+    machines.AutoReply(),
+    machines.ListMail(),
+    intents.OfferAnswer(),
+    intents.Erase(),
+    intents.Substitute(),
+    intents.Cancel(),
+    intents.Invitation(),
+    intents.Register(),
+    intents.Question(),
+    intents.ForwardedRegistration(),
+    intents.SubjectOnly(),
+    intents.Fallback(),
+    enrich.EventRule(),
+    enrich.PeopleRule(),
+    enrich.SeatsRule(),
+    enrich.QuestionFlag(),
+    enrich.Confidence(),
+]
+
+
+def classify(mail: InboundMail, events: Sequence[EventInfo], rules: Rules,
+             now: datetime | None = None) -> Intent:
+    """What the mail wants; pure. `now` (default: the mail's date, else the current time)
+    decides which events are still open."""
+    when = now or mail.date or datetime.now(UTC)
+    ctx = Context(mail=mail, events=tuple(events), rules=rules, now=when)
+    for rule in CHAIN:
+        if rule.apply(ctx) is Flow.STOP:
+            break
+    return Intent(
+        kind=ctx.kind or IntentKind.OTHER, event=ctx.event, attendees=ctx.attendees,
+        organization=ctx.organization, party_size=ctx.party_size,
+        has_question=ctx.has_question, question=ctx.question, confidence=ctx.confidence,
+        candidate_events=ctx.candidates, cancel_seats=ctx.cancel_seats,
+        substitute=ctx.substitute, accepts_offer=ctx.accepts_offer,
+        reasons=tuple(ctx.reasons), language=mail.language,
+    )

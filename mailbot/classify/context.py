@@ -1,0 +1,135 @@
+"""What the chain's rules read and fill in while they classify one mail."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Protocol
+
+from mailbot.classify.rulebook import Rules
+from mailbot.classify.text import bare_subject, is_forward_subject, sentences
+from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
+
+_QUOTE_MARK = re.compile(r"^\s*>+ ?", re.M)
+
+
+class Flow(enum.Enum):
+    """What the chain does after a rule: go on, or stop (the intent is final)."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+
+
+@dataclass
+class Forwarded:
+    """A forwarded original inside the mail: its author and its text."""
+
+    name: str
+    email: str
+    text: str
+
+
+@dataclass
+class Context:
+    mail: InboundMail
+    events: Sequence[EventInfo]
+    rules: Rules
+    now: datetime
+    kind: IntentKind | None = None
+    confidence: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    event: str | None = None
+    candidates: tuple[str, ...] = ()
+    event_decided_by: str = ""
+    attendees: tuple[Attendee, ...] = ()
+    organization: str | None = None
+    party_size: int = 0
+    has_question: bool = False
+    question: str = ""
+    cancel_seats: int | None = None
+    substitute: Attendee | None = None
+    accepts_offer: bool | None = None
+    via_forward: bool = False  # the intent came from a forwarded original
+
+    def decide(self, kind: IntentKind, confidence: float, reason: str) -> None:
+        self.kind, self.confidence = kind, confidence
+        self.reasons.append(reason)
+
+    @cached_property
+    def subject(self) -> str:
+        return bare_subject(self.mail.subject)
+
+    @cached_property
+    def body(self) -> str:
+        """The new text without the closing block (greeting kept: it is harmless)."""
+        return self.mail.text
+
+    @cached_property
+    def sentences(self) -> list[str]:
+        return sentences(self.body)
+
+    def hits(self, section: str, text: str | None = None) -> list[str]:
+        """Sentences of the new text (or of `text`) that a rule section matches."""
+        rx = self.rules.pattern(section)
+        sents = self.sentences if text is None else sentences(text)
+        return [s for s in sents if rx.search(s)]
+
+    @cached_property
+    def own_domains(self) -> frozenset[str]:
+        """Domains of the addresses the mail was sent to: ours, never an attendee's."""
+        return frozenset(a.split("@")[-1] for a in self.mail.to if "@" in a)
+
+    @cached_property
+    def forwarded(self) -> Forwarded | None:
+        return find_forwarded(self)
+
+
+def find_forwarded(ctx: Context) -> Forwarded | None:
+    """The author and text of a forwarded original (WG:/Fwd:), unless it came from us."""
+    quoted = ctx.mail.quoted
+    if not quoted:
+        return None
+    lines = _QUOTE_MARK.sub("", quoted).split("\n")
+    from_line = ctx.rules.pattern("quote.from_line")
+    field_line = ctx.rules.pattern("quote.field_line")
+    from mailbot.classify.people import EMAIL, clean_display_name
+
+    for i, line in enumerate(lines[:12]):
+        if not from_line.match(line):
+            continue
+        head = line.split(":", 1)[1]
+        j = i + 1
+        while j < len(lines) and j < i + 3 and not field_line.match(lines[j]) \
+                and "@" not in head:
+            head += " " + lines[j]
+            j += 1
+        m = EMAIL.search(head)
+        if not m:
+            return None
+        email = m.group(0).lower()
+        if email.split("@")[-1] in ctx.own_domains:
+            return None
+        name = clean_display_name(head[:m.start()].replace("[mailto:", "").strip(" <>\"*"),
+                                  ctx.rules)
+        k = j
+        while k < len(lines) and (field_line.match(lines[k]) or not lines[k].strip()):
+            k += 1
+        return Forwarded(name, email, "\n".join(lines[k:]))
+    return None
+
+
+class Rule(Protocol):
+    """One step of the chain: a name, a one-line description, one method."""
+
+    name: str
+    description: str
+
+    def apply(self, ctx: Context) -> Flow: ...
+
+
+def forwarded_subject(ctx: Context) -> bool:
+    return is_forward_subject(ctx.mail.subject)

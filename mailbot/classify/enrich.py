@@ -1,0 +1,278 @@
+"""Chain rules that fill in the details of a human mail: event, people, seats, questions."""
+
+from __future__ import annotations
+
+import re
+
+from mailbot.classify.context import Context, Flow
+from mailbot.classify.events import match_event
+from mailbot.classify.intents import question_sentences, strong_registrations
+from mailbot.classify.people import (
+    EMAIL,
+    Person,
+    as_attendees,
+    clean_display_name,
+    is_person,
+    merge,
+    org_in_text,
+    people_in_text,
+    signature_org,
+    signature_person,
+)
+from mailbot.classify.seats import companions, group_size
+from mailbot.classify.text import fold
+from mailbot.types import IntentKind
+
+_HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
+_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
+_FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me|my)\b", re.I)
+
+
+def closing_block(text: str, signature: str, ctx: Context) -> list[str]:
+    """Lines from the closing ("Viele Grüße") to the end, with the cut-off signature."""
+    lines = text.split("\n")
+    closing = ctx.rules.pattern("signature.closing")
+    start = None
+    for i in range(len(lines) - 1, -1, -1):
+        if closing.match(lines[i]) and len(lines) - i <= 14:
+            start = i
+            break
+    if start is None:
+        # no closing: the last paragraph, if it is short lines only (name, organisation)
+        para: list[str] = []
+        for line in reversed(lines):
+            if not line.strip():
+                if para:
+                    break
+                continue
+            para.insert(0, line)
+        start_lines = para if len(para) <= 4 and all(len(x) <= 60 for x in para) else []
+        return start_lines + signature.split("\n")
+    return lines[start:] + signature.split("\n")
+
+
+def text_without_closing(text: str, ctx: Context) -> str:
+    lines = text.split("\n")
+    closing = ctx.rules.pattern("signature.closing")
+    for i in range(len(lines) - 1, -1, -1):
+        if closing.match(lines[i]) and len(lines) - i <= 14:
+            return "\n".join(lines[:i])
+    return text
+
+
+class EventRule:
+    name = "event"
+    description = "Which event: plus-address, our Message-ID, names, dates, city, venue, quote"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind not in _HUMAN:
+            return Flow.CONTINUE
+        text = ctx.body
+        quoted = ctx.mail.quoted
+        if ctx.via_forward and ctx.forwarded:
+            text, quoted = text + "\n" + ctx.forwarded.text, ""
+        m = match_event(ctx.mail, ctx.events, ctx.now, ctx.subject, text, quoted)
+        ctx.event, ctx.candidates, ctx.event_decided_by = m.event, m.candidates, m.decided_by
+        ctx.reasons += [f"event: {r}" for r in m.reasons]
+        return Flow.CONTINUE
+
+
+def _sender(ctx: Context, block: list[str]) -> Person:
+    rules = ctx.rules
+    display = clean_display_name(ctx.mail.sender_name, rules)
+    sig = signature_person(block, rules)
+    name = ""
+    if is_person(display, rules) and is_person(sig, rules) and \
+            fold(display.split()[-1]) == fold(sig.split()[-1]):
+        name = max(display, sig, key=len)
+    elif is_person(display, rules):
+        name = display
+    elif is_person(sig, rules):
+        name = sig
+    elif is_person(display, rules, min_tokens=1):
+        name = display
+    else:
+        name = sig
+    return Person(name, ctx.mail.sender_email or None)
+
+
+def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str | None:
+    rules = ctx.rules
+    org = signature_org(block, rules, person)
+    if org:
+        return org
+    display = clean_display_name(ctx.mail.sender_name, rules) or ctx.mail.sender_name
+    if display and rules.pattern("names.org_word").search(display) and not ctx.via_forward:
+        return display
+    found = org_in_text(text, rules)
+    if found:
+        return found
+    for line in text.split("\n"):  # "1) Sabine Röttger (ich), Kreis Gütersloh, sabine@…"
+        if person and person in line:
+            for seg in line.split(","):
+                seg = seg.strip()
+                if seg and person not in seg and not EMAIL.search(seg) and \
+                        rules.pattern("names.org_word").search(seg):
+                    return seg
+    return None
+
+
+def _cc_people(ctx: Context, text: str) -> list[Person]:
+    """Colleagues in Cc whose name the text mentions ("Er steht in Kopie")."""
+    from email.utils import getaddresses
+
+    out: list[Person] = []
+    raw = ctx.mail.headers.get("cc", "")
+    if not raw:
+        return out
+    from mailbot.parse_mime import header_text
+
+    folded = fold(text)
+    for name, addr in getaddresses([raw]):
+        name = clean_display_name(header_text(name), ctx.rules)
+        if name and addr and fold(name.split()[-1]) in folded:
+            out.append(Person(name, addr.lower()))
+    return out
+
+
+class PeopleRule:
+    name = "people"
+    description = "Attendees (sender, colleagues, people registered by others) and organisation"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind not in _HUMAN:
+            return Flow.CONTINUE
+        mail, rules = ctx.mail, ctx.rules
+        if ctx.via_forward and ctx.forwarded:
+            fwd = ctx.forwarded
+            block = closing_block(fwd.text, "", ctx)
+            name = fwd.name if is_person(fwd.name, rules) else (
+                signature_person(block, rules) or fwd.name)
+            ctx.attendees = as_attendees([Person(name, fwd.email)])
+            ctx.organization = signature_org(block, rules, name) or org_in_text(fwd.text, rules) \
+                or None
+            return Flow.CONTINUE
+        block = closing_block(mail.text, mail.signature, ctx)
+        sender = _sender(ctx, block)
+        body = text_without_closing(mail.text, ctx)
+        ctx.organization = _organisation(ctx, block, sender.name, body)
+        if ctx.kind == IntentKind.QUESTION:
+            return Flow.CONTINUE
+        if ctx.kind == IntentKind.ERASE:
+            ctx.attendees = as_attendees([sender])
+            return Flow.CONTINUE
+        if ctx.kind == IntentKind.CANCEL:
+            self._cancel(ctx, sender, body)
+            return Flow.CONTINUE
+        self._register(ctx, sender, body)
+        return Flow.CONTINUE
+
+    def _others(self, ctx: Context, sender: Person, focus: str) -> tuple[list[Person], bool]:
+        people = merge(people_in_text(focus, ctx.rules, ctx.own_domains) +
+                       _cc_people(ctx, focus))
+        others, named_self = [], False
+        for p in people:
+            if (p.email and p.email == sender.email) or (
+                    p.name and sender.name and fold(p.name) == fold(sender.name)):
+                named_self = True
+                continue
+            others.append(p)
+        return others, named_self
+
+    def _register(self, ctx: Context, sender: Person, body: str) -> None:
+        regs = strong_registrations(ctx) or ctx.hits("intent.substitute")
+        lines = body.split("\n")
+        focus = "\n".join(regs + [x for x in lines if EMAIL.search(x) or _LIST_LINE.match(x)])
+        others, named_self = self._others(ctx, sender, focus)
+        self_in = named_self or any(ctx.rules.pattern("intent.self").search(s) for s in regs)
+        absent = bool(ctx.hits("intent.self_absent"))
+        if "substitute" in ctx.reasons and others:
+            ctx.substitute = as_attendees(others[:1])[0]
+            people = others[:1]
+        elif not others:
+            people = [sender]
+        elif absent or not self_in:
+            people = others
+        else:
+            people = [sender, *others]
+        ctx.attendees = as_attendees(people)
+
+    def _cancel(self, ctx: Context, sender: Person, body: str) -> None:
+        sents = ctx.hits("intent.cancel")
+        others, _ = self._others(ctx, sender, "\n".join(sents))
+        partial = [s for s in sents if not _FIRST_PERSON.search(s.split(",")[0])]
+        if others and partial:
+            ctx.attendees = as_attendees(others)
+            ctx.cancel_seats = len(others)
+            return
+        before, now = group_size_change(body, ctx)
+        if before and now is not None and before > now:
+            ctx.cancel_seats = before - now
+        ctx.attendees = as_attendees([sender])
+
+
+def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:
+    """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2)."""
+    m = re.search(r"\bnur\s+noch\s+(.{0,30})", body, re.I)
+    if not m:
+        return None, None
+    now = group_size(m.group(0), ctx.rules)
+    before = group_size(body[:m.start()], ctx.rules)
+    return before, now
+
+
+class SeatsRule:
+    name = "seats"
+    description = "Party size: totals ('zu dritt', '3 Plätze') or the sender plus companions"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind in (IntentKind.REGISTER, IntentKind.CANCEL):
+            ctx.party_size = self._count(ctx)
+        return Flow.CONTINUE
+
+    def _count(self, ctx: Context) -> int:
+        n = len(ctx.attendees)
+        if ctx.kind == IntentKind.CANCEL:
+            return ctx.cancel_seats or max(1, n)
+        if ctx.via_forward or ctx.substitute:
+            return max(1, n)
+        text = text_without_closing(ctx.body, ctx)
+        total = group_size(text, ctx.rules)
+        if total:
+            return max(total, n)
+        extra = companions(text, ctx.rules)
+        if extra:
+            sender_in = any(a.email == ctx.mail.sender_email for a in ctx.attendees)
+            return max(n, extra + (1 if sender_in else 0))
+        return max(1, n)
+
+
+class QuestionFlag:
+    name = "question-flag"
+    description = "Marks mails that ask something (childcare, access, food, travel, language)"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind not in _HUMAN or ctx.via_forward:
+            return Flow.CONTINUE
+        asks = question_sentences(ctx)
+        if ctx.kind == IntentKind.QUESTION and not asks:
+            asks = ctx.hits("intent.registration_question")
+        ctx.has_question = bool(asks)
+        ctx.question = " ".join(asks)[:1000]
+        return Flow.CONTINUE
+
+
+class Confidence:
+    name = "confidence"
+    description = "Lowers the confidence where event or people remain unsure"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind in (IntentKind.REGISTER, IntentKind.CANCEL):
+            if ctx.event is None:
+                ctx.confidence *= 0.85 if ctx.candidates else 0.6
+            elif ctx.event_decided_by == "only-open":
+                ctx.confidence *= 0.9
+            if any(not a.name for a in ctx.attendees):
+                ctx.confidence *= 0.9
+        ctx.confidence = round(max(0.0, min(1.0, ctx.confidence)), 2)
+        return Flow.CONTINUE

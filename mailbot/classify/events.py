@@ -1,0 +1,144 @@
+"""Which event a mail is about: plus-address, our Message-IDs, aliases, dates, city, venue."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from mailbot.classify.dates import find_dates
+from mailbot.classify.text import skeleton
+from mailbot.types import EventInfo, InboundMail, slug_from_own_id
+
+_PLUS = re.compile(r"^[^@+]+\+([a-z0-9_-]+)@", re.I)
+_WORD = re.compile(r"[a-z0-9]+")
+# Evidence weights: a name of the event decides; a date nearly; a city or a month helps.
+W_ALIAS, W_DATE, W_VENUE, W_CITY, W_TITLE_WORD, W_MONTH = 10.0, 6.0, 4.0, 4.0, 2.0, 2.0
+# How much each part of the mail counts: what the sender wrote beats what they quoted.
+W_SUBJECT, W_TEXT, W_QUOTE = 1.0, 1.0, 0.35
+_GENERIC = frozenset({"strase", "strasse", "platz", "hale", "halle", "raum", "saal", "haus",
+                      "gebaude", "zentrum", "kulturzentrum", "stadthale", "rathaus", "hotel"})
+
+
+@dataclass(frozen=True)
+class _Profile:
+    slug: str
+    aliases: tuple[re.Pattern[str], ...]
+    title_words: frozenset[str]
+    city: str
+    venue_words: frozenset[str]
+    days: frozenset[tuple[int, int]]
+    months: frozenset[int]
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    event: str | None
+    candidates: tuple[str, ...]
+    reasons: tuple[str, ...]
+    decided_by: str  # "plus-address", "own-id", "text", "only-open", "" (not decided)
+
+
+def _phrase(text: str) -> re.Pattern[str] | None:
+    key = skeleton(text).strip()
+    if len(key) < 4:
+        return None
+    words = _WORD.findall(key)
+    return re.compile(r"\b" + r"[\W_]*".join(map(re.escape, words)) + r"\b") if words else None
+
+
+@lru_cache(maxsize=32)
+def _profiles(events: tuple[EventInfo, ...]) -> tuple[_Profile, ...]:
+    word_sets = [set(_WORD.findall(skeleton(e.title + " " + " ".join(e.aliases))))
+                 for e in events]
+    out = []
+    for e, words in zip(events, word_sets, strict=True):
+        others = set().union(*(w for w in word_sets if w is not words))
+        aliases = [p for p in (_phrase(a) for a in (e.title, *e.aliases, e.slug)) if p]
+        # quoted part of a title ("Werkstattgespräch „Vernetzt in Niedersachsen 2027“")
+        aliases += [p for p in (_phrase(q) for q in re.findall(r"[„\"“](.+?)[“\"”]", e.title))
+                    if p]
+        venue_name = e.venue.split(",")[0]
+        city = skeleton(e.city)
+        venue = {w for w in _WORD.findall(skeleton(venue_name))
+                 if len(w) >= 5 and w not in _GENERIC and w != city}
+        start, end = e.starts, max(e.ends, e.starts)
+        days: set[tuple[int, int]] = set()
+        day = start
+        while day.date() <= end.date() and len(days) < 14:
+            days.add((day.day, day.month))
+            day += timedelta(days=1)
+        out.append(_Profile(
+            slug=e.slug, aliases=tuple(aliases),
+            title_words=frozenset(w for w in words - others if len(w) >= 9 and not w.isdigit()),
+            city=city, venue_words=frozenset(venue), days=frozenset(days),
+            months=frozenset(m for _, m in days)))
+    return tuple(out)
+
+
+def _score_text(text: str, profiles: Sequence[_Profile], weight: float,
+                scores: dict[str, float], why: dict[str, list[str]], where: str) -> None:
+    if not text.strip():
+        return
+    sk = skeleton(text)
+    words = set(_WORD.findall(sk))
+    dates = find_dates(text)
+    cities = [p.city for p in profiles]
+    months = [m for p in profiles for m in p.months]
+    for p in profiles:
+        s = 0.0
+        if any(a.search(sk) for a in p.aliases):
+            s += W_ALIAS
+            why[p.slug].append(f"name in {where}")
+        if p.title_words & words:
+            s += W_TITLE_WORD
+        if p.city and re.search(rf"\b{re.escape(p.city)}\b", sk):
+            s += W_CITY / cities.count(p.city)
+            why[p.slug].append(f"city in {where}")
+        if p.venue_words & words:
+            s += W_VENUE
+            why[p.slug].append(f"venue in {where}")
+        if p.days & dates.days:
+            s += W_DATE
+            why[p.slug].append(f"date in {where}")
+        hit_months = p.months & dates.months
+        if hit_months:
+            s += W_MONTH / max(months.count(m) for m in hit_months)
+        scores[p.slug] += s * weight
+
+
+def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
+                subject: str, text: str, quoted: str) -> EventMatch:
+    """The event the mail means, or None with the open candidates when nothing decides."""
+    by_slug = {e.slug: e for e in events}
+    for addr in mail.to:
+        m = _PLUS.match(addr)
+        if m and m.group(1).lower() in by_slug:
+            return EventMatch(m.group(1).lower(), (), ("plus-address",), "plus-address")
+    for mid in mail.in_reply_to:
+        slug = slug_from_own_id(mid)
+        if slug and slug in by_slug:
+            return EventMatch(slug, (), ("reply to our mail",), "own-id")
+    open_events = tuple(e for e in events if e.is_open_at(now))
+    if not open_events:
+        return EventMatch(None, (), ("no event open",), "")
+    profiles = _profiles(open_events)
+    scores = {p.slug: 0.0 for p in profiles}
+    why: dict[str, list[str]] = {p.slug: [] for p in profiles}
+    _score_text(subject, profiles, W_SUBJECT, scores, why, "subject")
+    _score_text(text, profiles, W_TEXT, scores, why, "text")
+    _score_text(quoted[:4000], profiles, W_QUOTE, scores, why, "quote")
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    best, s1 = ranked[0]
+    s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+    if s1 >= 3.0 and (s1 >= 1.6 * s2 and s1 - s2 >= 2.0):
+        return EventMatch(best, (), tuple(why[best]), "text")
+    if s1 < 1.0 and len(open_events) == 1:
+        return EventMatch(open_events[0].slug, (), ("the only open event",), "only-open")
+    if s1 < 1.0:
+        return EventMatch(None, tuple(e.slug for e in open_events), ("nothing names an event",),
+                          "")
+    close = tuple(slug for slug, s in ranked if s >= s1 / 1.6 and s > 0)
+    return EventMatch(None, close, ("several events fit",), "")

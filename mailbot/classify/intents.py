@@ -1,0 +1,155 @@
+"""Chain rules that decide what a person wants: erase, cancel, register, ask, or nothing."""
+
+from __future__ import annotations
+
+from mailbot.classify.context import Context, Flow
+from mailbot.types import IntentKind
+
+
+def question_sentences(ctx: Context) -> list[str]:
+    """Sentences of the new text that ask the coordinators something."""
+    request = ctx.rules.pattern("intent.question_request")
+    ask = ctx.rules.pattern("question.ask")
+    topic = ctx.rules.pattern("question.topic")
+    out = []
+    for s in ctx.sentences:
+        if request.search(s):
+            continue
+        if "?" in s or ask.search(s) or topic.search(s):
+            out.append(s)
+    return out
+
+
+def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
+    """Register sentences that are not questions about whether one may still register."""
+    asking = ctx.rules.pattern("intent.registration_question")
+    return [s for s in ctx.hits("intent.register", text) if not asking.search(s)]
+
+
+class _Undecided:
+    """Base: a rule that only runs while no earlier rule has decided the intent."""
+
+    name = ""
+    description = ""
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind is None:
+            self.decide(ctx)
+        return Flow.CONTINUE
+
+    def decide(self, ctx: Context) -> None:
+        raise NotImplementedError
+
+
+class OfferAnswer(_Undecided):
+    name = "offer-answer"
+    description = "A bare 'Ja'/'Nein' reply: the answer to a waiting-list offer"
+
+    def decide(self, ctx: Context) -> None:
+        lines = [x for x in ctx.body.split("\n") if x.strip()]
+        if not ctx.mail.in_reply_to or not lines or len(lines) > 3:
+            return
+        if ctx.rules.pattern("intent.yes").match(lines[0]):
+            ctx.accepts_offer = True
+            ctx.decide(IntentKind.REGISTER, 0.8, "short yes to an offer")
+        elif ctx.rules.pattern("intent.no").match(lines[0]):
+            ctx.accepts_offer = False
+            ctx.decide(IntentKind.CANCEL, 0.8, "short no to an offer")
+
+
+class Erase(_Undecided):
+    name = "erase"
+    description = "Deletion requests for personal data (DSGVO Art. 17)"
+
+    def decide(self, ctx: Context) -> None:
+        if ctx.hits("intent.erase"):
+            ctx.decide(IntentKind.ERASE, 0.9, "asks to delete personal data")
+
+
+class Substitute(_Undecided):
+    name = "substitute"
+    description = "'Statt mir kommt …': the sender withdraws and someone else registers"
+
+    def decide(self, ctx: Context) -> None:
+        if ctx.hits("intent.substitute"):
+            ctx.decide(IntentKind.REGISTER, 0.8, "substitution: someone takes the sender's seat")
+            ctx.reasons.append("substitute")
+
+
+class Cancel(_Undecided):
+    name = "cancel"
+    description = "Cancellations, in full or of some seats, in text or subject"
+
+    def decide(self, ctx: Context) -> None:
+        cancels = ctx.hits("intent.cancel")
+        in_subject = bool(ctx.rules.pattern("intent.cancel").search(ctx.subject))
+        if not cancels and not in_subject:
+            return
+        registers = strong_registrations(ctx)
+        if len(registers) > len(cancels) + (1 if in_subject else 0):
+            return  # e.g. "meine Kollegin kann nicht, ich melde mich aber an"
+        conf = 0.9 if cancels and not registers else 0.7
+        ctx.decide(IntentKind.CANCEL, conf, "cancels" + (" (subject)" if not cancels else ""))
+
+
+class Invitation(_Undecided):
+    name = "invitation"
+    description = "Third-party invitations and announcements: nobody registers with us"
+
+    def decide(self, ctx: Context) -> None:
+        if not ctx.hits("intent.invitation"):
+            return
+        self_reg = [s for s in strong_registrations(ctx)
+                    if ctx.rules.pattern("intent.self").search(s)]
+        if not self_reg:
+            ctx.decide(IntentKind.OTHER, 0.75, "an invitation or announcement by others")
+
+
+class Register(_Undecided):
+    name = "register"
+    description = "Registrations of the sender or of others"
+
+    def decide(self, ctx: Context) -> None:
+        if strong_registrations(ctx):
+            ctx.decide(IntentKind.REGISTER, 0.92, "registers")
+
+
+class Question(_Undecided):
+    name = "question"
+    description = "Questions for the coordinators (no registration in the mail)"
+
+    def decide(self, ctx: Context) -> None:
+        asks = question_sentences(ctx)
+        if asks or ctx.hits("intent.registration_question"):
+            ctx.decide(IntentKind.QUESTION, 0.85, "asks a question")
+
+
+class ForwardedRegistration(_Undecided):
+    name = "forwarded-registration"
+    description = "A forwarded original (WG:/Fwd:) in which its author registers"
+
+    def decide(self, ctx: Context) -> None:
+        fwd = ctx.forwarded
+        if fwd is None or not strong_registrations(ctx, fwd.text):
+            return
+        ctx.via_forward = True
+        ctx.decide(IntentKind.REGISTER, 0.8, f"forwarded registration of {fwd.email}")
+
+
+class SubjectOnly(_Undecided):
+    name = "subject-only"
+    description = "A subject like 'Anmeldung' or 'Teilnahme' over a (nearly) empty body"
+
+    def decide(self, ctx: Context) -> None:
+        if not ctx.rules.pattern("intent.register_subject").search(ctx.subject):
+            return
+        if len(ctx.body) <= 200 and "?" not in ctx.body:
+            ctx.decide(IntentKind.REGISTER, 0.65, "registration only by subject")
+
+
+class Fallback(_Undecided):
+    name = "fallback"
+    description = "Nothing recognised: other, for a human to look at"
+
+    def decide(self, ctx: Context) -> None:
+        ctx.decide(IntentKind.OTHER, 0.5, "nothing recognised")

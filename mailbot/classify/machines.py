@@ -1,0 +1,63 @@
+"""Chain rules for mail nobody should answer: our own, bounces, auto-replies, list mail."""
+
+from __future__ import annotations
+
+from mailbot.classify.context import Context, Flow
+from mailbot.parse_machine import Marker
+from mailbot.types import IntentKind
+
+
+def _markers(ctx: Context, kind: Marker) -> list[str]:
+    prefix = kind.value + ":"
+    return [m for m in ctx.mail.auto_markers if m.startswith(prefix)]
+
+
+class OwnLoop:
+    name = "own-loop"
+    description = "Mail carrying mailbot's own loop header is never processed again"
+
+    def apply(self, ctx: Context) -> Flow:
+        if not ctx.mail.ours:
+            return Flow.CONTINUE
+        ctx.decide(IntentKind.OTHER, 0.99, "our own mail (loop header)")
+        return Flow.STOP
+
+
+class Bounce:
+    name = "bounce"
+    description = "Delivery status notifications and other bounces"
+
+    def apply(self, ctx: Context) -> Flow:
+        signals = _markers(ctx, Marker.BOUNCE)
+        if not (ctx.mail.is_bounce_report or signals):
+            return Flow.CONTINUE
+        sure = bool(ctx.mail.bounced_recipients) or len(signals) > 1
+        ctx.decide(IntentKind.BOUNCE, 0.97 if sure else 0.9,
+                   "bounce: " + ", ".join(signals or ["report"]))
+        return Flow.STOP
+
+
+class AutoReply:
+    name = "auto-reply"
+    description = "Out-of-office notices and auto-responders, by header, subject or body"
+
+    def apply(self, ctx: Context) -> Flow:
+        signals = _markers(ctx, Marker.AUTO)
+        if not signals:
+            return Flow.CONTINUE
+        by_header = any(not s.endswith((":subject", ":body")) for s in signals)
+        ctx.decide(IntentKind.AUTO_REPLY, 0.96 if by_header or len(signals) > 1 else 0.88,
+                   "automatic: " + ", ".join(signals))
+        return Flow.STOP
+
+
+class ListMail:
+    name = "list-mail"
+    description = "List and bulk mail (List-Id, List-Unsubscribe, Precedence: bulk)"
+
+    def apply(self, ctx: Context) -> Flow:
+        signals = _markers(ctx, Marker.LIST)
+        if not signals:
+            return Flow.CONTINUE
+        ctx.decide(IntentKind.OTHER, 0.9, "list or bulk mail: " + ", ".join(signals))
+        return Flow.STOP

@@ -1,0 +1,242 @@
+"""Who: person names from display names, signatures and text; addresses; organisations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mailbot.classify.rulebook import Rules
+from mailbot.classify.text import fold
+from mailbot.types import Attendee
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
+_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_TITLED = re.compile(
+    r"\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+(?:(?:Dr|Prof)\.?\s+)*"
+    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:\s+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
+_ROLE_NOUN = re.compile(
+    r"\b(?:Kolleg\w*|[Cc]olleagues?|Mitarbeiter\w*|Ehrenamtlich\w*|Vorgesetzt\w*|Chef\w*|"
+    r"Begleit\w*)\s+(?:(?:von|aus)\s+(?:uns|unserem\s+\w+|unserer\s+\w+)\s+)?"
+    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:\s+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
+_LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
+_GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"
+                       r"moin|hi|hello|dear|servus)\b", re.I)
+_ORG_CONTEXT = re.compile(
+    r"\b(?:im|in der|in dem|beim|bei der|vom|von der|für den|für die|für das|aus dem|aus der|"
+    r"from the|at the|of the|for the|with the)\s+"
+    r"((?:[A-ZÄÖÜ][\w.-]*|e\.\s?V\.)(?:\s+(?:[A-ZÄÖÜ][\w.()-]*|e\.\s?V\.|und|für|der|in)){0,5})")
+_PHONE = re.compile(r"\d[\d /().-]{5,}\d")
+_URL = re.compile(r"\b(?:https?://|www\.)", re.I)
+
+
+@dataclass
+class Person:
+    name: str
+    email: str | None
+
+    @property
+    def surname(self) -> str:
+        parts = self.name.split()
+        return fold(parts[-1]) if parts else ""
+
+
+def strip_titles(name: str, rules: Rules) -> str:
+    titles = rules.words("names.title")
+    words = [w for w in name.split() if w.casefold() not in titles]
+    return " ".join(words)
+
+
+def clean_display_name(raw: str, rules: Rules) -> str:
+    """"Ehlers, Bianca" -> "Bianca Ehlers"; drops "(Stadt X)", quotes and titles."""
+    name = _PAREN.sub(" ", raw).strip(" \"'")
+    if "@" in name:
+        return ""
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if first and last and len(first.split()) <= 3 and len(last.split()) <= 3:
+            name = f"{first} {last}"
+    return " ".join(strip_titles(name, rules).split())
+
+
+def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
+    """A plausible person's name: 1–4 capitalised words, none of them an organisation word."""
+    tokens = name.split()
+    if not min_tokens <= len(tokens) <= 4 or any(c.isdigit() or c == "@" for c in name):
+        return False
+    if rules.pattern("names.org_word").search(name):
+        return False
+    not_name = rules.words("names.not_name")
+    particles = {"von", "van", "de", "der", "da", "del", "di", "al", "el", "bin", "ten", "zu"}
+    for t in tokens:
+        low = t.casefold().strip(".,;:!")
+        if low in particles:
+            continue
+        if low in not_name or not t[0].isupper() or not _TOKEN.fullmatch(t):
+            return False
+    return True
+
+
+def _runs(text: str) -> list[str]:
+    """Maximal runs of capitalised words (name candidates), left to right."""
+    out, cur = [], []
+    for raw in re.split(r"[\s,;:()<>\[\]\"“”„–-]+(?=\S)|[,;:()<>\[\]\"“”„]", text):
+        t = raw.strip(" .")
+        if t and t[0].isupper() and _TOKEN.fullmatch(t):
+            cur.append(t)
+        else:
+            if cur:
+                out.append(" ".join(cur))
+            cur = []
+    if cur:
+        out.append(" ".join(cur))
+    return out
+
+
+def _local_matches(name: str, email: str) -> bool:
+    local = fold(email.split("@")[0])
+    parts = [fold(p) for p in name.split() if len(p) > 2]
+    return any(p in local for p in parts)
+
+
+def _best_name_before(line: str, email: str, rules: Rules) -> str:
+    before = _PAREN.sub(" ", line[: line.find(email)])
+    cands = []
+    for run in _runs(before):
+        words = run.split()
+        # drop leading non-name words ("Kollegin Sabine Ohlendorf" -> "Sabine Ohlendorf")
+        while words and not is_person(words[0] + " X", rules) and len(words) > 2:
+            words = words[1:]
+        for k in range(min(4, len(words)), 1, -1):
+            cand = " ".join(words[-k:])
+            if is_person(cand, rules):
+                cands.append(cand)
+                break
+    if not cands:
+        return ""
+    matching = [c for c in cands if _local_matches(c, email)]
+    return (matching or cands)[-1]
+
+
+def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[Person]:
+    """People a mail text names: with their address, after a title, as colleagues, in lists."""
+    own = {d.lower() for d in own_domains}
+    people: list[Person] = []
+    lines = text.split("\n")
+    for line in lines:
+        if _GREETING.match(line):
+            continue
+        for m in EMAIL.finditer(line):
+            addr = m.group(0).lower()
+            if addr.split("@")[1] in own:
+                continue
+            people.append(Person(_best_name_before(line, m.group(0), rules), addr))
+    body = "\n".join(x for x in lines if not _GREETING.match(x))
+    for m in _TITLED.finditer(body):
+        name = m.group(1)
+        if is_person(name, rules, min_tokens=1):
+            people.append(Person(name, None))
+    for m in _ROLE_NOUN.finditer(body):
+        name = m.group(1)
+        if is_person(name, rules):
+            people.append(Person(name, None))
+    for colon in re.finditer(r":\s*([^\n]+)", body):
+        for piece in _LIST_SPLIT.split(_PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
+            words = [w for w in piece.split() if w.casefold() not in rules.words("names.not_name")]
+            cand = " ".join(words)
+            if cand and is_person(cand, rules):
+                people.append(Person(cand, None))
+    for m in _LIST_ITEM.finditer(body):
+        first = re.split(r"\s*(?:,|\(|–| - |:)\s*", m.group(1))[0].strip()
+        if is_person(first, rules):
+            people.append(Person(first, None))
+    return merge(people)
+
+
+def _same_person(p: Person, q: Person) -> bool:
+    if p.email and q.email:
+        return p.email == q.email
+    if p.name and q.name and p.surname == q.surname:
+        # "Frau Otte" and "Svenja Otte" are one person; "Anna Otte" and "Bernd Otte" are not
+        return min(len(p.name.split()), len(q.name.split())) == 1 or fold(p.name) == fold(q.name)
+    addr, named = (p, q) if p.email else (q, p)
+    return bool(addr.email and not addr.name and named.name and
+                _local_matches(named.name, addr.email))
+
+
+def merge(people: Iterable[Person]) -> list[Person]:
+    """One entry per person: same address, or same surname with one side lacking details."""
+    out: list[Person] = []
+    for p in people:
+        same = next((q for q in out if _same_person(p, q)), None)
+        if same is None:
+            out.append(Person(p.name, p.email))
+            continue
+        same.email = same.email or p.email
+        if len(p.name.split()) > len(same.name.split()):
+            same.name = p.name
+    return out
+
+
+def signature_person(lines: list[str], rules: Rules) -> str:
+    """The first line below a closing that is a person's name ("Sigrid Hauschild")."""
+    role = rules.pattern("names.role")
+    closing = rules.pattern("signature.closing")
+    for line in lines[:8]:
+        s = line.strip(" -–—/").strip()
+        if not s or role.match(s) or EMAIL.search(s) or _PHONE.search(s):
+            continue
+        if closing.match(s):
+            # "LG Sarah", "liebe Grüsse Natascha Wolff": a name on the closing line itself
+            words = s.split()
+            for k in (3, 2):
+                cand = " ".join(words[-k:]).strip(" ,!.")
+                if len(words) > k and is_person(cand, rules):
+                    return strip_titles(cand, rules)
+            continue
+        cand = strip_titles(_PAREN.sub(" ", s), rules)
+        if is_person(cand, rules, min_tokens=1):
+            return cand
+    return ""
+
+
+def signature_org(lines: list[str], rules: Rules, after: str) -> str:
+    """The first organisation-like line of a signature block, below the person's name."""
+    org = rules.pattern("names.org_word")
+    role = rules.pattern("names.role")
+    mobile = rules.pattern("signature.mobile")
+    start = 0
+    if after:
+        for i, line in enumerate(lines):
+            if after in line:
+                start = i + 1
+                break
+    for line in lines[start:start + 8]:
+        s = line.strip(" -–—|").strip()
+        if not s or EMAIL.search(s) or _URL.search(s) or mobile.match(s):
+            continue
+        if _PHONE.search(s) and not org.search(s):
+            continue
+        if not any(c.isalpha() and c.isascii() or c in "äöüÄÖÜß" for c in s):
+            continue  # a name in another script
+        if role.match(s) and not org.search(s.split(" ", 1)[-1]):
+            continue
+        if org.search(s) and len(s) <= 90:
+            return s.strip(" ,")
+    return ""
+
+
+def org_in_text(text: str, rules: Rules) -> str:
+    org = rules.pattern("names.org_word")
+    for m in _ORG_CONTEXT.finditer(text):
+        cand = re.sub(r"\s+(?:und|für|der|in)$", "", m.group(1).strip(" .,"))
+        cand = re.sub(r"\s+(?:und|für|der|in)\s*$", "", cand)
+        if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6:
+            return cand
+    return ""
+
+
+def as_attendees(people: Iterable[Person]) -> tuple[Attendee, ...]:
+    return tuple(Attendee(p.name, p.email) for p in people)

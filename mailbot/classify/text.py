@@ -1,0 +1,44 @@
+"""Text helpers for classify: folding umlauts, sentences, subject prefixes, closings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe",
+                       "ı": "i", "ł": "l", "đ": "d"})
+_DOUBLE = re.compile(r"([a-z])\1+")
+# A dot after a number ends a date ("am 25. Februar"), not a sentence.
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-*•])\s)")
+# Reply and forward prefixes of German and English clients, possibly repeated ("AW: WG: …").
+_PREFIX = re.compile(r"^\s*(?:(?:re|aw|wg|fwd?|fw|tr|antw|antwort|weitergeleitet|sv|vs|rv|r)"
+                     r"\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+_FORWARD = re.compile(r"^\s*(?:(?:re|aw)\s*:\s*)*(?:wg|fwd?|fw|tr|weitergeleitet)\s*:", re.I)
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Lower-case, umlauts spelt out, other accents dropped: "Nürtingen" -> "nuertingen"."""
+    text = text.lower().translate(_FOLD)
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text)
+                       if not unicodedata.combining(c))
+    return text
+
+
+def skeleton(text: str) -> str:
+    """Folded, doubled letters single: forgives "Werkstatgespräch" for "Werkstattgespräch"."""
+    return _DOUBLE.sub(r"\1", fold(text))
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def bare_subject(subject: str) -> str:
+    return _PREFIX.sub("", subject).strip()
+
+
+def is_forward_subject(subject: str) -> bool:
+    return bool(_FORWARD.match(subject))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import mailbox as stdlib_mailbox
 import shutil
 import time
@@ -67,7 +68,8 @@ def _prepare(folder: Path) -> Path:
         f'mailbox_url = "maildir://{root}/inbox"\n'
         f'smtp_url = "file://{root}/sent"\n'
         'from = "MitGeN Anmeldung <anmeldung@mitgen.example>"\n'
-        'timezone = "Europe/Berlin"\n', encoding="utf-8")
+        'timezone = "Europe/Berlin"\n'
+        'log_level = "WARNING"\n', encoding="utf-8")
     inbox = stdlib_mailbox.Maildir(str(folder / "inbox"), create=True)
     start = datetime.now(UTC) - timedelta(minutes=30)
     samples = sorted((p for p in resources.files("mailbot.samples").iterdir()
@@ -86,6 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     folder = _prepare(Path(args.dir))
     settings = load_settings(folder / "mailbot.toml", env={})
+    logging.getLogger().setLevel(settings.log_level)
     w: Worker = worker(settings, mailbox=True, transport=True)
     from mailbot.events_file import load_events
 
@@ -109,20 +112,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\noutbox: {sent} mail(s) written to {folder.resolve() / 'sent'}")
         for row in rows:
             print(f"  {row.template:<22} to {row.to_addr:<45} {row.status.value}")
+    from mailbot.commands.coordinators import cmd_digest
     from mailbot.commands.events import cmd_list
 
+    cfg = argparse.Namespace(config=str(folder / "mailbot.toml"), json=False, verbose=False,
+                             print_=True, send=False)
     print()
-    cmd_list(argparse.Namespace(config=str(folder / "mailbot.toml"), json=False, verbose=False))
-    _print_digest(w)
+    cmd_list(cfg)
+    print("\nthe coordinators' digest (mailbot digest --print):\n")
+    cmd_digest(cfg)
     print(f"\nnext: mailbot --config {folder / 'mailbot.toml'} registrations werkstatt-2027")
     w.db.dispose()
     return 0
-
-
-def _print_digest(w: Worker) -> None:
-    try:
-        from mailbot.digest import render_digests
-    except ImportError:
-        return
-    for text in render_digests(w):
-        print("\n" + text)

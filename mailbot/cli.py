@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("registrations", help="who is registered / waiting / cancelled")
     s.add_argument("slug")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="one JSON object per attendee and line")
     s.set_defaults(func=_lazy("mailbot.commands.coordinators", "cmd_registrations"))
 
     s = sub.add_parser("export", help="participant list for spreadsheets")
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=_lazy("mailbot.commands.coordinators", "cmd_export"))
 
-    s = sub.add_parser("digest", help="the coordinators' digest now")
+    s = sub.add_parser("digest", help="the coordinators' digest now (without options: --print)")
     s.add_argument("--print", dest="print_", action="store_true", help="show it on the terminal")
     s.add_argument("--send", action="store_true", help="queue and send it now")
     s.set_defaults(func=_lazy("mailbot.commands.coordinators", "cmd_digest"))

@@ -278,8 +278,10 @@ def make_message(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> EmailMessa
                            params={"method": method, "charset": "utf-8"})
     for filename, mime, data in mail.attachments:
         maintype, _, subtype = mime.partition("/")
+        params = {"charset": "utf-8"} if maintype == "text" else {}  # the CSV shown inline
         msg.add_attachment(data, maintype=maintype or "application",
-                           subtype=subtype or "octet-stream", filename=one_line(filename))
+                           subtype=subtype or "octet-stream", filename=one_line(filename),
+                           params=params)
     # Last: turning the body into multipart moves every Content-* header into the first part.
     msg["Content-Language"] = rendered.language
     return msg

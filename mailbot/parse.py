@@ -18,6 +18,7 @@ from mailbot.parse_machine import (
     header_markers,
     header_recipients,
     marker,
+    plain_recipients,
     text_markers,
 )
 from mailbot.parse_mime import decode_bytes, header_text, normalise_newlines, walk_body
@@ -35,6 +36,7 @@ _KEEP = ("from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-re
          "x-mail-autoreply", "x-autoreply-from", "x-fc-machinegenerated", "return-path",
          "content-type", "x-failed-recipients", "x-mailer", "user-agent", "sender",
          "content-language", LOOP_HEADER.lower())
+_MAX_HEADER = 4000
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _WORD = re.compile(r"[a-zäöüß']+")
 
@@ -44,7 +46,8 @@ def _headers(msg: Message) -> dict[str, str]:
     for name, value in msg.items():
         key = name.lower()
         if key in _KEEP and key not in out:
-            out[key] = value if isinstance(value, str) else str(value)
+            # no header we read needs more; a 200 KB header line would only cost time
+            out[key] = (value if isinstance(value, str) else str(value))[:_MAX_HEADER]
     return out
 
 
@@ -89,7 +92,7 @@ def guess_language(text: str, rules: Rules) -> str:
 
 
 def _bounce_recipients(msg: Message, reports: list[Message], headers: dict[str, str],
-                       subject: str, text: str, rules: Rules) -> list[str]:
+                       subject: str, text: str, rules: Rules, ours: list[str]) -> list[str]:
     failed, had_blocks = dsn_recipients(reports)
     delayed = bool(rules.pattern("machine.delay").search(subject)) or (
         not rules.pattern("machine.bounce_subject").search(subject)
@@ -97,7 +100,8 @@ def _bounce_recipients(msg: Message, reports: list[Message], headers: dict[str, 
     if not delayed and headers.get("x-failed-recipients"):
         failed += [a for a in header_recipients(headers["x-failed-recipients"]) if a not in failed]
     if not failed and not had_blocks and not delayed:
-        failed = flufl_recipients(msg)
+        # the common plain shapes cheaply; flufl.bounce's many detectors for the rest
+        failed = plain_recipients(text, ours) or flufl_recipients(msg)
     return failed
 
 
@@ -150,15 +154,16 @@ def _parse(data: bytes, rules: Rules) -> InboundMail:
     report_type = str(msg.get_param("report-type") or "").lower() \
         if content_type == "multipart/report" else ""
     markers = header_markers(headers, sender_email, sender_name, content_type, report_type, rules)
-    markers += text_markers(subject, split.text or full_text[:3000], rules)
     bounce = any(m.startswith(Marker.BOUNCE.value) for m in markers) or bool(body.reports) \
         or bool(headers.get("x-failed-recipients"))
+    markers += text_markers(subject, split.text or full_text, rules, bounce)
+    bounce = bounce or any(m.startswith(Marker.BOUNCE.value) for m in markers)
     if not bounce and (body.attached or "return-path=<>" in " ".join(markers)) and \
             rules.pattern("machine.bounce_body").search(full_text[:4000]):
         markers.append(marker(Marker.BOUNCE, "body"))
         bounce = True
-    recipients = _bounce_recipients(msg, body.reports, headers, subject, full_text, rules) \
-        if bounce else []
+    recipients = _bounce_recipients(msg, body.reports, headers, subject, full_text, rules,
+                                    [*to, sender_email]) if bounce else []
     return InboundMail(
         message_id=message_id[0] if message_id else _synthetic_id(data),
         sender_email=sender_email, sender_name=sender_name,

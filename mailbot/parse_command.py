@@ -37,6 +37,16 @@ def result(path: str, mail: InboundMail, intent: Intent) -> dict[str, Any]:
     }
 
 
+# Characters that str.splitlines() treats as line ends although JSON leaves them raw.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085",
+                              "\x1c": "\\u001c", "\x1d": "\\u001d", "\x1e": "\\u001e"})
+
+
+def json_line(obj: dict[str, Any]) -> str:
+    """One JSON object on exactly one line, whatever characters the mail held."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
 def _error(path: str, why: str) -> dict[str, Any]:
     return {"file": path, "intent": IntentKind.OTHER.value, "event": None, "attendees": [],
             "organization": None, "party_size": 0, "has_question": False, "language": "de",
@@ -74,7 +84,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 obj = result(path, mail, classify(mail, events, rules))
             except Exception as exc:  # noqa: BLE001 - one bad mail must not stop the batch
                 obj = _error(path, f"classify failed: {type(exc).__name__}: {exc}")
-        line = json.dumps(obj, ensure_ascii=False) if args.json else _summary(obj)
+        line = json_line(obj) if args.json else _summary(obj).translate(_LINE_BREAKS)
         sys.stdout.write(line + "\n")
     sys.stdout.flush()
     return 0

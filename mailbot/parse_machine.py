@@ -59,15 +59,15 @@ def header_markers(headers: dict[str, str], sender_email: str, sender_name: str,
     return out
 
 
-def text_markers(subject: str, text: str, rules: Rules) -> list[str]:
+def text_markers(subject: str, text: str, rules: Rules, bounce: bool) -> list[str]:
     """Subject and body signals (rules/machines.toml), for mails without honest headers."""
     out = []
     if rules.pattern("machine.auto_subject").search(subject):
         out.append(marker(Marker.AUTO, "subject"))
     if rules.pattern("machine.bounce_subject").search(subject):
         out.append(marker(Marker.BOUNCE, "subject"))
-    head = text[:3000]
-    if rules.pattern("machine.auto_body").search(head):
+    # an out-of-office notice says so in its first lines; a known bounce needs no more signals
+    if not bounce and rules.pattern("machine.auto_body").search(text[:1500]):
         out.append(marker(Marker.AUTO, "body"))
     return out
 
@@ -96,8 +96,8 @@ def dsn_recipients(reports: Iterable[Message]) -> tuple[list[str], bool]:
             any_block = True
             action = str(block.get("Action", "")).strip().lower()
             status = str(block.get("Status", "")).strip()
-            permanent = action.startswith("failed") or (not action and status.startswith("5"))
-            if not permanent or status.startswith(("4", "2")):
+            # "failed" is final even with a 4.x.x status (the server gave up retrying)
+            if not (action.startswith("failed") or (not action and status.startswith("5"))):
                 continue
             for name in ("Final-Recipient", "Original-Recipient", "X-Actual-Recipient"):
                 raw = block.get(name)
@@ -105,6 +105,45 @@ def dsn_recipients(reports: Iterable[Message]) -> tuple[list[str], bool]:
                 if addr and addr not in failed:
                     failed.append(addr)
     return failed, any_block
+
+
+_ADDR_RE = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
+_LEAD_ADDR = re.compile(rf"^\s*<({_ADDR_RE})>:?\s*(?:\.\.\.|$|\S)")
+_EXPANDED = re.compile(rf"\(expanded from:?\s*<?({_ADDR_RE})>?\)", re.I)
+_ONLY_ADDR = re.compile(r"^\s*<?([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?\s*[:;,.]?\s*$")
+_FAIL_WORDS = re.compile(
+    r"fail|could not be delivered|couldn't be delivered|undeliverable|permanent|unknown|"
+    r"no such|not found|does not exist|rejected|konnte nicht|fehlgeschlagen|unzustellbar|"
+    r"nicht zugestellt|unbekannt", re.I)
+_SKIP_LOCAL = ("postmaster", "mailer-daemon", "mailer_daemon", "mail-daemon", "abuse", "noreply")
+
+
+def plain_recipients(text: str, exclude: Iterable[str]) -> list[str]:
+    """Failed recipients of the common plain-text bounce shapes: "<addr>: reason" lines
+    (qmail, Postfix) and addresses listed below "the following address(es) failed"."""
+    skip = {e.lower() for e in exclude}
+    out: list[str] = []
+    after_failure = 0
+    for line in text[:6000].split("\n")[:80]:
+        addr = None
+        m = _LEAD_ADDR.match(line)
+        if m:
+            addr = m.group(1)
+        elif after_failure:
+            m = _ONLY_ADDR.match(line)
+            addr = m.group(1) if m else None
+        if _FAIL_WORDS.search(line):
+            after_failure = 6
+        elif line.strip():
+            after_failure = max(0, after_failure - 1)
+        found = [addr] if addr else []
+        if after_failure:
+            found += _EXPANDED.findall(line)
+        for a in found:
+            low = a.lower()
+            if low not in skip and not low.startswith(_SKIP_LOCAL) and a not in out:
+                out.append(a)
+    return out
 
 
 def header_recipients(value: str) -> list[str]:

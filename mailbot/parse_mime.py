@@ -58,16 +58,25 @@ def decode_bytes(raw: bytes, charset: str | None, defects: list[str] | None = No
     codec = codec_for(charset)
     if charset and codec is None and defects is not None:
         defects.append(f"unknown charset {charset.strip()[:40]!r}")
+    western = codec in (None, "ascii", "cp1252", "latin-1", "iso8859-1")
     # Mislabelled UTF-8 under a Western label is common; real Latin-1 text is never valid UTF-8.
-    order = [codec] if codec not in (None, "ascii", "cp1252", "latin-1", "iso8859-1") else []
-    order += ["utf-8", "cp1252"]
-    for name in order:
+    for name in ([] if western else [codec]) + ["utf-8"]:
         try:
-            return raw.decode(name)
+            return raw.decode(name)  # type: ignore[arg-type]
         except (UnicodeDecodeError, LookupError):
-            if name == codec and defects is not None:
-                defects.append(f"bytes not valid in {codec}")
-    return raw.decode("latin-1")
+            pass
+    if defects is not None:
+        defects.append(f"bytes not valid in {codec or 'utf-8'}")
+    # Mostly valid UTF-8 with a broken byte or a cut-off character: keep it, mark the damage.
+    text = raw.decode("utf-8", "replace")
+    if codec == "utf-8" or text.count("\ufffd") * 200 < len(text):
+        return text
+    if not western:
+        return raw.decode(codec, "replace")  # type: ignore[arg-type]
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def header_text(value: object) -> str:
@@ -171,6 +180,10 @@ def walk_body(msg: Message) -> Body:
         elif part is not msg or ctype not in ("text/plain", "text/html"):
             size = len(payload) if isinstance(payload, str) else 0
             body.attachments.append(Attachment(filename, ctype, size))
+    for i, text in enumerate(plains):
+        if looks_like_html(text):
+            plains[i] = html_to_text(text)
+            body.defects.append("HTML in a text/plain part")
     if plains and any(p.strip() for p in plains):
         body.text = "\n\n".join(p for p in plains if p.strip())
     elif htmls:
@@ -182,6 +195,14 @@ def walk_body(msg: Message) -> Body:
 
 
 _CRLF = re.compile(r"\r\n?")
+_HTML_START = re.compile(r"^\s*(?:<!doctype html|<html|<head|<body|<div|<p[ >]|<table|<meta)", re.I)
+_HTML_TAGS = re.compile(r"</(?:div|p|td|body|html|blockquote|span)>|<br\s*/?>", re.I)
+
+
+def looks_like_html(text: str) -> bool:
+    """A body that is HTML although it says text/plain (some clients and forwarders do that)."""
+    head = text[:3000]
+    return bool(_HTML_START.match(head)) and len(_HTML_TAGS.findall(head)) >= 2
 
 
 def normalise_newlines(text: str) -> str:

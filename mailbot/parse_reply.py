@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailbot.classify.rulebook import Rules
+from mailbot.classify.rulebook import Matcher, Rules
 
 _QUOTED = re.compile(r"^\s*>")
+# Cheap pre-check before the header patterns run: every quote header ends with a colon or a
+# "wrote"-verb, or starts with a rule of dashes or underscores.
+_MAYBE_HEADER = re.compile(r"[:：]\s*$|(?:wrote|schrieb|écrit|escribió|scrisse|schreef|napisał|"
+                           r"skrev|kirjoitti|escreveu|написал|пишет|写道|寫道)\W{0,3}$|"
+                           r"^\s*(?:-{2,}|_{8,}|={8,})", re.I)
+MAX_LINES = 600  # quoted history starts near the top; a longer body is not read to its end
 _HEADER_WINDOW = 7  # lines below a From: line that may hold the rest of its header block
 _MAX_SIG_LINES = 12  # a closing followed by more than this is not the end of the mail
 
@@ -21,15 +27,15 @@ class Split:
 
 @dataclass(frozen=True)
 class _Patterns:
-    header: re.Pattern[str]
-    opener: re.Pattern[str]
-    from_line: re.Pattern[str]
-    field_line: re.Pattern[str]
-    separator: re.Pattern[str]
-    delimiter: re.Pattern[str]
-    mobile: re.Pattern[str]
-    closing: re.Pattern[str]
-    disclaimer: re.Pattern[str]
+    header: Matcher
+    opener: Matcher
+    from_line: Matcher
+    field_line: Matcher
+    separator: Matcher
+    delimiter: Matcher
+    mobile: Matcher
+    closing: Matcher
+    disclaimer: Matcher
 
 
 _cache: dict[int, _Patterns] = {}
@@ -69,24 +75,25 @@ def _quote_start(lines: list[str], p: _Patterns) -> tuple[int, int, bool] | None
     """(first line of quoted history, first line after its header, whether it is a ">"
     block), or None."""
     n = len(lines)
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:MAX_LINES]):
         if not line.strip():
             continue
         if _QUOTED.match(line):
             return i, i, True
-        if p.header.search(line):
+        maybe = _MAYBE_HEADER.search(line[-60:]) or _MAYBE_HEADER.match(line)
+        if maybe and p.header.match(line):
             return i, i + 1, False
-        if p.opener.match(line) and len(line) < 300:
+        if len(line) < 300 and p.opener.match(line):
             joined = line
             for k in (1, 2):
                 if i + k >= n:
                     break
                 joined = joined.rstrip() + " " + lines[i + k].strip()
-                if p.header.search(joined):
+                if _MAYBE_HEADER.search(joined[-60:]) and p.header.match(joined):
                     return i, i + k + 1, False
-        if p.from_line.match(line) and _header_block_at(lines, i, p):
+        if ":" in line[:40] and p.from_line.match(line) and _header_block_at(lines, i, p):
             return i, i + 1, False
-        if p.separator.match(line):
+        if maybe and p.separator.match(line):
             for k in range(i + 1, min(i + 4, n)):
                 if lines[k].strip():
                     if p.from_line.match(lines[k]) and _header_block_at(lines, k, p):

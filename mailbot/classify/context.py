@@ -15,6 +15,9 @@ from mailbot.classify.text import bare_subject, is_forward_subject, sentences
 from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
 
 _QUOTE_MARK = re.compile(r"^\s*>+ ?", re.M)
+# A person's registration fits in a few thousand characters; more is pasted material, and
+# reading it all would only cost time (and invite false hits).
+MAX_TEXT = 4000
 
 
 class Flow(enum.Enum):
@@ -54,6 +57,7 @@ class Context:
     substitute: Attendee | None = None
     accepts_offer: bool | None = None
     via_forward: bool = False  # the intent came from a forwarded original
+    _hits: dict[tuple[str, str | None], list[str]] = field(default_factory=dict, repr=False)
 
     def decide(self, kind: IntentKind, confidence: float, reason: str) -> None:
         self.kind, self.confidence = kind, confidence
@@ -65,8 +69,8 @@ class Context:
 
     @cached_property
     def body(self) -> str:
-        """The new text without the closing block (greeting kept: it is harmless)."""
-        return self.mail.text
+        """The new text (its first MAX_TEXT characters)."""
+        return self.mail.text[:MAX_TEXT]
 
     @cached_property
     def sentences(self) -> list[str]:
@@ -74,9 +78,18 @@ class Context:
 
     def hits(self, section: str, text: str | None = None) -> list[str]:
         """Sentences of the new text (or of `text`) that a rule section matches."""
-        rx = self.rules.pattern(section)
-        sents = self.sentences if text is None else sentences(text)
-        return [s for s in sents if rx.search(s)]
+        key = (section, text)
+        found = self._hits.get(key)
+        if found is None:
+            rx = self.rules.pattern(section)
+            whole = self.body if text is None else text
+            if rx.search(whole) is None:  # one pass over the text rules most sections out
+                found = []
+            else:
+                sents = self.sentences if text is None else sentences(text)
+                found = [s for s in sents if rx.search(s)]
+            self._hits[key] = found
+        return found
 
     @cached_property
     def own_domains(self) -> frozenset[str]:
@@ -90,7 +103,7 @@ class Context:
 
 def find_forwarded(ctx: Context) -> Forwarded | None:
     """The author and text of a forwarded original (WG:/Fwd:), unless it came from us."""
-    quoted = ctx.mail.quoted
+    quoted = ctx.mail.quoted[:MAX_TEXT]
     if not quoted:
         return None
     lines = _QUOTE_MARK.sub("", quoted).split("\n")

@@ -18,11 +18,11 @@ _NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})\.\s?(?:/\s?(\d{1,2})\.\s?)?(\d{1,2})
                       r"(?![\d])")
 _ISO = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 _NAMED = re.compile(rf"(?<![\d.])(\d{{1,2}})\.?(?:\s*(?:/|-|–|und|bis|&|and|to)\s*(\d{{1,2}})\.?)?"
-                    rf"\s*(?:of\s+)?({_M})\b\.?", re.I)
-_NAMED_EN = re.compile(rf"\b({_M})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
+                    rf"\s*(?:of\s+)?({_M})\b\.?")
+_NAMED_EN = re.compile(rf"\b({_M})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
 # Alone, only full month names count ("may" is a verb, "Mar" a name).
 _FULL = [m for m in MONTHS if len(m) > 4 or m in ("mai", "juni", "juli", "june", "july")]
-_MONTH_ONLY = re.compile(rf"\b({'|'.join(_FULL)})\b", re.I)
+_MONTH_ONLY = re.compile(rf"\b({'|'.join(_FULL)})\b")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ def _ok(day: int, month: int) -> bool:
 
 
 def find_dates(text: str) -> Mentions:
+    """Dates in `text`, which must be lower-cased (the patterns are, for speed)."""
     days: set[tuple[int, int]] = set()
     named_months: set[int] = set()
     for m in _NUMERIC.finditer(text):

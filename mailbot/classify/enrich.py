@@ -152,9 +152,9 @@ class PeopleRule:
             ctx.organization = signature_org(block, rules, name) or org_in_text(fwd.text, rules) \
                 or None
             return Flow.CONTINUE
-        block = closing_block(mail.text, mail.signature, ctx)
+        block = closing_block(ctx.body, mail.signature[:2000], ctx)
         sender = _sender(ctx, block)
-        body = text_without_closing(mail.text, ctx)
+        body = text_without_closing(ctx.body, ctx)
         ctx.organization = _organisation(ctx, block, sender.name, body)
         if ctx.kind == IntentKind.QUESTION:
             return Flow.CONTINUE

@@ -46,7 +46,19 @@ def _phrase(text: str) -> re.Pattern[str] | None:
     if len(key) < 4:
         return None
     words = _WORD.findall(key)
-    return re.compile(r"\b" + r"[\W_]*".join(map(re.escape, words)) + r"\b") if words else None
+    # no leading \b: it would stop re from skipping to the first letter; found() checks it
+    return re.compile(r"[\W_]*".join(map(re.escape, words)) + r"\b") if words else None
+
+
+def found(rx: re.Pattern[str], text: str) -> bool:
+    """A match that starts at a word boundary ("Werkstatt", not "Frauenwerkstatt")."""
+    m = rx.search(text)
+    while m is not None:
+        i = m.start()
+        if i == 0 or not text[i - 1].isalnum():
+            return True
+        m = rx.search(text, i + 1)
+    return False
 
 
 @lru_cache(maxsize=32)
@@ -84,17 +96,17 @@ def _score_text(text: str, profiles: Sequence[_Profile], weight: float,
         return
     sk = skeleton(text)
     words = set(_WORD.findall(sk))
-    dates = find_dates(text)
+    dates = find_dates(text.lower())
     cities = [p.city for p in profiles]
     months = [m for p in profiles for m in p.months]
     for p in profiles:
         s = 0.0
-        if any(a.search(sk) for a in p.aliases):
+        if any(found(a, sk) for a in p.aliases):
             s += W_ALIAS
             why[p.slug].append(f"name in {where}")
         if p.title_words & words:
             s += W_TITLE_WORD
-        if p.city and re.search(rf"\b{re.escape(p.city)}\b", sk):
+        if p.city and p.city in sk and re.search(rf"\b{re.escape(p.city)}\b", sk):
             s += W_CITY / cities.count(p.city)
             why[p.slug].append(f"city in {where}")
         if p.venue_words & words:
@@ -129,7 +141,7 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     why: dict[str, list[str]] = {p.slug: [] for p in profiles}
     _score_text(subject, profiles, W_SUBJECT, scores, why, "subject")
     _score_text(text, profiles, W_TEXT, scores, why, "text")
-    _score_text(quoted[:4000], profiles, W_QUOTE, scores, why, "quote")
+    _score_text(quoted[:3000], profiles, W_QUOTE, scores, why, "quote")
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, s1 = ranked[0]
     s2 = ranked[1][1] if len(ranked) > 1 else 0.0

@@ -8,16 +8,9 @@ from mailbot.types import IntentKind
 
 def question_sentences(ctx: Context) -> list[str]:
     """Sentences of the new text that ask the coordinators something."""
-    request = ctx.rules.pattern("intent.question_request")
-    ask = ctx.rules.pattern("question.ask")
-    topic = ctx.rules.pattern("question.topic")
-    out = []
-    for s in ctx.sentences:
-        if request.search(s):
-            continue
-        if "?" in s or ask.search(s) or topic.search(s):
-            out.append(s)
-    return out
+    request = set(ctx.hits("intent.question_request"))
+    asking = set(ctx.hits("question.ask")) | set(ctx.hits("question.topic"))
+    return [s for s in ctx.sentences if s not in request and ("?" in s or s in asking)]
 
 
 def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:

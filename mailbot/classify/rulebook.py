@@ -15,6 +15,71 @@ from mailbot.errors import RulesError
 # Keys a section may carry; anything else is a typo worth reporting.
 _KEYS = {"description", "patterns", "words", "numbers", "match", "no_match", "case_sensitive"}
 _FLAGS = re.IGNORECASE | re.MULTILINE
+_ESCAPE = re.compile(r"\\.")
+_LEADING_B = "\\b"
+
+
+class Matcher:
+    """A compiled rule pattern that is fast on Python's re: case-insensitive patterns run
+    without re.IGNORECASE on lower-cased text, and a leading \\b is checked after the match
+    (both would stop re from skipping ahead to the first literal)."""
+
+    __slots__ = ("_fast", "_slow", "_bounded", "pattern")
+
+    def __init__(self, parts: list[str], case_sensitive: bool):
+        self.pattern = "|".join(f"(?:{p})" for p in parts)
+        self._slow = re.compile(self.pattern, re.MULTILINE if case_sensitive else _FLAGS)
+        lowered = not case_sensitive and not any(
+            c.isupper() for p in parts for c in _ESCAPE.sub("", p))
+        self._bounded = lowered and all(p.startswith(_LEADING_B) for p in parts)
+        if lowered:
+            fast = [p[2:] if self._bounded else p for p in parts]
+            self._fast: re.Pattern[str] | None = re.compile(
+                "|".join(f"(?:{p})" for p in fast), re.MULTILINE)
+        else:
+            self._fast = None
+
+    def _prepare(self, text: str) -> tuple[re.Pattern[str], str]:
+        if self._fast is None:
+            return self._slow, text
+        low = text.lower()
+        if len(low) != len(text):  # a few letters grow when lower-cased ("İ")
+            return self._slow, text
+        return self._fast, low
+
+    def _ok(self, text: str, m: re.Match[str]) -> bool:
+        i = m.start()
+        return i == 0 or i >= len(text) or not (_word(text[i - 1]) and _word(text[i]))
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        rx, t = self._prepare(text)
+        m = rx.search(t, pos)
+        if rx is self._fast and self._bounded:
+            while m is not None and not self._ok(t, m):
+                m = rx.search(t, m.start() + 1)
+        return m
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        rx, t = self._prepare(text)
+        m = rx.match(t, pos)
+        if m is not None and rx is self._fast and self._bounded and not self._ok(t, m):
+            return None
+        return m
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        out = []
+        pos = 0
+        while pos <= len(text):
+            m = self.search(text, pos)
+            if m is None:
+                break
+            out.append(m)
+            pos = m.end() if m.end() > m.start() else m.start() + 1
+        return out
+
+
+def _word(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 @dataclass(frozen=True)
@@ -31,7 +96,7 @@ class Section:
     match: tuple[str, ...] = ()
     no_match: tuple[str, ...] = ()
     case_sensitive: bool = False
-    regexes: tuple[re.Pattern[str], ...] = ()
+    regexes: tuple[Matcher, ...] = ()
 
     def hits(self, text: str) -> bool:
         """Whether an example text is matched by this section."""
@@ -47,7 +112,7 @@ class Rules:
 
     sections: Mapping[str, Section]
     directory: Path
-    _cache: dict[str, re.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, Matcher] = field(default_factory=dict, repr=False, compare=False)
 
     def _family(self, name: str) -> list[Section]:
         found = [s for n, s in self.sections.items() if n == name or n.startswith(name + ".")]
@@ -55,18 +120,18 @@ class Rules:
             raise KeyError(f"no rule section {name!r} in {self.directory}")
         return found
 
-    def pattern(self, name: str) -> re.Pattern[str]:
-        """The section's patterns (and those of its language variants) as one regex."""
+    def pattern(self, name: str) -> Matcher:
+        """The section's patterns (and those of its language variants) as one matcher."""
         rx = self._cache.get(name)
         if rx is None:
-            parts = [f"(?:{p})" if s.case_sensitive else f"(?i:{p})"
-                     for s in self._family(name) for p in s.patterns]
+            family = self._family(name)
+            parts = [p for s in family for p in s.patterns]
             if not parts:
                 raise KeyError(f"rule section {name!r} has no patterns")
-            rx = self._cache[name] = re.compile("|".join(parts), re.MULTILINE)
+            rx = self._cache[name] = Matcher(parts, all(s.case_sensitive for s in family))
         return rx
 
-    def patterns(self, name: str) -> list[re.Pattern[str]]:
+    def patterns(self, name: str) -> list[Matcher]:
         """Each pattern on its own (for patterns with named groups such as (?P<n>…))."""
         return [rx for s in self._family(name) for rx in s.regexes]
 
@@ -139,11 +204,10 @@ def _section(path: Path, text: str, name: str, raw: dict[str, Any]) -> Section:
     case_sensitive = raw.get("case_sensitive", False)
     if not isinstance(case_sensitive, bool):
         raise RulesError(f"{where}: case_sensitive must be true or false")
-    flags = re.MULTILINE if case_sensitive else _FLAGS
     regexes = []
     for p in patterns:
         try:
-            regexes.append(re.compile(p, flags))
+            regexes.append(Matcher([p], case_sensitive))
         except re.error as exc:
             ln = _line_of(text, p, line)
             raise RulesError(f"{path}:{ln}: [{name}] bad pattern {p!r}: {exc}") from None

@@ -27,7 +27,7 @@ from mailbot.types import LOOP_HEADER, InboundMail
 
 # Bigger mails are cut before MIME parsing: the text a person wrote comes first, and what
 # follows (attachments, endless nesting) would only cost time.
-MAX_BYTES = 256 * 1024
+MAX_BYTES = 128 * 1024
 # Header values kept in InboundMail.headers (lower-cased names).
 _KEEP = ("from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to",
          "references", "delivered-to", "x-original-to", "auto-submitted", "precedence",
@@ -51,11 +51,19 @@ def _headers(msg: Message) -> dict[str, str]:
     return out
 
 
+_SIMPLE_ADDR = re.compile(r"^\s*(?:\"?([^\"<>,;()@]*?)\"?\s*<([^<>@\s,;]+@[^<>\s,;]+)>|"
+                          r"<?([^<>@\s,;\"()]+@[^<>\s,;\"()]+?)>?)\s*$")
+
+
 def _addresses(raw: str) -> list[tuple[str, str]]:
     """(decoded display name, lower-cased address) pairs; parsed before decoding, so an
     encoded comma in a name ("Korkut, Elif") cannot split it."""
     if not raw:
         return []
+    m = _SIMPLE_ADDR.match(raw) if len(raw) < 300 else None
+    if m:  # one plain address, with or without a simple name: no need for the full parser
+        name, addr = (m.group(1) or "", m.group(2)) if m.group(2) else ("", m.group(3))
+        return [(header_text(name).strip(' "\''), addr.strip().lower())]
     try:
         pairs = getaddresses([raw])
     except Exception:  # noqa: BLE001 - malformed address lists

@@ -10,9 +10,19 @@ from mailbot.classify.rulebook import Matcher, Rules
 _QUOTED = re.compile(r"^\s*>")
 # Cheap pre-check before the header patterns run: every quote header ends with a colon or a
 # "wrote"-verb, or starts with a rule of dashes or underscores.
-_MAYBE_HEADER = re.compile(r"[:：]\s*$|(?:wrote|schrieb|écrit|escribió|scrisse|schreef|napisał|"
-                           r"skrev|kirjoitti|escreveu|написал|пишет|写道|寫道)\W{0,3}$|"
-                           r"^\s*(?:-{2,}|_{8,}|={8,})", re.I)
+_WROTE = ("wrote", "schrieb", "écrit", "escribió", "scrisse", "schreef", "napisał", "napisał(a)",
+          "skrev", "kirjoitti", "escreveu", "написал", "написал(а)", "пишет", "写道", "寫道")
+
+
+def _maybe_header(line: str) -> bool:
+    t = line.rstrip()
+    if not t:
+        return False
+    if t[-1] in ":：" or t.lstrip()[:2] in ("--", "__", "=="):
+        return True
+    return t[-14:].lower().endswith(_WROTE)
+
+
 MAX_LINES = 600  # quoted history starts near the top; a longer body is not read to its end
 _HEADER_WINDOW = 7  # lines below a From: line that may hold the rest of its header block
 _MAX_SIG_LINES = 12  # a closing followed by more than this is not the end of the mail
@@ -36,6 +46,7 @@ class _Patterns:
     mobile: Matcher
     closing: Matcher
     disclaimer: Matcher
+    hard_end: Matcher  # any of: delimiter, mobile footer, disclaimer, rule line
 
 
 _cache: dict[int, _Patterns] = {}
@@ -50,7 +61,9 @@ def _patterns(rules: Rules) -> _Patterns:
             rules.pattern("quote.from_line"), rules.pattern("quote.field_line"),
             rules.pattern("quote.separator"), rules.pattern("signature.delimiter"),
             rules.pattern("signature.mobile"), rules.pattern("signature.closing"),
-            rules.pattern("signature.disclaimer"))
+            rules.pattern("signature.disclaimer"),
+            rules.any_of("signature.delimiter", "signature.mobile", "signature.disclaimer",
+                         "quote.separator"))
     return p
 
 
@@ -80,7 +93,7 @@ def _quote_start(lines: list[str], p: _Patterns) -> tuple[int, int, bool] | None
             continue
         if _QUOTED.match(line):
             return i, i, True
-        maybe = _MAYBE_HEADER.search(line[-60:]) or _MAYBE_HEADER.match(line)
+        maybe = _maybe_header(line)
         if maybe and p.header.match(line):
             return i, i + 1, False
         if len(line) < 300 and p.opener.match(line):
@@ -89,7 +102,7 @@ def _quote_start(lines: list[str], p: _Patterns) -> tuple[int, int, bool] | None
                 if i + k >= n:
                     break
                 joined = joined.rstrip() + " " + lines[i + k].strip()
-                if _MAYBE_HEADER.search(joined[-60:]) and p.header.match(joined):
+                if _maybe_header(joined) and p.header.match(joined):
                     return i, i + k + 1, False
         if ":" in line[:40] and p.from_line.match(line) and _header_block_at(lines, i, p):
             return i, i + 1, False
@@ -116,9 +129,8 @@ def _interleaved(lines: list[str], start: int, p: _Patterns) -> tuple[list[str],
 
 def _cut_signature(lines: list[str], p: _Patterns) -> tuple[list[str], list[str]]:
     """Text lines and signature lines: hard delimiters first, then what follows a closing."""
-    for i, line in enumerate(lines):
-        if p.delimiter.match(line) or p.mobile.match(line) or p.disclaimer.match(line) or (
-                p.separator.match(line) and i > 0):
+    for i, line in enumerate(lines[:MAX_LINES]):
+        if i > 0 and line and p.hard_end.match(line):
             text, sig = _cut_after_closing(lines[:i], p)
             return text, sig + lines[i:]
     return _cut_after_closing(lines, p)
@@ -126,8 +138,8 @@ def _cut_signature(lines: list[str], p: _Patterns) -> tuple[list[str], list[str]
 
 def _cut_after_closing(lines: list[str], p: _Patterns) -> tuple[list[str], list[str]]:
     nonempty = [i for i, line in enumerate(lines) if line.strip()]
-    for i in nonempty:
-        if not p.closing.match(lines[i]):
+    for i in nonempty[-(_MAX_SIG_LINES + 1):]:
+        if len(lines[i]) > 80 or not p.closing.match(lines[i]):
             continue
         rest = [j for j in nonempty if j > i]
         if len(rest) > _MAX_SIG_LINES or any(len(lines[j]) > 120 for j in rest):

@@ -131,6 +131,16 @@ class Rules:
             rx = self._cache[name] = Matcher(parts, all(s.case_sensitive for s in family))
         return rx
 
+    def any_of(self, *names: str) -> Matcher:
+        """One matcher for the patterns of several sections (one call instead of several)."""
+        key = "|".join(names)
+        rx = self._cache.get(key)
+        if rx is None:
+            family = [s for n in names for s in self._family(n)]
+            rx = self._cache[key] = Matcher([p for s in family for p in s.patterns],
+                                            all(s.case_sensitive for s in family))
+        return rx
+
     def patterns(self, name: str) -> list[Matcher]:
         """Each pattern on its own (for patterns with named groups such as (?P<n>…))."""
         return [rx for s in self._family(name) for rx in s.regexes]

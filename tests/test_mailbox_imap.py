@@ -449,3 +449,21 @@ def test_imap_insecure_keeps_tls_but_skips_the_certificate_check(tls_dovecot: Do
                      tls_dovecot.password)
     assert [m.data for m in mb.fetch_new()] == [mail(1)]
     mb.close()
+
+
+def test_a_mail_that_slips_in_just_before_idle_is_seen_at_the_next_restart(
+        dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    mb = open_imap(dovecot, idle_refresh=1.0)
+    assert mb.wait(0.1) is False
+    check = mb._has_newer
+
+    def check_then_deliver(client: Any) -> bool:
+        found = check(client)
+        dovecot.append(mail(1))  # after the check, before IDLE: the server will not tell
+        return found
+
+    monkeypatch.setattr(mb, "_has_newer", check_then_deliver)
+    began = time.monotonic()
+    assert mb.wait(10) is True
+    assert time.monotonic() - began < 2
+    mb.close()

@@ -66,7 +66,7 @@ class ImapMailbox:
     def __init__(self, url: str, password: str | None = None,
                  folders: dict[Outcome, str] | None = None, *, timeout: float = 30.0,
                  retry_for: float | None = 60.0, use_idle: bool = True, use_move: bool = True,
-                 batch_size: int = 50, idle_refresh: float = 600.0, poll_interval: float = 30.0,
+                 batch_size: int = 50, idle_refresh: float = 300.0, poll_interval: float = 30.0,
                  backoff: float = 0.5, max_backoff: float = 60.0) -> None:
         self.url: ServerUrl = parse_server_url(url, _IMAP, "mailbox URL", ())
         self._password = self.url.password if self.url.password is not None else password
@@ -82,7 +82,9 @@ class ImapMailbox:
         self.use_idle = use_idle
         self.use_move = use_move
         self.batch_size = max(1, batch_size)
-        # Servers may drop an IDLE after 30 min (RFC 2177); restart it well before that.
+        # Servers may drop an IDLE after 30 min (RFC 2177); restart it well before that. The
+        # restart also bounds a rare miss: Dovecot reports no change that landed between our
+        # last command and the start of IDLE until the next command (the DONE of the restart).
         self.idle_refresh = min(idle_refresh, 25 * 60.0)
         self.poll_interval = poll_interval
         self.backoff = backoff
@@ -409,9 +411,15 @@ class ImapMailbox:
 
     def _has_newer(self, client: IMAPClient) -> bool:
         """Anything in the inbox with a UID above what fetch_new handed out?"""
+        # Dovecot searches the view the session had when the command began, and announces a
+        # message that arrived meanwhile only by an EXISTS at the end of the reply; IDLE never
+        # announces it again. So: forget older EXISTS replies (what they announced is in the
+        # view this SEARCH sees), and count one that comes with the SEARCH as "look again".
+        pending = client._imap.untagged_responses
+        pending.pop("EXISTS", None)
         found = client.search(["UID", f"{self._newest_uid + 1}:*", "NOT", "DELETED"])
         # "n:*" always matches the highest UID, even when that is below n.
-        return any(int(u) > self._newest_uid for u in found)
+        return any(int(u) > self._newest_uid for u in found) or bool(pending.pop("EXISTS", None))
 
     def _poll(self, client: IMAPClient, end: float) -> bool:
         while True:

@@ -123,6 +123,7 @@ def test_the_dovecot_helpers_append_list_and_restart(dovecot: Dovecot) -> None:
     assert sorted(dovecot.folders()) == ["INBOX", "review"]
 
 
+@pytest.mark.dovecot
 def test_dovecot_can_use_mdbox_storage() -> None:
     with running_dovecot(mail_format="mdbox") as server:
         server.append(MSG)

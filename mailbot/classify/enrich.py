@@ -208,17 +208,31 @@ class PeopleRule:
         before, now = group_size_change(body, ctx)
         if before and now is not None and before > now:
             ctx.cancel_seats = before - now
+        elif partial:
+            ctx.cancel_seats = someone_count(" ".join(partial), ctx)
         ctx.attendees = as_attendees([sender])
 
 
 def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:
-    """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2)."""
+    """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2); "statt zu dritt" counts too."""
     m = re.search(r"\bnur\s+noch\s+(.{0,30})", body, re.I)
     if not m:
         return None, None
-    now = group_size(m.group(0), ctx.rules)
-    before = group_size(body[:m.start()], ctx.rules)
+    now = group_size(m.group(0)[:30], ctx.rules)
+    rest = body[:m.start()] + " " + body[m.start() + 30:]
+    before = group_size(rest, ctx.rules)
     return before, now
+
+
+def someone_count(text: str, ctx: Context) -> int | None:
+    """How many of a group drop out: "meine Kollegin" = 1, "zwei Kolleginnen" = 2."""
+    for rx in ctx.rules.patterns("seats.someone"):
+        m = rx.search(text)
+        if m:
+            n = m.group("n")
+            return (ctx.rules.numbers("seats.number").get(n.casefold(), 1) if n and
+                    not n.isdigit() else int(n) if n else 1)
+    return None
 
 
 class SeatsRule:

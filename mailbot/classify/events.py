@@ -121,6 +121,14 @@ def _score_text(text: str, profiles: Sequence[_Profile], weight: float,
         scores[p.slug] += s * weight
 
 
+def _decide(scores: dict[str, float]) -> str | None:
+    """The clear winner: enough evidence, and well ahead of the runner-up."""
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    s1 = ranked[0][1]
+    s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+    return ranked[0][0] if s1 >= 3.0 and s1 >= 1.6 * s2 and s1 - s2 >= 2.0 else None
+
+
 def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
                 subject: str, text: str, quoted: str) -> EventMatch:
     """The event the mail means, or None with the open candidates when nothing decides."""
@@ -141,12 +149,16 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     why: dict[str, list[str]] = {p.slug: [] for p in profiles}
     _score_text(subject, profiles, W_SUBJECT, scores, why, "subject")
     _score_text(text, profiles, W_TEXT, scores, why, "text")
+    # What the sender wrote decides when it points at one event; the quote only when it does not
+    decided = _decide(scores)
+    if decided:
+        return EventMatch(decided, (), tuple(why[decided]), "text")
     _score_text(quoted[:3000], profiles, W_QUOTE, scores, why, "quote")
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, s1 = ranked[0]
-    s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-    if s1 >= 3.0 and (s1 >= 1.6 * s2 and s1 - s2 >= 2.0):
-        return EventMatch(best, (), tuple(why[best]), "text")
+    decided = _decide(scores)
+    if decided:
+        return EventMatch(decided, (), tuple(why[decided]), "quote")
     if s1 < 1.0 and len(open_events) == 1:
         return EventMatch(open_events[0].slug, (), ("the only open event",), "only-open")
     if s1 < 1.0:

@@ -32,10 +32,17 @@ _PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 _URL = re.compile(r"\b(?:https?://|www\.)", re.I)
 
 
+_TITLE_WORDS = re.compile(r"^(?:(?:Frau|Herrn?|Hr\.|Fr\.|Dr\.?|Prof\.?|Mr\.?|Mrs\.?|Ms\.?)\s+)+")
+
+
 @dataclass
 class Person:
     name: str
     email: str | None
+
+    def __post_init__(self) -> None:
+        # "Frau Aylin Yılmaz" and "Aylin Yılmaz" are the same name
+        self.name = _TITLE_WORDS.sub("", self.name.strip())
 
     @property
     def surname(self) -> str:

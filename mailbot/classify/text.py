@@ -10,7 +10,10 @@ _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae
                        "ı": "i", "ł": "l", "đ": "d"})
 _DOUBLE = re.compile(r"([a-z])\1+")
 # A dot after a number ends a date ("am 25. Februar"), not a sentence.
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-*•])\s)")
+# Nor do titles and abbreviations ("Herrn Dr. Emre Kaya", "z. B. Frau X").
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)(?<!\bDr\.)(?<!Prof\.)(?<!\bHr\.)(?<!\bFr\.)"
+                       r"(?<!\bNr\.)(?<!\bSt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!Mrs\.)(?<!\bca\.)"
+                       r"(?<!bzw\.)(?<!\bB\.)(?<!\bV\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-*•])\s)")
 # Reply and forward prefixes of German and English clients, possibly repeated ("AW: WG: …").
 _PREFIX = re.compile(r"^\s*(?:(?:re|aw|wg|fwd?|fw|tr|antw|antwort|weitergeleitet|sv|vs|rv|r)"
                      r"\s*(?:\[\d+\])?\s*:\s*)+", re.I)

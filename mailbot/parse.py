@@ -43,7 +43,9 @@ _WORD = re.compile(r"[a-zäöüß']+")
 
 def _headers(msg: Message) -> dict[str, str]:
     out: dict[str, str] = {}
-    for name, value in msg.items():
+    # raw_items(): the values as stored, 8-bit bytes still surrogate-escaped (items() would turn
+    # them into replacement characters)
+    for name, value in msg.raw_items():
         key = name.lower()
         if key in _KEEP and key not in out:
             # no header we read needs more; a 200 KB header line would only cost time

@@ -215,11 +215,14 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
     role = rules.pattern("names.role")
     mobile = rules.pattern("signature.mobile")
     start = 0
+    fallback = ""
     if after:
         for i, line in enumerate(lines):
             if after in line:
                 start = i + 1
                 break
+        else:
+            return ""  # without the person's line the block is not a signature we can read
     for line in lines[start:start + 8]:
         s = line.strip(" -–—|").strip()
         if not s or EMAIL.search(s) or _URL.search(s) or mobile.match(s):
@@ -232,7 +235,11 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             continue
         if org.search(s) and len(s) <= 90:
             return s.strip(" ,")
-    return ""
+        if not fallback and not any(c.isdigit() for c in s) and len(s.split()) <= 8 and \
+                s[0].isupper() and not is_person(s, rules, min_tokens=1) and \
+                not rules.pattern("signature.closing").match(s):
+            fallback = s.strip(" ,")  # no organisation word, but where one would stand
+    return fallback
 
 
 def org_in_text(text: str, rules: Rules) -> str:

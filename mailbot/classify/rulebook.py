@@ -240,7 +240,9 @@ def load_file(path: Path) -> dict[str, Section]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: {exc}") from None
+        m = re.search(r"at line (\d+)", str(exc))
+        line = int(m.group(1)) if m else text.count("\n") + 1  # "at end of document"
+        raise RulesError(f"{path}:{line}: {exc}") from None
     return {name: _section(path, text, name, raw) for name, raw in _sections_of(data)}
 
 

@@ -17,7 +17,7 @@ from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
 _QUOTE_MARK = re.compile(r"^\s*>+ ?", re.M)
 # A person's registration fits in a few thousand characters; more is pasted material, and
 # reading it all would only cost time (and invite false hits).
-MAX_TEXT = 4000
+MAX_TEXT = 2500
 
 
 class Flow(enum.Enum):

@@ -31,12 +31,7 @@ _FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me
 def closing_block(text: str, signature: str, ctx: Context) -> list[str]:
     """Lines from the closing ("Viele Grüße") to the end, with the cut-off signature."""
     lines = text.split("\n")
-    closing = ctx.rules.pattern("signature.closing")
-    start = None
-    for i in range(len(lines) - 1, -1, -1):
-        if closing.match(lines[i]) and len(lines) - i <= 14:
-            start = i
-            break
+    start = _closing_at(lines, ctx)
     if start is None:
         # no closing: the last paragraph, if it is short lines only (name, organisation)
         para: list[str] = []
@@ -53,11 +48,17 @@ def closing_block(text: str, signature: str, ctx: Context) -> list[str]:
 
 def text_without_closing(text: str, ctx: Context) -> str:
     lines = text.split("\n")
+    start = _closing_at(lines, ctx)
+    return text if start is None else "\n".join(lines[:start])
+
+
+def _closing_at(lines: list[str], ctx: Context) -> int | None:
+    """Index of the last closing line ("Viele Grüße") near the end, if any."""
     closing = ctx.rules.pattern("signature.closing")
-    for i in range(len(lines) - 1, -1, -1):
-        if closing.match(lines[i]) and len(lines) - i <= 14:
-            return "\n".join(lines[:i])
-    return text
+    for i in range(len(lines) - 1, max(-1, len(lines) - 15), -1):
+        if closing.match(lines[i]):
+            return i
+    return None
 
 
 class EventRule:

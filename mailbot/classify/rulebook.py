@@ -113,6 +113,8 @@ class Rules:
     sections: Mapping[str, Section]
     directory: Path
     _cache: dict[str, Matcher] = field(default_factory=dict, repr=False, compare=False)
+    _words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    _numbers: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def _family(self, name: str) -> list[Section]:
         found = [s for n, s in self.sections.items() if n == name or n.startswith(name + ".")]
@@ -146,13 +148,18 @@ class Rules:
         return [rx for s in self._family(name) for rx in s.regexes]
 
     def words(self, name: str) -> frozenset[str]:
-        return frozenset().union(*(s.words for s in self._family(name)))
+        found = self._words.get(name)
+        if found is None:
+            found = self._words[name] = frozenset().union(*(s.words for s in self._family(name)))
+        return found
 
     def numbers(self, name: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for s in self._family(name):
-            out.update(s.numbers)
-        return out
+        found = self._numbers.get(name)
+        if found is None:
+            found = self._numbers[name] = {}
+            for s in self._family(name):
+                found.update(s.numbers)
+        return found
 
     def has(self, name: str) -> bool:
         return any(n == name or n.startswith(name + ".") for n in self.sections)

@@ -132,12 +132,23 @@ def test_cancelling_one_of_two_seats_keeps_the_other(world: World) -> None:
 
 def test_a_substitute_takes_over_the_seat(world: World) -> None:
     world.register("maria@verein.example", "Maria Muster")
-    world.cancel("maria@verein.example",
-                 substitute=Attendee("Aylin Yılmaz", "a.yilmaz@verein.example"))
+    world.send(mail("maria@verein.example", text="Statt mir kommt Aylin Yılmaz."),
+               intent(attendees=(Attendee("Aylin Yılmaz", "a.yilmaz@verein.example"),),
+                      substitute=Attendee("Aylin Yılmaz", "a.yilmaz@verein.example")))
     r = regs(world)
     assert "a.yilmaz@verein.example" in r and "maria@verein.example" not in r
     assert r["a.yilmaz@verein.example"].seats == 1
     assert {o.template for o in outbox(world)} >= {"substituted", "confirmation"}
+    assert [o.to_addr for o in outbox(world, "substituted")] == ["maria@verein.example"]
+    with world.db.session() as s:
+        assert s.scalar(select(func.sum(Registration.seats))) == 1
+
+
+def test_a_substitute_without_an_existing_registration_is_simply_registered(
+        world: World) -> None:
+    aylin = Attendee("Aylin Yılmaz", "a.yilmaz@verein.example")
+    world.send(mail("maria@verein.example"), intent(attendees=(aylin,), substitute=aylin))
+    assert list(regs(world)) == ["a.yilmaz@verein.example"]
 
 
 def test_someone_on_the_waiting_list_can_cancel_and_leaves_it(world: World) -> None:

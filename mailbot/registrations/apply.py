@@ -11,6 +11,7 @@ from mailbot.registrations.messages import Mailer
 from mailbot.registrations.offers import OfferAnswer
 from mailbot.registrations.questions import Question
 from mailbot.registrations.register import Register
+from mailbot.registrations.substitute import Substitute
 from mailbot.types import IntentKind, Outcome
 
 
@@ -53,7 +54,7 @@ class LowConfidence:
 def chain(min_confidence: float) -> list[Action]:
     """The order in which actions look at a mail; the first that returns an Outcome wins."""
     return [OwnMail(), Machine(), OfferAnswer(), LowConfidence(min_confidence), Erase(),
-            Cancel(), Register(), Question()]
+            Substitute(), Cancel(), Register(), Question()]
 
 
 def apply(s: Session, m: Mailer, inb: Inbound, actions: list[Action]) -> Outcome:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailbot.models import Event, Person, Registration, RegState
+from mailbot.models import Person, Registration, RegState
 from mailbot.registrations.context import Inbound, ask_which_event, event_by_slug, reply
-from mailbot.registrations.identity import email_key, find_person, get_or_create_person
+from mailbot.registrations.identity import email_key, find_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 from mailbot.registrations.seats import fill_free_seats, lock_event
 from mailbot.types import IntentKind, Outcome
@@ -40,7 +40,7 @@ def cancel_registration(s: Session, m: Mailer, reg: Registration, seats: int | N
 
 class Cancel:
     name = "cancel"
-    description = "cancel a registration (or some of its seats, or hand it to a substitute)"
+    description = "cancel a registration, or some of its seats"
 
     def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
         if inb.intent.kind != IntentKind.CANCEL:
@@ -59,13 +59,9 @@ class Cancel:
         if not regs:
             reply(m, inb, "not_registered", {}, event=event)
             return Outcome.DONE
-        # the attendee-specific registrations first; the sender's own only if nothing else
-        regs = regs[:1] if intent.cancel_seats or intent.substitute else regs
+        regs = regs[:1] if intent.cancel_seats else regs
         for reg in regs:
             ev = lock_event(s, reg.event_id)
-            if intent.substitute is not None:
-                _substitute(s, m, inb, ev, reg)
-                continue
             given = cancel_registration(s, m, reg, intent.cancel_seats)
             remaining = reg.seats + reg.waiting_seats
             reply(m, inb, "cancelled", registration_context(
@@ -73,21 +69,3 @@ class Cancel:
                 to=reg.person.email, ics=ics_for(reg, cancel=remaining == 0) if given else None)
             fill_free_seats(s, m, ev)
         return Outcome.DONE
-
-
-def _substitute(s: Session, m: Mailer, inb: Inbound, event: Event, reg: Registration) -> None:
-    """"Statt mir kommt …": the seat stays, the person changes."""
-    sub = inb.intent.substitute
-    assert sub is not None
-    old_name = reg.person.name
-    if sub.email and not find_person(s, sub.email):
-        person = get_or_create_person(s, sub.email, sub.name, reg.organization, reg.person.language)
-        reg.person_id = person.id
-        s.flush()
-        s.refresh(reg)
-        reply(m, inb, "confirmation", registration_context(reg), event=event, to=person.email,
-              ics=ics_for(reg))
-    names = [sub.name if n == old_name else n for n in reg.attendees] or [sub.name]
-    reg.attendees = names
-    reply(m, inb, "substituted", registration_context(reg, substitute_name=sub.name),
-          event=event)

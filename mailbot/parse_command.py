@@ -12,12 +12,37 @@ from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
 
 
 def events_for_parse(args: argparse.Namespace) -> list[EventInfo]:
-    """The events to match against: the --events file, else none (no database needed)."""
+    """The events to match against: the --events file, else those in the configured database
+    when it already exists (parse never creates or migrates one), else none."""
     if getattr(args, "events", None):
         from mailbot.events_file import load_events
 
         return load_events(args.events)
-    return []
+    return _events_from_database(args)
+
+
+def _events_from_database(args: argparse.Namespace) -> list[EventInfo]:
+    from pathlib import Path
+
+    from mailbot.config import load_settings
+
+    settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return []
+    from sqlalchemy import select
+
+    from mailbot.database import Database, is_migrated
+    from mailbot.models import Event
+
+    db = Database(url, auto_migrate=False)
+    try:
+        if not is_migrated(db.engine):
+            return []
+        with db.session() as s:
+            return [e.info() for e in s.scalars(select(Event).where(Event.purged_at.is_(None)))]
+    finally:
+        db.dispose()
 
 
 def result(path: str, mail: InboundMail, intent: Intent) -> dict[str, Any]:

@@ -203,7 +203,7 @@ def test_setting_the_venue_notifies_registered_and_waiting_with_a_higher_sequenc
     with world.db.session() as s:
         assert set_venue(s, world.mailer(s), "werkstatt", "Pavillon, Lister Meile 4") == 4
     with world.db.session() as s:
-        assert set_venue(s, world.mailer(s), "werkstatt", "Pavillon,  Lister Meile 4") == 0
+        assert set_venue(s, world.mailer(s), "werkstatt", "Pavillon,  Lister Meile 4") is None
     notices = outbox(world, "venue_notice")
     assert len(notices) == 3 and all(n.ics and n.ics["sequence"] == 1 for n in notices)
     assert notices[0].context["event"]["venue"] == "Pavillon, Lister Meile 4"

@@ -65,8 +65,8 @@ def cmd_set_venue(args: argparse.Namespace) -> int:
     w = worker(settings(args))
     with w.db.session() as s:
         n = set_venue(s, w.mailer(s), args.slug, args.text)
-    print(f"venue of {args.slug} set; {n} notice(s) queued" if n else
-          f"venue of {args.slug} unchanged; nothing sent")
+    print(f"venue of {args.slug} unchanged; nothing sent" if n is None else
+          f"venue of {args.slug} set; {n} notice(s) queued")
     return 0
 
 

@@ -65,15 +65,15 @@ def _copy(ev: Event, info: EventInfo) -> None:
     ev.confirm_hours, ev.retention_days = info.confirm_hours, info.retention_days
 
 
-def set_venue(s: Session, m: Mailer, slug: str, venue: str) -> int:
-    """Set the venue; returns the number of notices queued (0 when it did not change)."""
+def set_venue(s: Session, m: Mailer, slug: str, venue: str) -> int | None:
+    """Set the venue; returns the number of notices queued, None when it did not change."""
     ev = s.scalars(select(Event).where(Event.slug == slug)).first()
     if ev is None:
         raise UserError(f"no event with slug {slug!r} (see `mailbot events list`)")
     ev = lock_event(s, ev.id)
     venue = " ".join(venue.split())
     if venue == ev.venue:
-        return 0
+        return None
     old = ev.venue
     ev.venue = venue
     s.flush()

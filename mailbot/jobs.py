@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
 from mailbot.database import Database, affected
+from mailbot.locks import exclusive
 from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.models import Event, InboundRecord, OutboxRow, OutboxStatus, utcnow
 from mailbot.registrations.apply import apply, chain
@@ -158,8 +159,14 @@ class Worker:
                                     created_at=self.clock()))
         return Outcome.QUARANTINE
 
-    def intake_pass(self, batch: int = 100) -> int:
-        """Handle everything in the inbox now; returns how many mails were handled."""
+    def intake_pass(self, batch: int = 100) -> int | None:
+        """Handle everything in the inbox now; returns how many mails were handled, or None
+        when another worker is taking in this mailbox right now (it will handle them)."""
+        assert self.mailbox is not None
+        with exclusive(self.db.engine, f"intake:{self.mailbox.name}") as mine:
+            return self._intake(batch) if mine else None
+
+    def _intake(self, batch: int) -> int:
         assert self.mailbox is not None
         total = 0
         while True:

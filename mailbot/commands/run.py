@@ -26,7 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             n = w.intake_pass()
             w.housekeeping()
             sent = w.delivery_pass()
-            print(f"handled {n} mail(s), sent {sent}")
+            print(f"handled {n} mail(s), sent {sent}" if n is not None else
+                  f"another worker is taking in this mailbox; sent {sent}")
         finally:
             close(w)
         return 0
@@ -63,10 +64,13 @@ def serve(w: Worker) -> int:
     try:
         while not stop.is_set():
             try:
-                w.intake_pass()
+                handled = w.intake_pass()
                 with lock:
                     w.delivery_pass()
                 failures = 0
+                if handled is None:  # another worker holds the inbox; look again shortly
+                    stop.wait(min(w.settings.poll_seconds, 2.0))
+                    continue
                 assert w.mailbox is not None
                 try:
                     waiting.set()

@@ -12,7 +12,9 @@ from mailbot.jobs import Worker
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    s = load_settings(config_path(args))
+    """The settings for a command; `mailbot demo` hands its own in, ignoring the environment."""
+    given = getattr(args, "settings", None)
+    s = given if isinstance(given, Settings) else load_settings(config_path(args))
     logging.getLogger().setLevel(logging.DEBUG if getattr(args, "verbose", False)
                                  else s.log_level)
     return s

@@ -115,8 +115,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.commands.coordinators import cmd_digest
     from mailbot.commands.events import cmd_list
 
-    cfg = argparse.Namespace(config=str(folder / "mailbot.toml"), json=False, verbose=False,
-                             print_=True, send=False)
+    cfg = argparse.Namespace(settings=settings, json=False, verbose=False, print_=True,
+                             send=False)
     print()
     cmd_list(cfg)
     print("\nthe coordinators' digest (mailbot digest --print):\n")

@@ -52,6 +52,7 @@ class Worker:
     clock: Callable[[], datetime] = utcnow
     _rules: Any = None
     stats: dict[str, int] = field(default_factory=dict)
+    on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
 
     # -- shared helpers ---------------------------------------------------------------------
     @property
@@ -87,6 +88,8 @@ class Worker:
         if self.mailbox is not None:
             self.mailbox.move(raw, outcome)
         self.count(outcome.value)
+        if self.on_mail is not None:
+            self.on_mail(outcome)
         return outcome
 
     def _record(self, raw: RawMessage, events: list[EventInfo] | None) -> Outcome:

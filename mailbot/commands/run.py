@@ -13,6 +13,7 @@ from types import FrameType
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
 from mailbot.jobs import Worker
+from mailbot.progress import Progress, for_backlog
 
 log = logging.getLogger("mailbot")
 
@@ -60,11 +61,15 @@ def serve(w: Worker) -> int:
     lock = threading.Lock()
     sched = scheduler.start(w, lock, extra=_extra_jobs(w))
     log.info("mailbot running on %s", w.mailbox.name if w.mailbox else "?")
+    _backlog_bar(w)
     failures = 0
     try:
         while not stop.is_set():
             try:
                 handled = w.intake_pass()
+                if isinstance(w.on_mail, Progress):
+                    w.on_mail.finish()
+                    w.on_mail = None
                 with lock:
                     w.delivery_pass()
                 failures = 0
@@ -93,6 +98,15 @@ def serve(w: Worker) -> int:
         sched.shutdown(wait=False)
         close(w)
     return 0
+
+
+def _backlog_bar(w: Worker) -> None:
+    """Starting with many mails waiting: show how far the first pass is, on a terminal."""
+    assert w.mailbox is not None
+    try:
+        w.on_mail = for_backlog(w.mailbox.backlog())
+    except Exception:  # the bar is a nicety; the intake pass reports real mailbox trouble
+        w.on_mail = None
 
 
 def _extra_jobs(w: Worker) -> dict[str, tuple[Callable[[], object], float]]:

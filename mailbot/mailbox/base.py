@@ -38,6 +38,10 @@ class Mailbox(Protocol):
         `outcome` to the folder for `to` (review commands). False when it is not there."""
         ...
 
+    def backlog(self) -> int:
+        """How many messages wait in the inbox now (for the start-up progress bar)."""
+        ...
+
     def wait(self, timeout: float) -> bool:
         """Block up to `timeout` seconds for new mail (IMAP IDLE; polling otherwise).
         Returns True when something may have arrived."""

@@ -266,6 +266,12 @@ class ImapMailbox:
                 self._newest_uid = max(self._newest_uid, uid)
                 yield RawMessage(self.name, validity, str(uid), bytes(data))
 
+    def backlog(self) -> int:
+        def status(client: IMAPClient) -> int:
+            return int(client.folder_status(self.inbox, [b"MESSAGES"]).get(b"MESSAGES", 0))
+
+        return self._run("status", status)
+
     # -- moving --------------------------------------------------------------------------
 
     def move(self, msg: RawMessage, outcome: Outcome) -> None:

@@ -106,6 +106,9 @@ class MaildirMailbox:
             self._seen.add(key)
             yield RawMessage(self.name, 1, key, data)
 
+    def backlog(self) -> int:
+        return len(self._entries(self.path))
+
     # -- moving --------------------------------------------------------------------------
 
     def _folder(self, outcome: Outcome) -> Path:

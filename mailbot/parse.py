@@ -115,6 +115,20 @@ def _bounce_recipients(msg: Message, reports: list[Message], headers: dict[str, 
     return failed
 
 
+_SENDER_ONLY = marker(Marker.BOUNCE, "sender")
+
+
+def _without_lone_sender(markers: list[str], structured: bool, text: str,
+                         rules: Rules) -> list[str]:
+    """A sender called "Mail Administrator" alone makes no bounce: phishing uses such names.
+    It counts with a report structure, another bounce signal, or bounce wording in the body."""
+    bounces = [m for m in markers if m.startswith(Marker.BOUNCE.value)]
+    if bounces != [_SENDER_ONLY] or structured or \
+            rules.pattern("machine.bounce_body").search(text[:4000]):
+        return markers
+    return [m for m in markers if m != _SENDER_ONLY]
+
+
 def parse(data: bytes, rules: Rules | None = None) -> InboundMail:
     """Parse one raw mail; `rules` defaults to the rules/ directory, loaded once."""
     rules = rules or load_default_rules()
@@ -167,7 +181,10 @@ def _parse(data: bytes, rules: Rules) -> InboundMail:
     bounce = any(m.startswith(Marker.BOUNCE.value) for m in markers) or bool(body.reports) \
         or bool(headers.get("x-failed-recipients"))
     markers += text_markers(subject, split.text or full_text, rules, bounce)
-    bounce = bounce or any(m.startswith(Marker.BOUNCE.value) for m in markers)
+    markers = _without_lone_sender(markers, bool(body.reports) or "x-failed-recipients" in headers,
+                                   full_text, rules)
+    bounce = any(m.startswith(Marker.BOUNCE.value) for m in markers) or bool(body.reports) \
+        or bool(headers.get("x-failed-recipients"))
     if not bounce and (body.attached or "return-path=<>" in " ".join(markers)) and \
             rules.pattern("machine.bounce_body").search(full_text[:4000]):
         markers.append(marker(Marker.BOUNCE, "body"))

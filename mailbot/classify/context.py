@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Protocol
 
 from mailbot.classify.rulebook import Rules
-from mailbot.classify.text import bare_subject, is_forward_subject, sentences
+from mailbot.classify.text import bare_subject, flowing, is_forward_subject, sentences
 from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
 
 _QUOTE_MARK = re.compile(r"^\s*>+ ?", re.M)
@@ -73,8 +73,13 @@ class Context:
         return self.mail.text[:MAX_TEXT]
 
     @cached_property
+    def flowing(self) -> str:
+        """The new text with its paragraphs' soft line breaks joined (for phrase rules)."""
+        return flowing(self.body)
+
+    @cached_property
     def sentences(self) -> list[str]:
-        return sentences(self.body)
+        return sentences(self.flowing)
 
     def hits(self, section: str, text: str | None = None) -> list[str]:
         """Sentences of the new text (or of `text`) that a rule section matches."""
@@ -82,11 +87,11 @@ class Context:
         found = self._hits.get(key)
         if found is None:
             rx = self.rules.pattern(section)
-            whole = self.body if text is None else text
+            whole = self.flowing if text is None else flowing(text)
             if rx.search(whole) is None:  # one pass over the text rules most sections out
                 found = []
             else:
-                sents = self.sentences if text is None else sentences(text)
+                sents = self.sentences if text is None else sentences(whole)
                 found = [s for s in sents if rx.search(s)]
             self._hits[key] = found
         return found

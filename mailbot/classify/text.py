@@ -20,6 +20,18 @@ _PREFIX = re.compile(r"^\s*(?:(?:re|aw|wg|fwd?|fw|tr|antw|antwort|weitergeleitet
 _FORWARD = re.compile(r"^\s*(?:(?:re|aw)\s*:\s*)*(?:wg|fwd?|fw|tr|weitergeleitet)\s*:", re.I)
 
 
+# A soft line break: the next line goes on with a small letter, or the line before is long
+# and ends without a sentence mark (mail clients wrap at 72–78 characters).
+_SOFT_BREAK = re.compile(r"(?<=[^\n]{30})(?<=\S)[ \t]*\n(?=[ \t]*[a-zäöüß(„\"])|(?<=[^\n]{50}[^\s.!?:;])[ \t]*\n"
+                         r"(?=[ \t]*[^\s\d\-*•>])")
+
+
+def flowing(text: str) -> str:
+    """Lines of a paragraph joined, paragraph breaks and list lines kept: phrases that a hard
+    wrap cut in two ("melden Sie mich für den Fachtag⏎im September an") match again."""
+    return _SOFT_BREAK.sub(" ", text) if "\n" in text else text
+
+
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower-case, umlauts spelt out, other accents dropped: "Nürtingen" -> "nuertingen"."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailbot.classify.context import Context, Flow
-from mailbot.types import IntentKind
+from mailbot.types import IntentKind, slug_from_own_id
 
 
 def question_sentences(ctx: Context) -> list[str]:
@@ -17,6 +17,25 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
     """Register sentences that are not questions about whether one may still register."""
     asking = ctx.rules.pattern("intent.registration_question")
     return [s for s in ctx.hits("intent.register", text) if not asking.search(s)]
+
+
+def conditional_only(ctx: Context) -> bool:
+    """Every registration hangs on a condition ("if there is interpretation, we would like
+    to register …") and the mail asks something: the answer decides, so it is a question."""
+    regs = strong_registrations(ctx)
+    if not regs:
+        return False
+    cond = ctx.rules.pattern("intent.conditional")
+    if not all(cond.search(s) for s in regs):
+        return False
+    return bool(question_sentences(ctx)) or any("?" in s for s in ctx.sentences)
+
+
+def new_registrations(ctx: Context) -> list[str]:
+    """Registrations that are not the sender keeping an existing one ("ich komme aber wie
+    angemeldet"): only these can outweigh a cancellation."""
+    keep = ctx.rules.pattern("intent.keep")
+    return [s for s in strong_registrations(ctx) if not keep.search(s)]
 
 
 class _Undecided:
@@ -78,11 +97,21 @@ class Cancel(_Undecided):
         in_subject = bool(ctx.rules.pattern("intent.cancel").search(ctx.subject))
         if not cancels and not in_subject:
             return
-        registers = strong_registrations(ctx)
+        registers = new_registrations(ctx)
+        if registers and ctx.hits("intent.self_absent") and not _cancel_context(ctx):
+            # "ich selbst schaffe es nicht, aber mein Kollege würde gern teilnehmen": the
+            # sender only explains why someone else comes; nothing was booked to cancel
+            return
         if len(registers) > len(cancels) + (1 if in_subject else 0):
             return  # e.g. "meine Kollegin kann nicht, ich melde mich aber an"
         conf = 0.9 if cancels and not registers else 0.7
         ctx.decide(IntentKind.CANCEL, conf, "cancels" + (" (subject)" if not cancels else ""))
+
+
+def _cancel_context(ctx: Context) -> bool:
+    """Something is already booked: a cancelling subject or a reply to one of our mails."""
+    return bool(ctx.rules.pattern("intent.cancel").search(ctx.subject)) or any(
+        slug_from_own_id(i) for i in ctx.mail.in_reply_to)
 
 
 class Invitation(_Undecided):
@@ -103,7 +132,7 @@ class Register(_Undecided):
     description = "Registrations of the sender or of others"
 
     def decide(self, ctx: Context) -> None:
-        if strong_registrations(ctx):
+        if strong_registrations(ctx) and not conditional_only(ctx):
             ctx.decide(IntentKind.REGISTER, 0.92, "registers")
 
 
@@ -113,7 +142,7 @@ class Question(_Undecided):
 
     def decide(self, ctx: Context) -> None:
         asks = question_sentences(ctx)
-        if asks or ctx.hits("intent.registration_question"):
+        if asks or ctx.hits("intent.registration_question") or conditional_only(ctx):
             ctx.decide(IntentKind.QUESTION, 0.85, "asks a question")
 
 

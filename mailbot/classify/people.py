@@ -13,8 +13,16 @@ from mailbot.types import Attendee
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
 _TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# Offices people hold: they stand between "Frau" and the name ("Frau Bürgermeisterin Dr.
+# Claudia Rehbein") and are never part of the name. Word endings, so compounds count too.
+JOB_TITLE = (r"(?:[A-ZÄÖÜ][\wäöüß]*?(?:meister|rät|direktor|präsident|minister|dezernent|"
+             r"beigeordnete|abgeordnete|beauftragte|pastor|pfarrer|professor|sekretär|"
+             r"vorsitzende|leiter|referent|bischof|bischöf|landrat|stadtrat|superintendent)"
+             r"(?:in|innen|e|er|en|n|r)?|Mayor|Councillor|Councilor|Reverend|Rev\.|Senator)")
+_JOB = re.compile(JOB_TITLE + r"$")
 _TITLED = re.compile(
-    r"\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+(?:(?:Dr|Prof)\.?\s+)*"
+    r"\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+(?:(?:Dr|Prof)\.?\s+|"
+    + JOB_TITLE + r"\s+)*"
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:\s+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
 _ROLE_NOUN = re.compile(
     r"\b(?:Kolleg\w*|[Cc]olleagues?|Mitarbeiter\w*|Ehrenamtlich\w*|Vorgesetzt\w*|Chef\w*|"
@@ -25,14 +33,20 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
 _GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"
                        r"moin|hi|hello|dear|servus)\b", re.I)
 _ORG_CONTEXT = re.compile(
-    r"\b(?:im|in der|in dem|beim|bei der|vom|von der|für den|für die|für das|aus dem|aus der|"
+    r"\b(im|in der|in dem|beim|bei der|vom|von der|für den|für die|für das|aus dem|aus der|"
     r"from the|at the|of the|for the|with the)\s+"
-    r"((?:[A-ZÄÖÜ][\w.-]*|e\.\s?V\.)(?:\s+(?:[A-ZÄÖÜ][\w.()-]*|e\.\s?V\.|und|für|der|in)){0,5})")
+    r"((?:[A-ZÄÖÜ][\w.'’-]*|e\.\s?V\.)(?:\s+(?:[A-ZÄÖÜ][\w.()'’-]*|e\.\s?V\.|und|für|der|in"
+    r"|of|for|and)){0,5})")
+# Dative articles before an organisation name: its adjectives end in -en ("vom
+# Internationalen Elterncafé") and are put back in the nominative by the noun's gender.
+_FEMININE_DATIVE = ("in der", "bei der", "von der", "aus der", "für die")
+_DATIVE = ("im", "in dem", "beim", "vom", "aus dem")
 _PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 _URL = re.compile(r"\b(?:https?://|www\.)", re.I)
 
 
-_TITLE_WORDS = re.compile(r"^(?:(?:Frau|Herrn?|Hr\.|Fr\.|Dr\.?|Prof\.?|Mr\.?|Mrs\.?|Ms\.?)\s+)+")
+_TITLE_WORDS = re.compile(r"^(?:(?:Frau|Herrn?|Hr\.|Fr\.|Dr\.?|Prof\.?|Mr\.?|Mrs\.?|Ms\.?|"
+                          + JOB_TITLE + r")\s+)+")
 
 
 @dataclass
@@ -81,7 +95,7 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
         low = t.casefold().strip(".,;:!")
         if low in particles:
             continue
-        if low in not_name or not t[0].isupper() or not _TOKEN.fullmatch(t):
+        if low in not_name or not t[0].isupper() or not _TOKEN.fullmatch(t) or _JOB.match(t):
             return False
     return True
 
@@ -143,7 +157,7 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
     body = "\n".join(x for x in lines if not _GREETING.match(x))
     for m in _TITLED.finditer(body):
         name = m.group(1)
-        if is_person(name, rules, min_tokens=1):
+        if name and is_person(name, rules, min_tokens=1):
             people.append(Person(name, None))
     for m in _ROLE_NOUN.finditer(body):
         name = m.group(1)
@@ -187,12 +201,17 @@ def merge(people: Iterable[Person]) -> list[Person]:
     return out
 
 
+_ON_BEHALF = re.compile(r"^(?:i\.\s?a\.|i\.\s?v\.|im auftrag|in vertretung|pp\.?|p\.p\.)\s+(?=\S)",
+                        re.I)
+
+
 def signature_person(lines: list[str], rules: Rules) -> str:
     """The first line below a closing that is a person's name ("Sigrid Hauschild")."""
     role = rules.pattern("names.role")
     closing = rules.pattern("signature.closing")
     for line in lines[:8]:
         s = line.strip(" -–—/").strip()
+        s = _ON_BEHALF.sub("", s)  # "i. A. Sandra Wolter": she signs for someone, by name
         if not s or role.match(s) or EMAIL.search(s) or _PHONE.search(s):
             continue
         if closing.match(s):
@@ -214,16 +233,20 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
     org = rules.pattern("names.org_word")
     role = rules.pattern("names.role")
     mobile = rules.pattern("signature.mobile")
+    closing = rules.pattern("signature.closing")
     start = 0
     fallback = ""
+    strict = False
     if after:
         for i, line in enumerate(lines):
             if after in line:
                 start = i + 1
                 break
         else:
-            return ""  # without the person's line the block is not a signature we can read
-    for line in lines[start:start + 8]:
+            # without the person's line we cannot tell where the signature starts: only lines
+            # with an organisation word count ("Stadt Laatzen" under "i. A. Sandra Wolter")
+            strict = True
+    for line in lines[start:start + (12 if strict else 8)]:
         s = line.strip(" -–—|").strip()
         if not s or EMAIL.search(s) or _URL.search(s) or mobile.match(s):
             continue
@@ -233,23 +256,54 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             continue  # a name in another script
         if role.match(s) and not org.search(s.split(" ", 1)[-1]):
             continue
-        if org.search(s) and len(s) <= 90:
+        if org.search(s) and len(s) <= 90 and not (strict and closing.match(s)):
             return s.strip(" ,")
+        if strict:
+            continue
         if not fallback and not any(c.isdigit() for c in s) and len(s.split()) <= 8 and \
-                s[0].isupper() and not is_person(s, rules, min_tokens=1) and \
-                not rules.pattern("signature.closing").match(s):
+                s[0].isupper() and not _looks_like_name(s, rules) and not closing.match(s):
             fallback = s.strip(" ,")  # no organisation word, but where one would stand
     return fallback
+
+
+def _looks_like_name(line: str, rules: Rules) -> bool:
+    """A person's name line; "Nachbarschaftstreff Sahlkamp" is capitalised too, but first
+    names are short and compounds long."""
+    return is_person(line, rules, min_tokens=1) and len(line.split()[0]) < 13
 
 
 def org_in_text(text: str, rules: Rules) -> str:
     org = rules.pattern("names.org_word")
     for m in _ORG_CONTEXT.finditer(text):
-        cand = re.sub(r"\s+(?:und|für|der|in)$", "", m.group(1).strip(" .,"))
-        cand = re.sub(r"\s+(?:und|für|der|in)\s*$", "", cand)
+        cand = re.sub(r"\s+(?:und|für|der|in|of|for|and)$", "", m.group(2).strip(" .,"))
+        cand = re.sub(r"\s+(?:und|für|der|in|of|for|and)\s*$", "", cand)
+        cand = re.sub(r"\s*\(\s*$", "", cand)
         if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6:
-            return cand
+            return nominative(cand, m.group(1).lower(), rules)
     return ""
+
+
+def nominative(name: str, article: str, rules: Rules) -> str:
+    """"Internationalen Elterncafé" after "vom" -> "Internationales Elterncafé": adjectives
+    of a dative name get the ending of the head noun's gender."""
+    words = name.split()
+    if article in _FEMININE_DATIVE:
+        ending = "e"
+    elif article in _DATIVE:
+        head = fold(next((w for w in words[1:] if not w.lower().endswith("en")), words[-1]))
+        masculine = rules.words("names.masculine_head")
+        ending = "er" if any(head.endswith(fold(w)) for w in masculine) else "es"
+    else:
+        return name
+    out = []
+    for i, w in enumerate(words):
+        if i < len(words) - 1 and w[0].isupper() and w.endswith("en") and len(w) > 4 and \
+                words[i + 1][0].isupper():
+            w = w[:-2] + ending
+        else:
+            break
+        out.append(w)
+    return " ".join(out + words[len(out):])
 
 
 def as_attendees(people: Iterable[Person]) -> tuple[Attendee, ...]:

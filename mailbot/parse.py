@@ -115,15 +115,18 @@ def _bounce_recipients(msg: Message, reports: list[Message], headers: dict[str, 
     return failed
 
 
-_SENDER_ONLY = marker(Marker.BOUNCE, "sender")
+_SENDER_ONLY = marker(Marker.BOUNCE, "sender-name")
 
 
 def _without_lone_sender(markers: list[str], structured: bool, text: str,
                          rules: Rules) -> list[str]:
-    """A sender called "Mail Administrator" alone makes no bounce: phishing uses such names.
-    It counts with a report structure, another bounce signal, or bounce wording in the body."""
+    """A sender *named* "Mail Administrator" alone makes no bounce: phishing uses such names
+    (an address like mailer-daemon@ is another matter). The name counts with a report
+    structure, another bounce signal, or bounce wording in the body."""
     bounces = [m for m in markers if m.startswith(Marker.BOUNCE.value)]
-    if bounces != [_SENDER_ONLY] or structured or \
+    machine_headers = any(m.startswith(Marker.AUTO.value) and not m.endswith(":subject")
+                          for m in markers)
+    if bounces != [_SENDER_ONLY] or structured or machine_headers or \
             rules.pattern("machine.bounce_body").search(text[:4000]):
         return markers
     return [m for m in markers if m != _SENDER_ONLY]

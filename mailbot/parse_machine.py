@@ -51,8 +51,11 @@ def header_markers(headers: dict[str, str], sender_email: str, sender_name: str,
     if headers.get("return-path", "").replace(" ", "") == "<>":
         out.append(marker(Marker.AUTO, "return-path=<>"))
     bounce_sender = rules.pattern("machine.bounce_sender")
-    if bounce_sender.match(sender_email) or (sender_name and bounce_sender.match(sender_name)):
+    if bounce_sender.match(sender_email):
         out.append(marker(Marker.BOUNCE, "sender"))
+    elif sender_name and bounce_sender.match(sender_name):
+        # a display name anyone can choose ("Mail Administrator"): weak, see parse.py
+        out.append(marker(Marker.BOUNCE, "sender-name"))
     if content_type == "multipart/report":
         kind = Marker.BOUNCE if report_type == "delivery-status" else Marker.AUTO
         out.append(marker(kind, f"multipart/report={report_type or '?'}"))

@@ -23,6 +23,18 @@ _NAMED_EN = re.compile(rf"\b({_M})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
 # Alone, only full month names count ("may" is a verb, "Mar" a name).
 _FULL = [m for m in MONTHS if len(m) > 4 or m in ("mai", "juni", "juli", "june", "july")]
 _MONTH_ONLY = re.compile(rf"\b({'|'.join(_FULL)})\b")
+# Vaguer hints name a span of months: a season, a half of the year, its start or end.
+SPANS = {
+    "frühjahr": (3, 4, 5), "frühling": (3, 4, 5), "spring": (3, 4, 5),
+    "sommer": (6, 7, 8), "summer": (6, 7, 8), "herbst": (9, 10, 11), "autumn": (9, 10, 11),
+    "winter": (12, 1, 2), "ersten halbjahr": (1, 2, 3, 4, 5, 6),
+    "erste halbjahr": (1, 2, 3, 4, 5, 6), "first half": (1, 2, 3, 4, 5, 6),
+    "zweiten halbjahr": (7, 8, 9, 10, 11, 12), "zweite halbjahr": (7, 8, 9, 10, 11, 12),
+    "second half": (7, 8, 9, 10, 11, 12), "jahresanfang": (1, 2), "anfang des jahres": (1, 2),
+    "beginning of the year": (1, 2), "jahresende": (11, 12), "ende des jahres": (11, 12),
+    "end of the year": (11, 12),
+}
+_SPAN = re.compile(rf"\b({'|'.join(SPANS)})\b")
 
 
 @dataclass(frozen=True)
@@ -59,5 +71,7 @@ def find_dates(text: str) -> Mentions:
         if _ok(int(m.group(2)), mo):
             days.add((int(m.group(2)), mo))
     months = {MONTHS[m.group(1).lower()] for m in _MONTH_ONLY.finditer(text)}
+    for m in _SPAN.finditer(text):
+        months.update(SPANS[m.group(1)])
     # "Mai" alone names the month; "6./7. Mai" already gave the days
     return Mentions(frozenset(days), frozenset(months - named_months - {d[1] for d in days}))

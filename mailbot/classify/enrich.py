@@ -70,9 +70,18 @@ class EventRule:
             return Flow.CONTINUE
         text = ctx.body
         quoted = ctx.mail.quoted
+        registers = ctx.kind == IntentKind.REGISTER
+        if registers and not ctx.via_forward:
+            # "Für Nürtingen ist es mir leider zu weit": a place the sender turns down is no
+            # evidence for its event (a cancellation, though, names what it cancels)
+            regs = set(strong_registrations(ctx))
+            declined = [s for s in ctx.hits("event.declined") if s not in regs]
+            if declined:
+                text = "\n".join(s for s in ctx.sentences if s not in declined)
         if ctx.via_forward and ctx.forwarded:
             text, quoted = text + "\n" + ctx.forwarded.text, ""
-        m = match_event(ctx.mail, ctx.events, ctx.now, ctx.subject, text, quoted)
+        m = match_event(ctx.mail, ctx.events, ctx.now, ctx.subject, text, quoted,
+                        text_may_override=registers)
         ctx.event, ctx.candidates, ctx.event_decided_by = m.event, m.candidates, m.decided_by
         ctx.reasons += [f"event: {r}" for r in m.reasons]
         return Flow.CONTINUE
@@ -116,6 +125,19 @@ def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str
                         rules.pattern("names.org_word").search(seg):
                     return seg
     return None
+
+
+_CLAUSE = re.compile(r"\s+[–—-]\s+|;\s*|,\s+(?=(?:aber|doch|und\s+ich|but|and\s+i)\b)")
+
+
+def _attending(text: str, ctx: Context) -> str:
+    """The text without clauses that only mention someone ("Frau Y. hat mir Ihre
+    Veranstaltung empfohlen – ich melde mich an"): a recommender is no attendee."""
+    mentioned = ctx.rules.pattern("names.mentioned_only")
+    if not mentioned.search(text):
+        return text
+    return "\n".join(" – ".join(c for c in _CLAUSE.split(line) if not mentioned.search(c))
+                     for line in text.split("\n"))
 
 
 def _cc_people(ctx: Context, text: str) -> list[Person]:
@@ -183,7 +205,8 @@ class PeopleRule:
     def _register(self, ctx: Context, sender: Person, body: str) -> None:
         regs = strong_registrations(ctx) or ctx.hits("intent.substitute")
         lines = body.split("\n")
-        focus = "\n".join(regs + [x for x in lines if EMAIL.search(x) or _LIST_LINE.match(x)])
+        focus = _attending("\n".join(regs + [x for x in lines
+                                             if EMAIL.search(x) or _LIST_LINE.match(x)]), ctx)
         others, named_self = self._others(ctx, sender, focus)
         self_in = named_self or any(ctx.rules.pattern("intent.self").search(s) for s in regs)
         absent = bool(ctx.hits("intent.self_absent"))

@@ -15,7 +15,7 @@ from mailbot.types import EventInfo, InboundMail, slug_from_own_id
 _PLUS = re.compile(r"^[^@+]+\+([a-z0-9_-]+)@", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 # Evidence weights: a name of the event decides; a date nearly; a city or a month helps.
-W_ALIAS, W_DATE, W_VENUE, W_CITY, W_TITLE_WORD, W_MONTH = 10.0, 6.0, 4.0, 4.0, 2.0, 2.0
+W_ALIAS, W_DATE, W_VENUE, W_CITY, W_TITLE_WORD, W_MONTH = 10.0, 6.0, 4.0, 4.0, 2.0, 3.0
 # How much each part of the mail counts: what the sender wrote beats what they quoted.
 W_SUBJECT, W_TEXT, W_QUOTE = 1.0, 1.0, 0.35
 _GENERIC = frozenset({"strase", "strasse", "platz", "hale", "halle", "raum", "saal", "haus",
@@ -129,9 +129,25 @@ def _decide(scores: dict[str, float]) -> str | None:
     return ranked[0][0] if s1 >= 3.0 and s1 >= 1.6 * s2 and s1 - s2 >= 2.0 else None
 
 
+def _named_in_text(text: str, events: Sequence[EventInfo], now: datetime) -> str | None:
+    """The open event the sender's own words name clearly (by name, or a name's worth)."""
+    open_events = tuple(e for e in events if e.is_open_at(now))
+    if not open_events or not text.strip():
+        return None
+    profiles = _profiles(open_events)
+    scores = {p.slug: 0.0 for p in profiles}
+    why: dict[str, list[str]] = {p.slug: [] for p in profiles}
+    _score_text(text, profiles, W_TEXT, scores, why, "text")
+    decided = _decide(scores)
+    return decided if decided and scores[decided] >= W_ALIAS else None
+
+
 def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
-                subject: str, text: str, quoted: str) -> EventMatch:
-    """The event the mail means, or None with the open candidates when nothing decides."""
+                subject: str, text: str, quoted: str, text_may_override: bool = False
+                ) -> EventMatch:
+    """The event the mail means, or None with the open candidates when nothing decides.
+    With `text_may_override`, a reply to our mail about one event that registers for
+    another by name ("melden Sie mich außerdem für den Fachtag an") goes to that one."""
     by_slug = {e.slug: e for e in events}
     for addr in mail.to:
         m = _PLUS.match(addr)
@@ -140,6 +156,9 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     for mid in mail.in_reply_to:
         slug = slug_from_own_id(mid)
         if slug and slug in by_slug:
+            other = _named_in_text(text, events, now) if text_may_override else None
+            if other and other != slug:
+                return EventMatch(other, (), ("named in a reply to our mail",), "text")
             return EventMatch(slug, (), ("reply to our mail",), "own-id")
     open_events = tuple(e for e in events if e.is_open_at(now))
     if not open_events:
@@ -147,6 +166,15 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     profiles = _profiles(open_events)
     scores = {p.slug: 0.0 for p in profiles}
     why: dict[str, list[str]] = {p.slug: [] for p in profiles}
+    if subject != mail.subject.strip():
+        # "Re: Anmeldebestätigung – X" repeats the subject of what is answered; the sender's
+        # own words, when they name one event clearly, come first
+        _score_text(text, profiles, W_TEXT, scores, why, "text")
+        decided = _decide(scores)
+        if decided and scores[decided] >= W_ALIAS:
+            return EventMatch(decided, (), tuple(why[decided]), "text")
+        scores = dict.fromkeys(scores, 0.0)
+        why = {p.slug: [] for p in profiles}
     _score_text(subject, profiles, W_SUBJECT, scores, why, "subject")
     _score_text(text, profiles, W_TEXT, scores, why, "text")
     # What the sender wrote decides when it points at one event; the quote only when it does not

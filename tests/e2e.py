@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -82,8 +83,13 @@ _ORGS = [("Frauenberatung Celle e.V.", "frauenberatung-celle.example"),
          ("Gleichstellungsbüro der Stadt Lüneburg", "stadt-lueneburg.example"),
          ("Kreis Gütersloh", "kreis-guetersloh.example"),
          ("Caritasverband Hannover e.V.", "caritas-hannover.example")]
-_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i", "ş": "s",
-                        "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "é": "e"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i"})
+
+
+def ascii_address(text: str) -> str:
+    """"Jörg.Şahin@…" -> "joerg.sahin@…": German transliteration, then accents dropped."""
+    plain = unicodedata.normalize("NFKD", text.lower().translate(_UMLAUTS))
+    return plain.encode("ascii", "ignore").decode()
 
 # (subject, body) with {name} and {org}; each names its event in words people really use.
 _TEXTS = [
@@ -123,7 +129,7 @@ def registration(n: int, tag: str = "t") -> Sent:
     last = _LAST[(n // len(_FIRST)) % len(_LAST)]
     org, domain = _ORGS[n % len(_ORGS)]
     name = f"{first} {last}"
-    sender = f"{first}.{last}.{tag}{n}@{domain}".translate(_ASCII).lower()
+    sender = ascii_address(f"{first}.{last}.{tag}{n}@{domain}")
     subject, body = _TEXTS[n % len(_TEXTS)]
     msg = EmailMessage()
     msg["From"] = formataddr((name, sender))

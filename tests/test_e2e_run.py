@@ -73,6 +73,7 @@ def test_run_answers_a_mail_within_two_seconds_of_its_append_by_idle_and_stops_o
     # conversation, so the test can see when the worker has entered IDLE.
     env = {**env, "MAILBOT_POLL_SECONDS": "300", "MAILBOT_LOG_LEVEL": "DEBUG"}
     first, *idle, racing = registrations(5, tag="idle")
+    back_to_back = registrations(10, tag="b2b")
     hooks = before_replies(smtp_sink)
     appended: list[float] = []
 
@@ -110,13 +111,22 @@ def test_run_answers_a_mail_within_two_seconds_of_its_append_by_idle_and_stops_o
         assert smtp_sink.messages[-1].rcpt_tos == (racing.sender,)
         assert time.monotonic() - appended[0] < 2.0
 
+        # Back to back, each mail the moment the previous answer is out: some land between the
+        # worker's last look and its IDLE, where Dovecot reports them along with "+ idling".
+        with dovecot.client() as conn:
+            for n, m in enumerate(back_to_back, start=6):
+                began = time.monotonic()
+                conn.append("INBOX", None, None, m.data)
+                sink_wait(smtp_sink, n, 10, worker)
+                assert time.monotonic() - began < 2.0, f"mail {n} took {time.monotonic() - began:.1f} s"
+
         assert worker.alive()
         began = time.monotonic()
         assert worker.terminate(timeout=15) == 0, worker.log[-3000:]
         assert time.monotonic() - began < 5, "SIGTERM must not wait for the IDLE to run out"
-    assert len(view.registrations()) == 5
+    assert len(view.registrations()) == 15
     assert dovecot.uids("INBOX") == []
-    assert len(dovecot.uids(dovecot.folder_name(Outcome.DONE))) == 5
+    assert len(dovecot.uids(dovecot.folder_name(Outcome.DONE))) == 15
 
 
 def test_run_reconnects_when_the_imap_server_restarts_and_goes_on_confirming(

@@ -445,10 +445,26 @@ class ImapMailbox:
             stop = time.monotonic() + min(left, self.idle_refresh)
             client.idle()
             # On any exception in between, _run drops the connection: no DONE needed then.
-            arrived = self._idle_until(client, stop)
+            # Dovecot reports what changed since our last command right after "+ idling", often
+            # in the same packet: imaplib has read it already, and idle_check() only polls the
+            # socket, so it would sit there until the next change. DONE hands it over.
+            arrived = False if self._buffered(client) else self._idle_until(client, stop)
             _text, late = client.idle_done()
             if arrived or self._arrival(late):
                 return True
+
+    @staticmethod
+    def _buffered(client: IMAPClient) -> bool:
+        """Has imaplib read bytes from the server that nobody has parsed yet?"""
+        sock = client.socket()
+        timeout = sock.gettimeout()
+        sock.setblocking(False)  # peek() must not wait for the server when nothing is there
+        try:
+            return bool(client._imap.file.peek(1))
+        except OSError:  # e.g. TLS wants more bytes: then nothing complete is buffered
+            return False
+        finally:
+            sock.settimeout(timeout)
 
     def _idle_until(self, client: IMAPClient, stop: float) -> bool:
         while True:

@@ -183,6 +183,9 @@ def _parse(data: bytes, rules: Rules) -> InboundMail:
     markers = header_markers(headers, sender_email, sender_name, content_type, report_type, rules)
     bounce = any(m.startswith(Marker.BOUNCE.value) for m in markers) or bool(body.reports) \
         or bool(headers.get("x-failed-recipients"))
+    if "REPLY" in body.calendar_methods:
+        # "Accepted: …" from a calendar app answers an invitation by itself: never answered
+        markers.append(marker(Marker.AUTO, "calendar-reply"))
     markers += text_markers(subject, split.text or full_text, rules, bounce)
     markers = _without_lone_sender(markers, bool(body.reports) or "x-failed-recipients" in headers,
                                    full_text, rules)

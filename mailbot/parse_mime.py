@@ -35,6 +35,7 @@ class Body:
     reports: list[Message] = field(default_factory=list)  # message/delivery-status parts
     attached: list[Message] = field(default_factory=list)  # message/rfc822 parts
     html_only: bool = False
+    calendar_methods: list[str] = field(default_factory=list)  # METHOD of text/calendar parts
 
 
 def codec_for(charset: str | None) -> str | None:
@@ -169,6 +170,8 @@ def walk_body(msg: Message) -> Body:
         if part.is_multipart() and isinstance(payload, list):
             stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
             continue
+        if ctype in ("text/calendar", "application/ics"):
+            body.calendar_methods.append(_calendar_method(part))
         disposition = (part.get("Content-Disposition") or "").lower()
         filename = _filename(part)
         is_attachment = disposition.startswith("attachment") or (
@@ -192,6 +195,22 @@ def walk_body(msg: Message) -> Body:
     elif plains:
         body.text = ""
     return body
+
+
+_METHOD = re.compile(rb"^METHOD:\s*([A-Za-z-]+)", re.M)
+
+
+def _calendar_method(part: Message) -> str:
+    """REQUEST, REPLY, CANCEL …: from the Content-Type parameter, else from the iCalendar."""
+    method = part.get_param("method")
+    if isinstance(method, str) and method.strip():
+        return method.strip().upper()
+    try:
+        raw = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - a broken part is just not a calendar we can read
+        return ""
+    m = _METHOD.search(raw[:20000]) if isinstance(raw, bytes) else None
+    return m.group(1).decode("ascii").upper() if m else ""
 
 
 _CRLF = re.compile(r"\r\n?")

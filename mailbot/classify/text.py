@@ -22,8 +22,8 @@ _FORWARD = re.compile(r"^\s*(?:(?:re|aw)\s*:\s*)*(?:wg|fwd?|fw|tr|weitergeleitet
 
 # A soft line break: the next line goes on with a small letter, or the line before is long
 # and ends without a sentence mark (mail clients wrap at 72–78 characters).
-_SOFT_BREAK = re.compile(r"(?<=[^\n]{30})(?<=\S)[ \t]*\n(?=[ \t]*[a-zäöüß(„\"])|(?<=[^\n]{50}[^\s.!?:;])[ \t]*\n"
-                         r"(?=[ \t]*[^\s\d\-*•>])")
+_SOFT_BREAK = re.compile(r"(?<=[^\n]{30})(?<=\S)[ \t]*\n(?=[ \t]*[a-zäöüß(„\"])"
+                         r"|(?<=[^\n]{50}[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\d\-*•>])")
 
 
 def flowing(text: str) -> str:

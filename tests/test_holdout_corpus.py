@@ -23,6 +23,14 @@ Figures of the parser at commit ad26528 (shared score_corpus.py, same numbers he
 ad26528's new cancel phrase "schaffe … nicht" turned h046, a sender who cannot come but
 registers her colleague, into a cancellation.)
 
+Figures after the general fixes (soft line breaks, broader English/German phrasings,
+conditional registrations, sender-absent registrations, recommenders and job titles, event
+hints from months and seasons, declined places, organisation lines and running text):
+
+    SCORE intent=1.000 event=1.000 attendees=1.000 party=1.000 organization=0.972
+          question=1.000 missing=0 unsafe=0 n=60
+    intent 60/60, event 42/42, attendees 44/44, party 42/42, organization 35/36
+
 The targets are intent >= 0.90, event >= 0.85, attendees >= 0.80, party >= 0.90; where the
 parser was below a target, the threshold is what it reached (so the test guards against
 regressions); raise them as the parser improves. Never lowered: zero machine or `other` mails
@@ -50,11 +58,12 @@ HERE = Path(__file__).parent / "fixtures" / "holdout"
 REPLYING = {"register", "cancel", "question", "erase"}
 MACHINE_OR_OTHER = {"auto_reply", "bounce", "other"}
 
-# Target, or the figure the parser reached when lower (as exact fractions of this corpus).
-MIN_INTENT = min(0.90, 50 / 60)
-MIN_EVENT = 0.85
-MIN_ATTENDEES = min(0.80, 35 / 44)
-MIN_PARTY = min(0.90, 35 / 42)
+# Target, or the figure the parser reached when higher (as exact fractions of this corpus).
+# Now the figures reached after the general fixes (all above the targets).
+MIN_INTENT = max(0.90, 60 / 60)
+MIN_EVENT = max(0.85, 42 / 42)
+MIN_ATTENDEES = max(0.80, 44 / 44)
+MIN_PARTY = max(0.90, 42 / 42)
 
 _TITLES = re.compile(r"\b(frau|herr|dr|prof|mrs?|ms|dipl|ing)\b\.?", re.I)
 

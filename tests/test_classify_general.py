@@ -139,3 +139,16 @@ def test_english_cancel_yes_and_no_replies_work_like_the_german_words():
     yes, no = intent("en_yes_reply.eml"), intent("en_no_reply.eml")
     assert (yes.kind, yes.accepts_offer) == (IntentKind.REGISTER, True)
     assert (no.kind, no.accepts_offer) == (IntentKind.CANCEL, False)
+
+
+def test_a_forward_of_ones_own_mail_without_an_address_registers_the_sender():
+    i = intent("own_forward_no_address.eml")
+    assert (i.kind, i.event) == (IntentKind.REGISTER, "forum-2028")
+    assert i.attendees == (Attendee("Karin Lutz", "karin.lutz@stadt-uelzen.example"),)
+    assert i.organization == "Stadt Uelzen"
+
+
+def test_an_english_colleague_instead_of_me_is_a_substitute_with_name_and_address():
+    i = intent("en_instead_of_me.eml")
+    assert i.kind == IntentKind.REGISTER
+    assert i.substitute == Attendee("Sara Lindqvist", "sara.lindqvist@council-celle.example")

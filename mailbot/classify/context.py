@@ -126,13 +126,22 @@ def find_forwarded(ctx: Context) -> Forwarded | None:
             head += " " + lines[j]
             j += 1
         m = EMAIL.search(head)
-        if not m:
-            return None
-        email = m.group(0).lower()
+        if m:
+            email = m.group(0).lower()
+            raw_name = head[:m.start()]
+        else:
+            # Outlook within one organisation writes "Von: Albers, Christina" without an
+            # address: when that is the sender, she forwards her own mail
+            raw_name = head
+            named = clean_display_name(head.strip(" <>\"*"), ctx.rules)
+            sender = clean_display_name(ctx.mail.sender_name, ctx.rules)
+            if not named or not sender or named.split()[-1].casefold() != \
+                    sender.split()[-1].casefold() or not ctx.mail.sender_email:
+                return None
+            email = ctx.mail.sender_email.lower()
         if email.split("@")[-1] in ctx.own_domains:
             return None
-        name = clean_display_name(head[:m.start()].replace("[mailto:", "").strip(" <>\"*"),
-                                  ctx.rules)
+        name = clean_display_name(raw_name.replace("[mailto:", "").strip(" <>\"*"), ctx.rules)
         k = j
         while k < len(lines) and (field_line.match(lines[k]) or not lines[k].strip()):
             k += 1

@@ -166,17 +166,19 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     profiles = _profiles(open_events)
     scores = {p.slug: 0.0 for p in profiles}
     why: dict[str, list[str]] = {p.slug: [] for p in profiles}
+    own = dict.fromkeys(scores, 0.0)
+    own_why: dict[str, list[str]] = {p.slug: [] for p in profiles}
+    _score_text(text, profiles, W_TEXT, own, own_why, "text")
     if subject != mail.subject.strip():
         # "Re: Anmeldebestätigung – X" repeats the subject of what is answered; the sender's
         # own words, when they name one event clearly, come first
-        _score_text(text, profiles, W_TEXT, scores, why, "text")
-        decided = _decide(scores)
-        if decided and scores[decided] >= W_ALIAS:
-            return EventMatch(decided, (), tuple(why[decided]), "text")
-        scores = dict.fromkeys(scores, 0.0)
-        why = {p.slug: [] for p in profiles}
+        decided = _decide(own)
+        if decided and own[decided] >= W_ALIAS:
+            return EventMatch(decided, (), tuple(own_why[decided]), "text")
     _score_text(subject, profiles, W_SUBJECT, scores, why, "subject")
-    _score_text(text, profiles, W_TEXT, scores, why, "text")
+    for slug, s in own.items():
+        scores[slug] += s
+        why[slug] += own_why[slug]
     # What the sender wrote decides when it points at one event; the quote only when it does not
     decided = _decide(scores)
     if decided:

@@ -22,11 +22,9 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
 def conditional_only(ctx: Context) -> bool:
     """Every registration hangs on a condition ("if there is interpretation, we would like
     to register …") and the mail asks something: the answer decides, so it is a question."""
-    regs = strong_registrations(ctx)
-    if not regs:
-        return False
-    cond = ctx.rules.pattern("intent.conditional")
-    if not all(cond.search(s) for s in regs):
+    conditional = set(ctx.hits("intent.conditional"))  # usually none: one pass decides
+    regs = strong_registrations(ctx) if conditional else []
+    if not regs or not all(s in conditional for s in regs):
         return False
     return bool(question_sentences(ctx)) or any("?" in s for s in ctx.sentences)
 

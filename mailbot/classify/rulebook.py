@@ -27,6 +27,9 @@ class Matcher:
     __slots__ = ("_fast", "_slow", "_bounded", "pattern")
 
     def __init__(self, parts: list[str], case_sensitive: bool):
+        # A pattern "\ba…|\bb…" holds two alternatives: each must lose its leading word
+        # boundary, or the one left slows every pattern joined with it
+        parts = [alt for p in parts for alt in _top_level_alternatives(p)]
         self.pattern = "|".join(f"(?:{p})" for p in parts)
         self._slow = re.compile(self.pattern, re.MULTILINE if case_sensitive else _FLAGS)
         lowered = not case_sensitive and not any(
@@ -76,6 +79,36 @@ class Matcher:
             out.append(m)
             pos = m.end() if m.end() > m.start() else m.start() + 1
         return out
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """A pattern split at its top-level "|" (not inside groups or classes); patterns with
+    named groups stay whole (a name may be defined once per pattern)."""
+    if "|" not in pattern or "(?P<" in pattern:
+        return [pattern]
+    out, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":
+                i += 2 if pattern[i + 1] == "]" else 3  # "[]…]" and "[^]…]": ] is a member
+                continue
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out if all(out) else [pattern]
 
 
 def _word(c: str) -> bool:

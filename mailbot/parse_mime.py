@@ -53,31 +53,38 @@ def codec_for(charset: str | None) -> str | None:
 
 
 def decode_bytes(raw: bytes, charset: str | None, defects: list[str] | None = None) -> str:
-    """Bytes to text: the declared charset, else UTF-8, else cp1252; never raises."""
+    """Bytes to text, never raises: the first *lossless* decoding of the declared charset,
+    UTF-8, cp1252 and Latin-1; a lossy one only for UTF-8 that is mostly valid."""
     if raw.isascii():
         return raw.decode("ascii")
     codec = codec_for(charset)
     if charset and codec is None and defects is not None:
         defects.append(f"unknown charset {charset.strip()[:40]!r}")
     western = codec in (None, "ascii", "cp1252", "latin-1", "iso8859-1")
-    # Mislabelled UTF-8 under a Western label is common; real Latin-1 text is never valid UTF-8.
+    # Mislabelled UTF-8 under a Western label is common, and real Latin-1 text is practically
+    # never valid UTF-8: for Western labels UTF-8 goes first; any other label is believed.
     for name in ([] if western else [codec]) + ["utf-8"]:
         try:
             return raw.decode(name)  # type: ignore[arg-type]
         except (UnicodeDecodeError, LookupError):
             pass
     if defects is not None:
-        defects.append(f"bytes not valid in {codec or 'utf-8'}")
-    # Mostly valid UTF-8 with a broken byte or a cut-off character: keep it, mark the damage.
-    text = raw.decode("utf-8", "replace")
-    if codec == "utf-8" or text.count("\ufffd") * 200 < len(text):
-        return text
-    if not western:
+        defects.append(f"bytes not valid in {'utf-8' if western else codec}")
+    # UTF-8 with a broken byte or a cut-off character: keep it, mark the damage, but only
+    # when its valid multi-byte characters clearly outnumber the broken ones. One stray "ä"
+    # in ASCII text is Latin-1 ("Sch\xe4fer"), not UTF-8 with a hole: a lossless decoding
+    # beats a lossy one.
+    if codec in (None, "utf-8") or western:
+        text = raw.decode("utf-8", "replace")
+        bad = text.count("\ufffd")
+        if sum(1 for c in text if ord(c) > 127) - bad >= 2 * bad:
+            return text
+    if not western and codec != "utf-8":
         return raw.decode(codec, "replace")  # type: ignore[arg-type]
     try:
         return raw.decode("cp1252")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.decode("latin-1")  # maps every byte: the lossless last resort
 
 
 def header_text(value: object) -> str:

@@ -25,6 +25,28 @@ def test_it_decodes_a_latin1_body():
     assert m.sender_name == "Jörg Müller"
 
 
+def test_a_single_latin1_umlaut_in_plain_text_is_not_taken_for_broken_utf8():
+    m = mail("latin1_sparse_plain.eml")
+    assert m.text.endswith("Ortrud Krämer")
+    assert "\ufffd" not in m.text + m.signature
+    assert m.sender_name == "Ortrud Krämer"
+
+
+def test_an_html_only_latin1_mail_keeps_its_umlauts():
+    m = mail("latin1_html_only.eml")
+    assert "Hans-Peter Schönfeld" in m.text
+    assert "\ufffd" not in m.text + m.signature
+
+
+def test_mostly_valid_utf8_with_one_broken_byte_stays_utf8():
+    from mailbot.parse_mime import decode_bytes
+
+    raw = "Grüße aus Köln – Müller".encode() + b"\xe4"
+    assert decode_bytes(raw, "utf-8").startswith("Grüße aus Köln – Müller")
+    assert decode_bytes("Schäfer".encode("latin-1"), "utf-8") == "Schäfer"
+    assert decode_bytes("Schäfer".encode("latin-1"), None) == "Schäfer"
+
+
 def test_it_decodes_windows_1252_quotes_and_an_encoded_nachname_vorname_sender():
     m = mail("cp1252_body.eml")
     assert "„Gewaltschutz“" in m.text

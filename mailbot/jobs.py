@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class Worker:
     _rules: Any = None
     stats: dict[str, int] = field(default_factory=dict)
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
+    should_stop: Callable[[], bool] = lambda: False
 
     # -- shared helpers ---------------------------------------------------------------------
     @property
@@ -157,7 +159,8 @@ class Worker:
                 InboundRecord.uid == raw.uid)).first()
             if known is None:
                 s.add(InboundRecord(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity,
-                                    uid=raw.uid, message_id=f"quarantine-{raw.uid}",
+                                    uid=raw.uid,
+                                    message_id=_raw_message_id(raw.data) or f"quarantine-{raw.uid}",
                                     outcome=Outcome.QUARANTINE, reason=reason, raw=raw.data,
                                     created_at=self.clock()))
         return Outcome.QUARANTINE
@@ -179,6 +182,8 @@ class Worker:
             for raw in self.mailbox.fetch_new(limit=batch):
                 self.handle_one_mail(raw, events)
                 n += 1
+                if self.should_stop():  # SIGTERM mid-backlog: stop between two mails
+                    return total + n
             total += n
             if n < batch:
                 return total
@@ -292,6 +297,16 @@ class Worker:
         return {"offers expired": self.drain(self.handle_one_expired_offer),
                 "reminders": self.drain(self.handle_one_reminder),
                 "events purged": self.drain(self.handle_one_purge)}
+
+
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*<?([^\s<>]{1,400})>?", re.I | re.M)
+
+
+def _raw_message_id(data: bytes) -> str | None:
+    """The Message-ID of a mail we could not parse, read from its header block only."""
+    head = data[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    m = _MESSAGE_ID.search(head)
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def backoff(attempt: int, base_seconds: float = 60.0) -> timedelta:

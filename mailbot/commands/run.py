@@ -62,6 +62,7 @@ def serve(w: Worker) -> int:
     sched = scheduler.start(w, lock, extra=_extra_jobs(w))
     log.info("mailbot running on %s", w.mailbox.name if w.mailbox else "?")
     _backlog_bar(w)
+    w.should_stop = stop.is_set
     failures = 0
     try:
         while not stop.is_set():

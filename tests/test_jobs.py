@@ -1,0 +1,57 @@
+"""The intake job in-process on a Maildir: stopping between mails, quarantine identity."""
+
+from __future__ import annotations
+
+import mailbox as stdlib_mailbox
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.config import load_settings
+from mailbot.database import Database
+from mailbot.jobs import Worker
+from mailbot.mailbox.maildir import MaildirMailbox
+from mailbot.models import InboundRecord
+from mailbot.types import Outcome
+
+
+def _mail(n: int) -> bytes:
+    return (f"From: Person {n} <p{n}@verein.example>\r\nTo: anmeldung@mitgen.example\r\n"
+            f"Subject: Anmeldung\r\nMessage-ID: <m{n}@verein.example>\r\n\r\n"
+            f"Hiermit melde ich mich an.\r\n\r\nPerson {n}\r\n").encode()
+
+
+@pytest.fixture
+def worker(tmp_path: Path, db_url: str) -> Worker:
+    box = stdlib_mailbox.Maildir(str(tmp_path / "inbox"), create=True)
+    for n in range(5):
+        box.add(_mail(n))
+    settings = load_settings(env={"MAILBOT_DATABASE_URL": db_url})
+    return Worker(settings=settings, db=Database(db_url),
+                  mailbox=MaildirMailbox(f"maildir://{tmp_path}/inbox"))
+
+
+def test_a_stop_request_ends_the_pass_between_two_mails_and_the_rest_stay(
+        worker: Worker) -> None:
+    seen: list[Outcome] = []
+    worker.on_mail = seen.append
+    worker.should_stop = lambda: len(seen) >= 2
+    assert worker.intake_pass() == 2
+    assert worker.mailbox is not None and worker.mailbox.backlog() == 3
+    worker.should_stop = lambda: False
+    assert worker.intake_pass() == 3
+
+
+def test_a_quarantined_mail_keeps_its_message_id_for_the_review(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: bytes, events: object) -> object:
+        raise ValueError("rules exploded")
+
+    monkeypatch.setattr(worker, "understand", broken)
+    worker.intake_pass()
+    with worker.db.session() as s:
+        recs = s.scalars(select(InboundRecord).order_by(InboundRecord.id)).all()
+        assert {r.outcome for r in recs} == {Outcome.QUARANTINE}
+        assert sorted(r.message_id for r in recs) == [f"m{n}@verein.example" for n in range(5)]
+        assert all("rules exploded" in r.reason and r.raw for r in recs)

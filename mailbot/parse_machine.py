@@ -70,7 +70,12 @@ def text_markers(subject: str, text: str, rules: Rules, bounce: bool) -> list[st
     if rules.pattern("machine.bounce_subject").search(subject):
         out.append(marker(Marker.BOUNCE, "subject"))
     # an out-of-office notice says so in its first lines; a known bounce needs no more signals
-    if not bounce and rules.pattern("machine.auto_body").search(text[:1500]):
+    head = text[:1500]
+    # an absence alone ("ich bin im Urlaub") is a person's too when they ask something or
+    # say what it means for the event; auto-responders do neither
+    if not bounce and (rules.pattern("machine.auto_body").search(head) or (
+            rules.pattern("machine.absence").search(head) and "?" not in head
+            and not rules.pattern("machine.human_request").search(head))):
         out.append(marker(Marker.AUTO, "body"))
     return out
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from mailbot.classify.rulebook import Matcher, Rules
+from mailbot.classify.text import prose_line
 
 _QUOTED = re.compile(r"^\s*>")
 # Cheap pre-check before the header patterns run: every quote header ends with a colon or a
@@ -142,7 +143,11 @@ def _cut_after_closing(lines: list[str], p: _Patterns) -> tuple[list[str], list[
         if len(lines[i]) > 80 or not p.closing.match(lines[i]):
             continue
         rest = [j for j in nonempty if j > i]
-        if len(rest) > _MAX_SIG_LINES or any(len(lines[j]) > 120 for j in rest):
+        # "Vielen Dank für Ihre Nachricht." opening a mail is no sign-off: right below a
+        # closing stand a name and a signature block, never sentences (further down, a
+        # quote header we missed may be followed by anything)
+        if len(rest) > _MAX_SIG_LINES or any(len(lines[j]) > 120 for j in rest) or \
+                any(prose_line(lines[j]) for j in rest[:3]):
             continue
         # the name right below the closing stays with the text; the block under it does not
         keep = i + 1

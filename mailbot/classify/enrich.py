@@ -20,7 +20,7 @@ from mailbot.classify.people import (
     signature_person,
 )
 from mailbot.classify.seats import companions, group_size
-from mailbot.classify.text import fold
+from mailbot.classify.text import fold, prose_line
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
@@ -56,6 +56,8 @@ def _closing_at(lines: list[str], ctx: Context) -> int | None:
     """Index of the last closing line ("Viele Grüße") near the end, if any."""
     closing = ctx.rules.pattern("signature.closing")
     for i in range(len(lines) - 1, max(-1, len(lines) - 15), -1):
+        if prose_line(lines[i]):
+            return None  # a closing above running text opened the mail; it closes nothing
         if closing.match(lines[i]):
             return i
     return None

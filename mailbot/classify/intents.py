@@ -92,7 +92,7 @@ class Cancel(_Undecided):
 
     def decide(self, ctx: Context) -> None:
         cancels = ctx.hits("intent.cancel")
-        in_subject = bool(ctx.rules.pattern("intent.cancel").search(ctx.subject))
+        in_subject = _subject_says(ctx, "intent.cancel")
         if not cancels and not in_subject:
             return
         registers = new_registrations(ctx)
@@ -106,9 +106,16 @@ class Cancel(_Undecided):
         ctx.decide(IntentKind.CANCEL, conf, "cancels" + (" (subject)" if not cancels else ""))
 
 
+def _subject_says(ctx: Context, section: str) -> bool:
+    """The subject asks for `section`, and it is not the subject of one of our own mails
+    ("AW: Ihre Anmeldung: …", "Re: Abmeldung bestätigt") quoted back by a reply."""
+    return bool(ctx.rules.pattern(section).search(ctx.subject)) and \
+        not ctx.rules.pattern("intent.own_subject").search(ctx.subject)
+
+
 def _cancel_context(ctx: Context) -> bool:
     """Something is already booked: a cancelling subject or a reply to one of our mails."""
-    return bool(ctx.rules.pattern("intent.cancel").search(ctx.subject)) or any(
+    return _subject_says(ctx, "intent.cancel") or any(
         slug_from_own_id(i) for i in ctx.mail.in_reply_to)
 
 
@@ -161,7 +168,7 @@ class SubjectOnly(_Undecided):
     description = "A subject like 'Anmeldung' or 'Teilnahme' over a (nearly) empty body"
 
     def decide(self, ctx: Context) -> None:
-        if not ctx.rules.pattern("intent.register_subject").search(ctx.subject):
+        if not _subject_says(ctx, "intent.register_subject"):
             return
         if len(ctx.body) <= 200 and "?" not in ctx.body:
             ctx.decide(IntentKind.REGISTER, 0.65, "registration only by subject")

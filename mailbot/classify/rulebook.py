@@ -328,7 +328,7 @@ REQUIRED = (
     "quote.header", "quote.opener", "quote.from_line", "quote.field_line", "quote.separator",
     "signature.delimiter", "signature.mobile", "signature.closing", "signature.disclaimer",
     "machine.auto_subject", "machine.auto_body", "machine.bounce_subject", "machine.bounce_sender",
-    "machine.bounce_body", "machine.delay",
+    "machine.bounce_body", "machine.delay", "machine.absence", "machine.human_request",
     "intent.register", "intent.cancel", "intent.erase", "intent.question_request",
     "intent.invitation", "intent.substitute", "intent.self", "intent.self_absent",
     "intent.yes", "intent.no",

@@ -57,3 +57,13 @@ def bare_subject(subject: str) -> str:
 
 def is_forward_subject(subject: str) -> bool:
     return bool(_FORWARD.match(subject))
+
+
+_SENTENCE_END = (".", "!", "?", ":")
+
+
+def prose_line(line: str) -> bool:
+    """A line that reads as running text, not as a signature line (name, role, address):
+    such a line below "Vielen Dank …" shows that it was no sign-off."""
+    t = line.strip()
+    return len(t) > 120 or (t.endswith(_SENTENCE_END) and len(t.split()) >= 8)

@@ -1,0 +1,64 @@
+"""classify() on whole families of wordings (German and English) behind the weaknesses the
+second hold-out corpus showed: absence notices, conditional registrations, verb-final seat
+requests, companions without bullets, partial cancels, organisations in running text."""
+
+from __future__ import annotations
+
+from mailbot.classify.rulebook import Rules
+from mailbot.parse_machine import text_markers
+from mailbot.types import IntentKind
+from tests.test_classify_general import RULES, intent
+
+
+def _auto(text: str, rules: Rules = RULES) -> bool:
+    return bool(text_markers("", text, rules, False))
+
+
+# --- absence notices and auto-replies without headers ---------------------------------------
+
+def test_a_thanks_line_at_the_top_does_not_hide_a_maternity_leave_notice():
+    assert intent("ooo_thanks_first_mutterschutz.eml").kind is IntentKind.AUTO_REPLY
+
+
+def test_no_longer_with_the_organisation_is_an_auto_reply():
+    assert intent("ooo_en_no_longer_with.eml").kind is IntentKind.AUTO_REPLY
+
+
+def test_ill_and_back_at_work_on_a_date_is_an_auto_reply():
+    assert intent("ooo_sick_back_on.eml").kind is IntentKind.AUTO_REPLY
+
+
+def test_a_person_away_on_the_day_of_the_event_cancels():
+    i = intent("away_that_day_cancels.eml")
+    assert (i.kind, i.event) == (IntentKind.CANCEL, "werkraum-2028")
+
+
+def test_our_own_subject_quoted_back_is_no_registration():
+    assert intent("own_subject_thanks.eml").kind is IntentKind.OTHER
+
+
+def test_absence_wordings_of_auto_responders_are_machine_signals():
+    for text in (
+        "Ich befinde mich bis voraussichtlich Juli 2028 in Elternzeit.",
+        "Ich bin heute auf einer Fortbildung.",
+        "Ich bin nicht mehr für die Gleichstellungsarbeit zuständig.",
+        "Ab dem 1. Juli bin ich nicht mehr bei der Stadt Celle tätig.",
+        "Ich bin ab Montag, den 4.3., wieder erreichbar.",
+        "Während meiner Abwesenheit wird Ihre E-Mail nicht weitergeleitet.",
+        "I'm on parental leave until March.",
+        "I am away until 5 May.",
+        "Please note that I have left the organisation.",
+        "I am attending a conference and will reply when I return.",
+    ):
+        assert _auto(text), text
+
+
+def test_a_person_who_is_away_on_the_day_or_asks_is_no_machine():
+    for text in (
+        "Ich bin an dem Tag leider im Urlaub und muss absagen.",
+        "I am on leave that day, so I must cancel.",
+        "Wird der Fachtag gestreamt? Ich bin an dem Tag auf Dienstreise.",
+        "Ich bin nicht mehr für das Projekt zuständig, daher melde ich meine Nachfolgerin an.",
+        "Falls ich krank werde – kann ich meinen Platz übertragen?",
+    ):
+        assert not _auto(text), text

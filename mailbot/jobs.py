@@ -116,7 +116,7 @@ class Worker:
                     message_id=mail.message_id, sender=mail.sender_email, subject=mail.subject[:500],
                     intent=intent.kind.value, event_slug=intent.event,
                     confidence=intent.confidence, outcome=Outcome.DONE,
-                    excerpt=mail.text[:500], created_at=self.clock())
+                    excerpt=(intent.question or mail.text)[:500], created_at=self.clock())
                 s.add(rec)
                 s.flush()
                 if dup is not None and dup.outcome != Outcome.QUARANTINE:

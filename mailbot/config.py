@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import time
 from email.headerregistry import Address
@@ -13,7 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mailbot.errors import ConfigError
+from mailbot.errors import ConfigError, read_toml
 from mailbot.types import Outcome
 
 DEFAULT_FROM = "mailbot <anmeldung@localhost>"
@@ -212,16 +211,8 @@ def load_settings(config_path: str | Path | None = None,
     if path is None and Path("mailbot.toml").is_file():
         path = Path("mailbot.toml")
     if path is not None:
-        try:
-            with path.open("rb") as fh:
-                values = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"configuration file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path} ({exc.strerror})") from None
-        values = {k.lower(): v for k, v in values.items()}
+        values = {k.lower(): v for k, v in
+                  read_toml(path, ConfigError, "configuration file").items()}
 
     def get(key: str, default: object = None) -> object:
         envname = "MAILBOT_" + key.upper()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from mailbot.errors import EventsFileError
+from mailbot.errors import EventsFileError, read_toml
 from mailbot.types import EventInfo
 
 _REQUIRED = ("slug", "title", "starts")
@@ -67,15 +66,7 @@ def event_from_table(t: dict[str, Any], where: str) -> EventInfo:
 
 def load_events(path: str | Path) -> list[EventInfo]:
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise EventsFileError(f"events file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise EventsFileError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise EventsFileError(f"cannot read {path} ({exc.strerror})") from None
+    data = read_toml(path, EventsFileError, "events file")
     tables = data.get("event", [])
     if not isinstance(tables, list):
         raise EventsFileError(f"{path}: use [[event]] tables")

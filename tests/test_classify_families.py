@@ -4,10 +4,19 @@ requests, companions without bullets, partial cancels, organisations in running 
 
 from __future__ import annotations
 
+from mailbot.classify import classify
 from mailbot.classify.rulebook import Rules
+from mailbot.parse import parse
 from mailbot.parse_machine import text_markers
-from mailbot.types import IntentKind
-from tests.test_classify_general import RULES, intent
+from mailbot.types import Intent, IntentKind
+from tests.test_classify_general import EVENTS, NOW, RULES, intent
+
+
+def from_text(body: str, subject: str = "Forum") -> Intent:
+    raw = ("From: Ada Lim <ada.lim@verein.example>\nTo: anmeldung@netzwerk-nord.example\n"
+           f"Subject: {subject}\nMessage-ID: <x@verein.example>\nMIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=utf-8\n\n" + body)
+    return classify(parse(raw.encode("utf-8"), RULES), EVENTS, RULES, NOW)
 
 
 def _auto(text: str, rules: Rules = RULES) -> bool:
@@ -62,3 +71,40 @@ def test_a_person_who_is_away_on_the_day_or_asks_is_no_machine():
         "Falls ich krank werde – kann ich meinen Platz übertragen?",
     ):
         assert not _auto(text), text
+
+
+# --- registrations that wait on an answer -----------------------------------------------------
+
+def test_if_yes_after_a_question_about_interpreting_is_a_question():
+    i = intent("if_yes_after_question.eml")
+    assert (i.kind, i.has_question) == (IntentKind.QUESTION, True)
+
+
+def test_before_i_sign_up_with_a_question_is_a_question():
+    assert intent("before_i_sign_up_en.eml").kind is IntentKind.QUESTION
+
+
+def test_offering_to_leave_the_seat_to_someone_else_is_a_question():
+    assert intent("leave_early_or_give_seat.eml").kind is IntentKind.QUESTION
+
+
+def test_a_firm_registration_with_a_side_question_stays_a_registration():
+    i = from_text("I'd like to register for the Forum Arbeit. Is there parking near the venue, "
+                  "or should I rather come by train?\n\nBest regards,\nAda Lim")
+    assert (i.kind, i.has_question) == (IntentKind.REGISTER, True)
+    i = from_text("Hiermit melde ich mich zum Forum Arbeit an. Wenn es Verpflegung gibt: ist sie "
+                  "auch vegan?\n\nGruß\nAda Lim")
+    assert i.kind is IntentKind.REGISTER
+
+
+# --- verb-final word order ----------------------------------------------------------------------
+
+def test_seats_reserved_at_the_end_of_the_sentence_register_the_group():
+    i = intent("verb_final_seats.eml")
+    assert (i.kind, i.event, i.party_size) == (IntentKind.REGISTER, "werkraum-2028", 3)
+    assert i.organization == "Elternnetz Walsrode"
+
+
+def test_a_cancel_in_a_dass_clause_and_zu_streichen_cancels():
+    i = intent("verb_final_cancel.eml")
+    assert (i.kind, i.event) == (IntentKind.CANCEL, "forum-2028")

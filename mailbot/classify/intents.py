@@ -21,12 +21,21 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
 
 def conditional_only(ctx: Context) -> bool:
     """Every registration hangs on a condition ("if there is interpretation, we would like
-    to register …") and the mail asks something: the answer decides, so it is a question."""
+    to register …"), or the mail makes it wait on its question ("Gibt es …? Wenn ja, würde
+    ich …", "bevor ich mich anmelde: …?", "… oder sollte ich den Platz lieber …?") without
+    registering outright: the answer decides, so it is a question."""
     conditional = set(ctx.hits("intent.conditional"))  # usually none: one pass decides
-    regs = strong_registrations(ctx) if conditional else []
-    if not regs or not all(s in conditional for s in regs):
+    depends = bool(ctx.hits("intent.depends"))
+    regs = strong_registrations(ctx) if conditional or depends else []
+    if not regs:
         return False
-    return bool(question_sentences(ctx)) or any("?" in s for s in ctx.sentences)
+    waits = conditional | set(ctx.hits("intent.depends"))
+    if depends:
+        firm = ctx.rules.pattern("intent.firm")
+        waiting = not any(firm.search(s) for s in regs if s not in waits)
+    else:
+        waiting = all(s in conditional for s in regs)
+    return waiting and (bool(question_sentences(ctx)) or any("?" in s for s in ctx.sentences))
 
 
 def new_registrations(ctx: Context) -> list[str]:

@@ -108,3 +108,27 @@ def test_seats_reserved_at_the_end_of_the_sentence_register_the_group():
 def test_a_cancel_in_a_dass_clause_and_zu_streichen_cancels():
     i = intent("verb_final_cancel.eml")
     assert (i.kind, i.event) == (IntentKind.CANCEL, "forum-2028")
+
+
+# --- companions and partial cancels --------------------------------------------------------------
+
+def names(i: Intent) -> list[str]:
+    return [a.name for a in i.attendees]
+
+
+def test_titled_names_one_per_line_without_bullets_are_attendees():
+    i = intent("names_one_per_line.eml")
+    assert (i.kind, i.party_size) == (IntentKind.REGISTER, 3)
+    assert names(i) == ["Mehmet Yıldız", "Derya Aslan", "Olga Petrenko"]
+
+
+def test_a_group_withdrawing_for_all_four_cancels_everyone_named_in_brackets():
+    i = intent("group_cancel_brackets.eml")
+    assert (i.kind, i.party_size) == (IntentKind.CANCEL, 4)
+    assert names(i) == ["Ilona Freitag", "Aylin Kaya", "Jonas Berg", "Mia Wendt"]
+
+
+def test_a_colleague_named_at_registration_who_drops_out_is_cancelled_alone():
+    i = intent("partial_cancel_named_earlier.eml")
+    assert (i.kind, i.party_size) == (IntentKind.CANCEL, 1)
+    assert [(a.name, a.email) for a in i.attendees] == [("Malte Hinrichs", None)]

@@ -25,7 +25,11 @@ from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
 _LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
-_FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me|my)\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me|my|wir|uns|unsere?n?"
+                           r"|we|us|our)\b", re.I)
+_WE = re.compile(r"\b(?:wir|uns|unsere?n?|we|us|our|alle)\b", re.I)
+_ALL_OF = re.compile(r"\b(?:alle|all)\s+(\d{1,2}|zwei|drei|vier|fünf|sechs|sieben|acht|two|three|four|"
+                     r"five|six|seven|eight)\b", re.I)
 
 
 def closing_block(text: str, signature: str, ctx: Context) -> list[str]:
@@ -208,7 +212,8 @@ class PeopleRule:
         regs = strong_registrations(ctx) or ctx.hits("intent.substitute")
         lines = body.split("\n")
         focus = _attending("\n".join(regs + [x for x in lines
-                                             if EMAIL.search(x) or _LIST_LINE.match(x)]), ctx)
+                                             if EMAIL.search(x) or _LIST_LINE.match(x)] +
+                                      _name_lines(lines)), ctx)
         others, named_self = self._others(ctx, sender, focus)
         self_in = named_self or any(ctx.rules.pattern("intent.self").search(s) for s in regs)
         absent = bool(ctx.hits("intent.self_absent"))
@@ -227,6 +232,12 @@ class PeopleRule:
         sents = ctx.hits("intent.cancel")
         others, _ = self._others(ctx, sender, "\n".join(sents))
         partial = [s for s in sents if not _FIRST_PERSON.search(s.split(",")[0])]
+        if partial and not others:
+            # "meine Kollegin kommt doch nicht mit": her name stands where she was registered
+            # ("ich hatte mich und meine Kollegin Ines Brandt angemeldet")
+            named, _ = self._others(ctx, sender, body)
+            if named and len(named) <= (someone_count(" ".join(partial), ctx) or 1):
+                others = named
         if others and partial:
             ctx.attendees = as_attendees(others)
             ctx.cancel_seats = len(others)
@@ -236,7 +247,44 @@ class PeopleRule:
             ctx.cancel_seats = before - now
         elif partial:
             ctx.cancel_seats = someone_count(" ".join(partial), ctx)
+        elif any(_WE.search(s) for s in sents):
+            # "wir müssen die Anmeldung für alle drei zurückziehen": the whole group goes,
+            # with the people named where it was registered ("Frau Gül Erdem, … und ich")
+            named, _ = self._others(ctx, sender, body)
+            group = max(group_size(body, ctx.rules) or 0, _all_of(sents, ctx), 1 + len(named))
+            ctx.attendees = as_attendees([sender, *named])
+            ctx.cancel_seats = group if group > 1 else None
+            return
         ctx.attendees = as_attendees([sender])
+
+
+_NAME_LINE = re.compile(r"^\s*(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?|Dr\.|Prof\.)\s+[A-ZÄÖÜ]")
+
+
+def _name_lines(lines: list[str]) -> list[str]:
+    """People listed one per line without bullets: titled name lines ("Frau Teresa Conti"),
+    and the short lines of a block below a line ending in a colon ("… melden wir an:")."""
+    out: list[str] = []
+    block = False
+    for line in lines:
+        t = line.strip()
+        if not t:
+            block = block and not out  # the block ends at the first empty line after names
+            continue
+        if len(t) <= 80 and (block or _NAME_LINE.match(t)):
+            out.append(t)
+        block = t.endswith(":") or (block and len(t) <= 80)
+    return out
+
+
+def _all_of(sents: list[str], ctx: Context) -> int:
+    """"für alle drei", "all four of us": the size of a group that withdraws together."""
+    for s in sents:
+        m = _ALL_OF.search(s)
+        if m:
+            word = m.group(1).casefold()
+            return int(word) if word.isdigit() else ctx.rules.numbers("seats.number").get(word, 0)
+    return 0
 
 
 def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:

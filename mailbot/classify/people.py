@@ -23,11 +23,12 @@ _JOB = re.compile(JOB_TITLE + r"$")
 _TITLED = re.compile(
     r"\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+(?:(?:Dr|Prof)\.?\s+|"
     + JOB_TITLE + r"\s+)*"
-    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:\s+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
+    # a name stays on its line: one per line is a list ("Frau A B⏎Frau C D"), not one name
+    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
 _ROLE_NOUN = re.compile(
     r"\b(?:Kolleg\w*|[Cc]olleagues?|Mitarbeiter\w*|Ehrenamtlich\w*|Vorgesetzt\w*|Chef\w*|"
     r"Begleit\w*)\s+(?:(?:von|aus)\s+(?:uns|unserem\s+\w+|unserer\s+\w+)\s+)?"
-    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:\s+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
+    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
 _GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"

@@ -132,3 +132,29 @@ def test_a_colleague_named_at_registration_who_drops_out_is_cancelled_alone():
     i = intent("partial_cancel_named_earlier.eml")
     assert (i.kind, i.party_size) == (IntentKind.CANCEL, 1)
     assert [(a.name, a.email) for a in i.attendees] == [("Malte Hinrichs", None)]
+
+
+# --- organisations in running text and after roles -------------------------------------------------
+
+def test_an_organisation_after_a_role_in_the_genitive_is_put_in_the_nominative():
+    assert intent("org_after_role_genitive.eml").organization == "Landkreis Heidekreis"
+
+
+def test_an_english_org_after_with_the_is_found_and_an_event_title_is_no_organisation():
+    i = intent("org_at_en_running_text.eml")
+    assert (i.kind, i.organization) == (IntentKind.REGISTER, "Refugee Law Clinic Göttingen")
+
+
+def test_a_role_word_in_front_of_the_signature_organisation_is_dropped():
+    assert intent("org_role_line_signature.eml").organization == "Familienzentrum Soltau"
+
+
+def test_compound_organisations_after_beim_and_vom_are_found():
+    from mailbot.classify.people import org_in_text
+
+    assert org_in_text("Ich bin Ehrenamtliche beim Frauennotruf Verden.", RULES) == \
+        "Frauennotruf Verden"
+    assert org_in_text("Wir kommen vom Türkischen Frauenstammtisch Celle.", RULES) == \
+        "Türkischer Frauenstammtisch Celle"
+    assert org_in_text("I run a group at Welcome Centre Lüneburg.", RULES) == \
+        "Welcome Centre Lüneburg"

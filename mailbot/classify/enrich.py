@@ -112,6 +112,10 @@ def _sender(ctx: Context, block: list[str]) -> Person:
     return Person(name, ctx.mail.sender_email or None)
 
 
+def _event_names(ctx: Context) -> list[str]:
+    return [n for e in ctx.events for n in (e.title, *e.aliases)]
+
+
 def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str | None:
     rules = ctx.rules
     org = signature_org(block, rules, person)
@@ -120,7 +124,7 @@ def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str
     display = clean_display_name(ctx.mail.sender_name, rules) or ctx.mail.sender_name
     if display and rules.pattern("names.org_word").search(display) and not ctx.via_forward:
         return display
-    found = org_in_text(text, rules)
+    found = org_in_text(text, rules, _event_names(ctx))
     if found:
         return found
     for line in text.split("\n"):  # "1) Sabine Röttger (ich), Kreis Gütersloh, sabine@…"
@@ -178,8 +182,10 @@ class PeopleRule:
             name = fwd.name if is_person(fwd.name, rules) else (
                 signature_person(block, rules) or fwd.name)
             ctx.attendees = as_attendees([Person(name, fwd.email)])
-            ctx.organization = signature_org(block, rules, name) or org_in_text(fwd.text, rules) \
-                or None
+            # the original's author rarely signs: the forwarder's own organisation (often the
+            # same house, "Leitung Mehrgenerationenhaus Wietze") is the next best
+            ctx.organization = signature_org(block, rules, name) or org_in_text(
+                fwd.text, rules, _event_names(ctx)) or self._forwarder_org(ctx) or None
             return Flow.CONTINUE
         block = closing_block(ctx.body, mail.signature[:2000], ctx)
         sender = _sender(ctx, block)
@@ -195,6 +201,11 @@ class PeopleRule:
             return Flow.CONTINUE
         self._register(ctx, sender, body)
         return Flow.CONTINUE
+
+    def _forwarder_org(self, ctx: Context) -> str | None:
+        block = closing_block(ctx.body, ctx.mail.signature[:2000], ctx)
+        sender = _sender(ctx, block)
+        return _organisation(ctx, block, sender.name, text_without_closing(ctx.body, ctx))
 
     def _others(self, ctx: Context, sender: Person, focus: str) -> tuple[list[Person], bool]:
         people = merge(people_in_text(focus, ctx.rules, ctx.own_domains) +

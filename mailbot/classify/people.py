@@ -35,13 +35,18 @@ _GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|
                        r"moin|hi|hello|dear|servus)\b", re.I)
 _ORG_CONTEXT = re.compile(
     r"\b(im|in der|in dem|beim|bei der|vom|von der|für den|für die|für das|aus dem|aus der|"
-    r"from the|at the|of the|for the|with the)\s+"
+    r"from the|at the|of the|for the|with the|at|from|with|"
+    # "der/des" only after a role: "Gleichstellungsbeauftragte der Samtgemeinde Sottrum"
+    r"(?:(?<=ftragte\s)|(?<=ftragter\s)|(?<=eiterin\s)|(?<=leiter\s)|(?<=erentin\s)|(?<=ferent\s)|"
+    r"(?<=dinatorin\s)|(?<=dinator\s)|(?<=beiterin\s)|(?<=arbeiter\s)|(?<=amtliche\s)|"
+    r"(?<=amtlicher\s)|(?<=sitzende\s)|(?<=sitzender\s))(?:der|des))\s+"
     r"((?:[A-ZÄÖÜ][\w.'’-]*|e\.\s?V\.)(?:\s+(?:[A-ZÄÖÜ][\w.()'’-]*|e\.\s?V\.|und|für|der|in"
     r"|of|for|and)){0,5})")
 # Dative articles before an organisation name: its adjectives end in -en ("vom
 # Internationalen Elterncafé") and are put back in the nominative by the noun's gender.
 _FEMININE_DATIVE = ("in der", "bei der", "von der", "aus der", "für die")
 _DATIVE = ("im", "in dem", "beim", "vom", "aus dem")
+_ROLE_REST = re.compile(r"^\w*\s*(?:(?:der|des|im|vom|beim|bei der|für den|für die|für das|at|of|for)\s+)?")
 _PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 _URL = re.compile(r"\b(?:https?://|www\.)", re.I)
 
@@ -255,8 +260,13 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             continue
         if not any(c.isalpha() and c.isascii() or c in "äöüÄÖÜß" for c in s):
             continue  # a name in another script
-        if role.match(s) and not org.search(s.split(" ", 1)[-1]):
-            continue
+        rm = role.match(s)
+        if rm:
+            # "Leitung Mehrgenerationenhaus Wietze": the office is no part of the name
+            rest = _ROLE_REST.sub("", s[rm.end():]).strip(" ,:-–")
+            if not org.search(rest) or not rest[:1].isupper():
+                continue
+            s = rest
         if org.search(s) and len(s) <= 90 and not (strict and closing.match(s)):
             return s.strip(" ,")
         if strict:
@@ -273,15 +283,40 @@ def _looks_like_name(line: str, rules: Rules) -> bool:
     return is_person(line, rules, min_tokens=1) and len(line.split()[0]) < 13
 
 
-def org_in_text(text: str, rules: Rules) -> str:
+def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
+    """An organisation named in running text ("beim Frauennotruf Stade", "at Welcome Centre
+    Hannover"); names in `not_orgs` (the events' titles: "for the Forum Arbeit") never are."""
     org = rules.pattern("names.org_word")
+    skip = [fold(n) for n in not_orgs if n]
     for m in _ORG_CONTEXT.finditer(text):
         cand = re.sub(r"\s+(?:und|für|der|in|of|for|and)$", "", m.group(2).strip(" .,"))
         cand = re.sub(r"\s+(?:und|für|der|in|of|for|and)\s*$", "", cand)
         cand = re.sub(r"\s*\(\s*$", "", cand)
-        if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6:
+        cand = _SENTENCE_END.split(cand)[0]  # "… in July. I volunteer": the name ended
+        if m.group(1).lower() == "des":
+            cand = _nominative_genitive(cand, rules)
+        if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6 and \
+                not any(n in fold(cand) for n in skip):
             return nominative(cand, m.group(1).lower(), rules)
     return ""
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-zäöüß]{2})\.\s+")
+
+
+def _nominative_genitive(name: str, rules: Rules) -> str:
+    """"Landkreises Heidekreis" after "des" -> "Landkreis Heidekreis"."""
+    first, _, rest = name.partition(" ")
+    org = rules.pattern("names.org_word")
+    # masculine and neuter heads take -(e)s in the genitive; feminine ones do not change
+    heads = tuple(fold(w) for w in rules.words("names.masculine_head") | rules.words(
+        "names.neuter_head"))
+    for cut in (2, 1):
+        stem = first[:-cut]
+        if first.endswith("es"[2 - cut:]) and len(stem) > 3 and org.search(stem) and \
+                fold(stem).endswith(heads):
+            return f"{stem} {rest}".strip()
+    return name
 
 
 def nominative(name: str, article: str, rules: Rules) -> str:

@@ -106,21 +106,26 @@ def _attendees_ok(want: list[dict[str, Any]], got: list[dict[str, Any]]) -> bool
     return wn == gn
 
 
-def _labels() -> list[dict[str, Any]]:
-    lines = (HERE / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+def _labels(here: Path = HERE) -> list[dict[str, Any]]:
+    lines = (here / "labels.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
 @pytest.fixture(scope="module")
 def scored() -> dict[str, Any]:
+    return score(HERE)
+
+
+def score(here: Path) -> dict[str, Any]:
+    """Per-field hits, totals, rates, wrong fields and unsafe mails of a labelled corpus."""
     rules = load_default_rules()
-    events = load_events(HERE / "events.toml")
+    events = load_events(here / "events.toml")
     hits: Counter[str] = Counter()
     tot: Counter[str] = Counter()
     wrong: list[str] = []
     unsafe: list[str] = []
-    for label in _labels():
-        mail = parse((HERE / "mails" / label["file"]).read_bytes(), rules)
+    for label in _labels(here):
+        mail = parse((here / "mails" / label["file"]).read_bytes(), rules)
         got = classify(mail, events, rules)
         g: dict[str, Any] = {"intent": got.kind.value, "event": got.event,
              "attendees": [a.as_json() for a in got.attendees],
@@ -153,17 +158,21 @@ def scored() -> dict[str, Any]:
     return {"rate": rate, "hits": hits, "tot": tot, "wrong": wrong, "unsafe": unsafe}
 
 
-def _report(s: dict[str, Any]) -> str:
+def report(s: dict[str, Any]) -> str:
     figures = " ".join(f"{k}={s['hits'][k]}/{s['tot'][k]}" for k in s["tot"])
     return figures + "\n" + "\n".join(s["wrong"])
 
 
 def test_the_holdout_corpus_is_complete_and_consistent() -> None:
-    labels = _labels()
+    check_consistent(HERE)
+
+
+def check_consistent(here: Path) -> None:
+    labels = _labels(here)
     assert len(labels) == 60
     assert sorted(label["file"] for label in labels) == sorted(
-        p.name for p in (HERE / "mails").glob("*.eml"))
-    slugs = {e.slug for e in load_events(HERE / "events.toml")}
+        p.name for p in (here / "mails").glob("*.eml"))
+    slugs = {e.slug for e in load_events(here / "events.toml")}
     for label in labels:
         assert label["intent"] in REPLYING | MACHINE_OR_OTHER, label
         assert label["event"] is None or label["event"] in slugs, label
@@ -179,20 +188,20 @@ def test_the_holdout_corpus_is_complete_and_consistent() -> None:
 
 
 def test_no_machine_or_other_mail_would_be_answered(scored: dict[str, Any]) -> None:
-    assert scored["unsafe"] == [], _report(scored)
+    assert scored["unsafe"] == [], report(scored)
 
 
 def test_intent_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["intent"] >= MIN_INTENT - 1e-9, _report(scored)
+    assert scored["rate"]["intent"] >= MIN_INTENT - 1e-9, report(scored)
 
 
 def test_event_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["event"] >= MIN_EVENT - 1e-9, _report(scored)
+    assert scored["rate"]["event"] >= MIN_EVENT - 1e-9, report(scored)
 
 
 def test_attendee_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["attendees"] >= MIN_ATTENDEES - 1e-9, _report(scored)
+    assert scored["rate"]["attendees"] >= MIN_ATTENDEES - 1e-9, report(scored)
 
 
 def test_party_size_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["party"] >= MIN_PARTY - 1e-9, _report(scored)
+    assert scored["rate"]["party"] >= MIN_PARTY - 1e-9, report(scored)

@@ -77,7 +77,8 @@ def decode_bytes(raw: bytes, charset: str | None, defects: list[str] | None = No
     if codec in (None, "utf-8") or western:
         text = raw.decode("utf-8", "replace")
         bad = text.count("\ufffd")
-        if sum(1 for c in text if ord(c) > 127) - bad >= 2 * bad:
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # counted in C
+        if non_ascii - bad >= 2 * bad:
             return text
     if not western and codec != "utf-8":
         return raw.decode(codec, "replace")  # type: ignore[arg-type]

@@ -90,3 +90,43 @@ def test_a_rule_edit_changes_behaviour(rules_copy: Path):
     (rules_copy / "intents.toml").write_text(text.replace("'''\\bbin\\s+dabei\\b''',", ""))
     changed = load_rules(rules_copy)
     assert classify(parse(data, changed), [], changed).kind == "other"
+
+
+def test_the_keyword_pre_check_holds_words_every_match_needs():
+    from mailbot.classify.rulebook import required_words
+
+    assert required_words(r"melde\w*\s+(?:ich|wir)\s+.{0,20}?\ban\b") == ("melde",)
+    # the shared "an" and "teil" are factored out; "zumelden" holds "melden" anyway
+    assert set(required_words(r"(?:anmelden|anzumelden)|teil(?:nehmen|zunehmen)")) == {
+        "melden", "nehmen"}
+    assert required_words(r"(?:x|anmelden)") == ()  # one branch without a usable word
+    assert required_words(r"[a-z]+\s+an\b") == ()
+
+
+def test_the_fast_matcher_finds_what_the_plain_regex_finds():
+    """Pre-check, lower-casing and per-alternative regexes never change a result: every
+    section on every example of every section and on the dev corpus texts."""
+    import re
+
+    from mailbot.parse import parse
+
+    rules = load_default_rules()
+    texts = [ex for s in rules.sections.values() for ex in (*s.match, *s.no_match)]
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mails"
+    texts += [parse(p.read_bytes(), rules).text for p in sorted(corpus.glob("*.eml"))[:40]]
+    pairs = []
+    for name, section in rules.sections.items():
+        flags = re.MULTILINE | (0 if section.case_sensitive else re.IGNORECASE)
+        if any("(?P<" in p for p in section.patterns):  # read one by one (patterns())
+            pairs += [(name, fast, re.compile(p, flags))
+                      for fast, p in zip(section.regexes, section.patterns, strict=True)]
+        elif section.patterns:
+            pairs.append((name, rules.pattern(name),
+                          re.compile("|".join(f"(?:{p})" for p in section.patterns), flags)))
+    for name, fast, plain in pairs:
+        for text in texts:
+            got, want = fast.search(text), plain.search(text)
+            assert (got is None) == (want is None), (name, text[:80])
+            if want is not None:
+                assert got is not None and got.start() == want.start(), (name, text[:80])
+            assert (fast.match(text) is None) == (plain.match(text) is None), (name, text[:80])

@@ -380,3 +380,14 @@ def test_handled_mails_lose_sender_and_subject_after_thirty_days(world: World) -
     with world.db.session() as s:
         rec = s.scalars(select(InboundRecord)).one()
         assert rec.sender == "" and rec.message_id  # identity stays: nothing runs twice
+
+
+def test_the_calendar_location_names_the_city_once_and_is_empty_until_the_venue_is_known(
+        world: World) -> None:
+    world.register("maria@verein.example")
+    with world.db.session() as s:
+        set_venue(s, world.mailer(s), "werkstatt", "Freizeitheim Linden, 30451 Hannover")
+    [first] = outbox(world, "confirmation")
+    [notice] = outbox(world, "venue_notice")
+    assert first.ics is not None and first.ics["location"] == "" and first.ics["city"] == "Hannover"
+    assert notice.ics is not None and notice.ics["location"] == "Freizeitheim Linden, 30451 Hannover"

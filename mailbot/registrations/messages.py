@@ -79,8 +79,11 @@ def registration_context(reg: Registration, **extra: Any) -> dict[str, Any]:
 def ics_for(reg: Registration, *, cancel: bool = False) -> dict[str, Any]:
     ev = reg.event
     info = ev.info()
+    location = info.venue
+    if location and info.city and info.city.lower() not in location.lower():
+        location = f"{location}, {info.city}"
+    # an empty location lets compose say "Hannover (Ort wird noch bekannt gegeben)"
     return {"uid": reg.uid, "sequence": ev.sequence + (1 if cancel else 0),
             "method": "CANCEL" if cancel else "REQUEST", "summary": info.title,
             "starts": info.starts.isoformat(), "ends": info.ends.isoformat(),
-            "location": ", ".join(x for x in (info.venue, info.city) if x) if info.venue
-            else info.city, "description": info.title}
+            "location": location, "city": info.city, "description": info.title}

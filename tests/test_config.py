@@ -77,3 +77,24 @@ def _cfg(tmp_path: Path, db: Path) -> Path:
     c = tmp_path / "mailbot.toml"
     c.write_text(f'database_url = "sqlite:///{db}"\n')
     return c
+
+
+def test_a_broken_rule_file_stops_the_worker_with_its_file_and_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from mailbot.config import default_rules_dir
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for f in default_rules_dir().glob("*.toml"):
+        (rules / f.name).write_bytes(f.read_bytes())
+    broken = sorted(rules.glob("*.toml"))[0]
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n[oops\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAILBOT_RULES_DIR", str(rules))
+    monkeypatch.setenv("MAILBOT_MAILBOX_URL", f"maildir://{tmp_path}/inbox")
+    monkeypatch.setenv("MAILBOT_SMTP_URL", f"file://{tmp_path}/sent")
+    monkeypatch.setenv("MAILBOT_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    assert main(["run", "--once"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and broken.name in err[0] and "line" in err[0], err

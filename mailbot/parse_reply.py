@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from mailbot.classify.rulebook import Matcher, Rules
-from mailbot.classify.text import prose_line
+from mailbot.classify.text import flowing, prose_line
 
 _QUOTED = re.compile(r"^\s*>")
 # Cheap pre-check before the header patterns run: every quote header ends with a colon or a
@@ -147,7 +147,10 @@ def _cut_after_closing(lines: list[str], p: _Patterns) -> tuple[list[str], list[
         # closing stand a name and a signature block, never sentences (further down, a
         # quote header we missed may be followed by anything)
         if len(rest) > _MAX_SIG_LINES or any(len(lines[j]) > 120 for j in rest) or \
-                any(prose_line(lines[j]) for j in rest[:3]):
+                any(prose_line(lines[j]) for j in rest[:3]) or _prose_below(lines, rest[:4]) or \
+                any(len(lines[j]) <= 80 and p.closing.match(lines[j]) for j in rest):
+            # ("Danke für die Info!" on top, the registration, then "Viele Grüße"): the
+            # last closing is the sign-off
             continue
         # the name right below the closing stays with the text; the block under it does not
         keep = i + 1
@@ -155,6 +158,13 @@ def _cut_after_closing(lines: list[str], p: _Patterns) -> tuple[list[str], list[
             keep = rest[0] + 1
         return lines[:keep], lines[keep:]
     return lines, []
+
+
+def _prose_below(lines: list[str], idx: list[int]) -> bool:
+    """Hard-wrapped running text below a line ("Bitte melden Sie mich … in⏎Hannover an."):
+    the soft-wrapped lines joined read as a sentence, which no signature block holds."""
+    joined = flowing("\n".join(lines[j].strip() for j in idx))
+    return any(prose_line(x) for x in joined.split("\n")[:3])
 
 
 def split_reply(body: str, rules: Rules) -> Split:

@@ -19,8 +19,8 @@ from mailbot.classify.people import (
     signature_org,
     signature_person,
 )
-from mailbot.classify.seats import companions, group_size
-from mailbot.classify.text import fold, prose_line
+from mailbot.classify.seats import accompanied_group, companions, group_size
+from mailbot.classify.text import flowing, fold, prose_line
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
@@ -242,7 +242,8 @@ class PeopleRule:
     def _cancel(self, ctx: Context, sender: Person, body: str) -> None:
         sents = ctx.hits("intent.cancel")
         others, _ = self._others(ctx, sender, "\n".join(sents))
-        partial = [s for s in sents if not _FIRST_PERSON.search(s.split(",")[0])]
+        partial = [s for s in sents if not _FIRST_PERSON.search(s.split(",")[0])
+                   or _named_first(s, others)]
         if partial and not others:
             # "meine Kollegin kommt doch nicht mit": her name stands where she was registered
             # ("ich hatte mich und meine Kollegin Ines Brandt angemeldet")
@@ -286,6 +287,14 @@ def _name_lines(lines: list[str]) -> list[str]:
             out.append(t)
         block = t.endswith(":") or (block and len(t) <= 80)
     return out
+
+
+def _named_first(sentence: str, others: list[Person]) -> bool:
+    """Someone named stands before the sender's own words ("Dr. Ahmed Saleh will not be able
+    to join us, so please take him off the list"): the cancellation is hers or his."""
+    first = _FIRST_PERSON.search(sentence)
+    at = first.start() if first else len(sentence)
+    return any(p.name and 0 <= sentence.find(p.name.split()[-1]) < at for p in others)
 
 
 def _all_of(sents: list[str], ctx: Context) -> int:
@@ -337,6 +346,9 @@ class SeatsRule:
             return max(1, n)
         text = text_without_closing(ctx.body, ctx)
         total = group_size(text, ctx.rules)
+        along = accompanied_group(flowing(text), ctx.rules)
+        if along > (total or 0):
+            return max(along, n)
         if total:
             return max(total, n)
         extra = companions(text, ctx.rules)

@@ -160,6 +160,33 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
             if other and other != slug:
                 return EventMatch(other, (), ("named in a reply to our mail",), "text")
             return EventMatch(slug, (), ("reply to our mail",), "own-id")
+    best = _match_open(mail, events, now, subject, text, quoted)
+    if best.decided_by in ("text", "quote"):
+        return best
+    # A mail that names an event which has started or closed by now ("morgen komme ich zum
+    # zweiten Tag des Fachtags") means that one: the answer is "closed", not "which event?".
+    # Only a name counts: vague references (dates, a city, "im Herbst") stay with open events.
+    closed = _named_closed(events, now, subject, text)
+    return EventMatch(closed, (), ("names an event that is closed",), "text") if closed else best
+
+
+def _named_closed(events: Sequence[EventInfo], now: datetime, subject: str,
+                  text: str) -> str | None:
+    if all(e.is_open_at(now) for e in events):
+        return None
+    profiles = _profiles(tuple(events))
+    open_slugs = {e.slug for e in events if e.is_open_at(now)}
+    # the sender's own words first: a subject may repeat ours about another event
+    for where in (text, subject + "\n" + text):
+        words = skeleton(where)
+        named = [p.slug for p in profiles if any(found(a, words) for a in p.aliases)]
+        if named:
+            return named[0] if len(named) == 1 and named[0] not in open_slugs else None
+    return None
+
+
+def _match_open(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
+                subject: str, text: str, quoted: str) -> EventMatch:
     open_events = tuple(e for e in events if e.is_open_at(now))
     if not open_events:
         return EventMatch(None, (), ("no event open",), "")

@@ -18,10 +18,16 @@ _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 JOB_TITLE = (r"(?:[A-ZÄÖÜ][\wäöüß]*?(?:meister|rät|direktor|präsident|minister|dezernent|"
              r"beigeordnete|abgeordnete|beauftragte|pastor|pfarrer|professor|sekretär|"
              r"vorsitzende|leiter|referent|bischof|bischöf|landrat|stadtrat|superintendent)"
-             r"(?:in|innen|e|er|en|n|r)?|Mayor|Councillor|Councilor|Reverend|Rev\.|Senator)")
+             r"(?:in|innen|e|er|en|n|r)?|"
+             # the same offices as a word of their own ("Herr Landrat Hinnerk Peters")
+             r"(?:Landr[aä]t|Stadtr[aä]t|Pastor|Pfarrer|Professor|Direktor|Präsident|Minister|"
+             r"Dezernent|Bischof|Sekretär|Referent|Leiter|Superintendent)(?:in|innen)?|"
+             r"Mayor|Councillor|Councilor|Reverend|Rev\.|Senator)")
 _JOB = re.compile(JOB_TITLE + r"$")
 _TITLED = re.compile(
-    r"\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+(?:(?:Dr|Prof)\.?\s+|"
+    # "Dr. Ahmed Saleh" without Herr/Mr is titled too
+    r"(?:\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+|(?<!\w)(?=(?:Dr|Prof)\.\s))"
+    r"(?:(?:Dr|Prof)\.?\s+|"
     + JOB_TITLE + r"\s+)*"
     # a name stays on its line: one per line is a list ("Frau A B⏎Frau C D"), not one name
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")

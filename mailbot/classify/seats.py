@@ -23,12 +23,26 @@ def group_size(text: str, rules: Rules) -> int | None:
     return best
 
 
-def companions(text: str, rules: Rules) -> int:
-    """People coming along with the sender ("mit zwei Kolleginnen" = 2)."""
-    total = 0
-    for rx in rules.patterns("seats.companions"):
+def _largest(text: str, section: str, rules: Rules) -> int:
+    """The largest count that a pattern of `section` finds in the text, or 0."""
+    best = 0
+    for rx in rules.patterns(section):
         for m in rx.finditer(text):
             n = _value(m.group("n"), rules)
             if n and 1 <= n <= 50:
-                total = max(total, n)
-    return total
+                best = max(best, n)
+    return best
+
+
+def companions(text: str, rules: Rules) -> int:
+    """People coming along with the sender ("mit zwei Kolleginnen" = 2)."""
+    return _largest(text, "seats.companions", rules)
+
+
+def accompanied_group(text: str, rules: Rules) -> int:
+    """A group of others plus the sender who goes along ("vier Frauen … kommen, und ich
+    begleite sie" = 5), or 0."""
+    if not any(rx.search(text) for rx in rules.patterns("seats.self_along")):
+        return 0
+    others = _largest(text, "seats.others_group", rules)
+    return others + 1 if others else 0

@@ -107,6 +107,13 @@ def _quote_start(lines: list[str], p: _Patterns) -> tuple[int, int, bool] | None
                     return i, i + k + 1, False
         if ":" in line[:40] and p.from_line.match(line) and _header_block_at(lines, i, p):
             return i, i + 1, False
+        if ":" in line[:40] and p.field_line.match(line):
+            # web.de / GMX / t-online put "Gesendet: …" above "Von:" in their quote block
+            for k in range(i + 1, min(i + 3, n)):
+                if lines[k].strip():
+                    if p.from_line.match(lines[k]) and _header_block_at(lines, k, p):
+                        return i, k + 1, False
+                    break
         if maybe and p.separator.match(line):
             for k in range(i + 1, min(i + 4, n)):
                 if lines[k].strip():

@@ -82,3 +82,50 @@ def test_a_request_to_transfer_a_registration_is_no_question():
 
 def test_a_ticket_system_acknowledgement_is_an_auto_reply():
     assert intent("ticket_acknowledgement.eml").kind is IntentKind.AUTO_REPLY
+
+
+# --- names and organisations from structured or unusual places ------------------------------
+
+def test_a_web_form_relayed_by_the_website_registers_the_person_in_its_fields():
+    i = intent("webform_relay.eml")
+    assert i.kind is IntentKind.REGISTER
+    assert [(a.name, a.email) for a in i.attendees] == [
+        ("Lena Vogt", "lena.vogt@frauenhaus-stade.example")]
+    assert i.organization == "Frauenhaus Stade e.V." and i.party_size == 1
+
+
+def test_surname_first_list_lines_are_turned_round():
+    i = from_text("Für das Forum Arbeit melde ich folgende Kolleginnen an:\n\n"
+                  "1) Brandt, Lea – lea.brandt@verein.example\n"
+                  "2) Okafor, Chidi – chidi.okafor@verein.example\n\n"
+                  "Ich selbst kann leider nicht.\n\nViele Grüße\nAda Lim\n"
+                  "Fachbereichsleitung Soziales\nStadt Buxtehude")
+    assert names(i) == ["Lea Brandt", "Chidi Okafor"]
+    assert i.organization == "Stadt Buxtehude"
+
+
+def test_a_club_office_before_a_name_makes_a_companion():
+    i = from_text("We would like to register for the Forum Arbeit. There will be three of us: "
+                  "myself, our treasurer Amara Diallo, and one volunteer.\n\nBest,\nAda Lim")
+    assert names(i) == ["Ada Lim", "Amara Diallo"] and i.party_size == 3
+
+
+def test_a_full_name_and_organisation_only_in_the_subject_are_used():
+    raw = ("From: \"A. Lim-Berger\" <a.limberger@verein.example>\nTo: x@y.example\n"
+           "Subject: Anmeldung Forum Arbeit – Ada Lim-Berger, Diakonie Stade\n\n"
+           "Tel. 04141 12345\n").encode()
+    i = classify(parse(raw, RULES), EVENTS, RULES, datetime(2028, 1, 10, 9, tzinfo=TZ))
+    assert names(i) == ["Ada Lim-Berger"] and i.organization == "Diakonie Stade"
+
+
+def test_a_webde_quote_block_with_gesendet_first_is_cut_whole():
+    mail = parse((FIXTURES / "webde_quote_sent_first.eml").read_bytes(), RULES)
+    assert "Gesendet" not in mail.text and "Betreff" in mail.quoted
+    assert intent("webde_quote_sent_first.eml").organization == "Migrantinnenverein Celle e.V."
+
+
+def test_automatic_wording_in_an_unsolicited_mail_is_other_but_never_answered():
+    i = from_text("Bitte bestätigen Sie Ihre Anmeldung innerhalb von 24 Stunden: "
+                  "http://login.example\n\nDiese Nachricht wurde automatisch erstellt.",
+                  subject="Ihr Postfach wird gesperrt")
+    assert i.kind is IntentKind.OTHER

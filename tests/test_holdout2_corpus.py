@@ -15,7 +15,7 @@ one per line, group and partial cancels, organisations in running text, Latin-1 
     SCORE intent=1.000 event=1.000 attendees=1.000 party=1.000 organization=1.000
           question=1.000 missing=0 unsafe=0 n=60
 
-Since then it is no longer independent: tests/fixtures/holdout3 is the next unseen check.
+Since then it is no longer independent: tests/fixtures/holdout3 (and then holdout4) is the next unseen check.
 The floors are the figures reached; zero machine or `other` mails may come out as
 register/cancel/question/erase (the bot would answer them).
 """

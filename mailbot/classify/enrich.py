@@ -93,10 +93,62 @@ class EventRule:
         return Flow.CONTINUE
 
 
+# Fields of a web form relayed by mail ("Name: …", "E-Mail: …", "Organisation: …")
+_FORM_FIELD = re.compile(r"^\s*(name|vor- und nachname|ihr name|your name|full name|e-?mail|"
+                         r"e-?mail-adresse|ihre e-?mail|your e-?mail|organisation|organization|"
+                         r"einrichtung|institution|verein|träger)\s*:[ \t]*(\S[^\n]*)$", re.I | re.M)
+# Senders that relay a form and never attend: the website, a no-reply address
+_RELAY = re.compile(r"^(?:wordpress|wp|noreply|no-reply|no_reply|donotreply|do-not-reply|"
+                    r"www-data|www|webmaster|website|webform|forms?|formular|kontaktformular|"
+                    r"mailer|php-?mailer)\b", re.I)
+
+
+_PHONE_LINE = re.compile(r"(?im)^\s*(?:tel|telefon|fon|phone|mobil|mobile|handy|fax)\.?:?\s*[\d +/().-]+$")
+_INITIAL = re.compile(r"(?:^|\s)[A-ZÄÖÜ]\.(?:\s|$)")
+
+
+def form_fields(ctx: Context) -> dict[str, str]:
+    """The person's fields of a web-form mail ("name", "email", "org"), when the sender only
+    relays the form (the website's own or a no-reply address)."""
+    sender = ctx.mail.sender_email
+    if not sender or not (_RELAY.match(sender) or sender.split("@")[-1] in ctx.own_domains):
+        return {}
+    out: dict[str, str] = {}
+    for m in _FORM_FIELD.finditer(ctx.body):
+        key, value = m.group(1).lower(), m.group(2).strip()
+        kind = "email" if "mail" in key else "name" if "name" in key else "org"
+        if kind == "email":
+            found = EMAIL.search(value)
+            value = found.group(0).lower() if found else ""
+        if value and kind not in out:
+            out[kind] = value
+    return out if "name" in out or "email" in out else {}
+
+
+def _from_subject(ctx: Context, display: str) -> str:
+    """A full name in the subject ("Anmeldung – Petra Maier-Lutz, Caritas …") for a sender
+    whose display name has only an initial ("P. Maier-Lutz")."""
+    if not display:
+        return ""
+    surname = fold(display.split()[-1])
+    for piece in re.split(r"\s*[,;:|–—/(]\s*|\s+-\s+", ctx.subject):
+        words = piece.split()
+        for k in (3, 2):
+            cand = " ".join(words[-k:])
+            if len(words) >= k and fold(words[-1]) == surname and is_person(cand, ctx.rules):
+                return cand
+    return ""
+
+
 def _sender(ctx: Context, block: list[str]) -> Person:
     rules = ctx.rules
+    form = form_fields(ctx)
+    if form:
+        return Person(form.get("name", ""), form.get("email") or ctx.mail.reply_to or None)
     display = clean_display_name(ctx.mail.sender_name, rules)
     sig = signature_person(block, rules)
+    if not sig and (not is_person(display, rules) or _INITIAL.search(display)):
+        sig = _from_subject(ctx, display)
     name = ""
     if is_person(display, rules) and is_person(sig, rules) and \
             fold(display.split()[-1]) == fold(sig.split()[-1]):
@@ -118,6 +170,9 @@ def _event_names(ctx: Context) -> list[str]:
 
 def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str | None:
     rules = ctx.rules
+    form = form_fields(ctx)
+    if form:
+        return form.get("org")
     org = signature_org(block, rules, person)
     if org:
         return org
@@ -127,6 +182,14 @@ def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str
     found = org_in_text(text, rules, _event_names(ctx))
     if found:
         return found
+    if not _PHONE_LINE.sub("", text).strip():
+        # an empty body (a phone footer at most): the subject may carry it ("… – Petra
+        # Maier-Lutz, Caritas Fils-Neckar-Alb")
+        skip = [fold(n) for n in _event_names(ctx)]
+        for piece in re.split(r"\s*[,;|–—/]\s*|\s+-\s+", ctx.subject)[1:]:
+            if rules.pattern("names.org_word").search(piece) and \
+                    not any(n in fold(piece) for n in skip):
+                return piece.strip(" .")
     for line in text.split("\n"):  # "1) Sabine Röttger (ich), Kreis Gütersloh, sabine@…"
         if person and person in line:
             for seg in line.split(","):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailbot.classify.context import Context, Flow
-from mailbot.parse_machine import Marker
+from mailbot.parse_machine import Marker, marker
 from mailbot.types import IntentKind
 
 
@@ -46,6 +46,15 @@ class AutoReply:
         if not signals:
             return Flow.CONTINUE
         by_header = any(not s.endswith((":subject", ":body")) for s in signals)
+        if list(ctx.mail.auto_markers) == [marker(Marker.AUTO, "body")] and \
+                not ctx.mail.in_reply_to and \
+                ctx.subject == ctx.mail.subject.strip() and \
+                not ctx.rules.pattern("machine.absence").search(ctx.mail.text[:1500]):
+            # "Diese Nachricht wurde automatisch erstellt." under a mail that answers nothing
+            # (no reply headers, no Re:, no machine headers): no auto-responder wrote it, it is unsolicited
+            # (phishing, newsletters); an absence notice stays one. Still final: nobody answers it either way.
+            ctx.decide(IntentKind.OTHER, 0.8, "automatic wording in unsolicited mail")
+            return Flow.STOP
         ctx.decide(IntentKind.AUTO_REPLY, 0.96 if by_header or len(signals) > 1 else 0.88,
                    "automatic: " + ", ".join(signals))
         return Flow.STOP

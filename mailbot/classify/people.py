@@ -33,6 +33,10 @@ _TITLED = re.compile(
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
 _ROLE_NOUN = re.compile(
     r"\b(?:Kolleg\w*|[Cc]olleagues?|Mitarbeiter\w*|Ehrenamtlich\w*|Vorgesetzt\w*|Chef\w*|"
+    # offices in a club or team: "unsere Kassenwartin Lea Brandt", "our treasurer Amara Diallo"
+    r"Kassenw\w*|Kassier\w*|Schatzmeister\w*|Schriftführer\w*|Vorsitzend\w*|Praktikant\w*|"
+    r"Stellvertret\w*|[Tt]reasurer|[Cc]hair(?:wo)?(?:man|person)?|[Ss]ecretary|[Vv]olunteer|"
+    r"[Ii]ntern|[Dd]eputy|[Cc]oordinator|[Pp]roject\s+lead|"
     r"Begleit\w*)\s+(?:(?:von|aus)\s+(?:uns|unserem\s+\w+|unserer\s+\w+)\s+)?"
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
@@ -134,8 +138,21 @@ def _local_matches(name: str, email: str) -> bool:
     return any(p in local for p in parts)
 
 
+# "Schütte, Ole – ole.schuette@…": surname first, as lists and spreadsheets write it
+_SURNAME_FIRST = re.compile(r"(?:^|[\s:)])([A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+),[ \t]*"
+                            r"([A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)?)"
+                            r"[ \t]*(?:[–—:,-]|\(|<)?[ \t]*$")
+
+
 def _best_name_before(line: str, email: str, rules: Rules) -> str:
     before = _PAREN.sub(" ", line[: line.find(email)])
+    m = _SURNAME_FIRST.search(before)
+    if m:
+        swapped = f"{m.group(2)} {m.group(1)}"
+        # only when the address agrees that the second part is the first name
+        if is_person(swapped, rules) and fold(email.split("@")[0]).startswith(
+                fold(m.group(2).split()[0])[:3]):
+            return swapped
     cands = []
     for run in _runs(before):
         words = run.split()
@@ -249,6 +266,7 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
     start = 0
     fallback = ""
     strict = False
+    role_org = ""
     if after:
         for i, line in enumerate(lines):
             if after in line:
@@ -268,11 +286,13 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             continue  # a name in another script
         rm = role.match(s)
         if rm:
-            # "Leitung Mehrgenerationenhaus Wietze": the office is no part of the name
+            # "Leitung Mehrgenerationenhaus Wietze": the office is no part of the name; but
+            # "Teamleitung Markt & Integration" names a team, and the organisation line
+            # below it wins
             rest = _ROLE_REST.sub("", s[rm.end():]).strip(" ,:-–")
-            if not org.search(rest) or not rest[:1].isupper():
-                continue
-            s = rest
+            if org.search(rest) and rest[:1].isupper() and not role_org:
+                role_org = rest.strip(" ,")
+            continue
         if org.search(s) and len(s) <= 90 and not (strict and closing.match(s)):
             return s.strip(" ,")
         if strict:
@@ -280,7 +300,7 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
         if not fallback and not any(c.isdigit() for c in s) and len(s.split()) <= 8 and \
                 s[0].isupper() and not _looks_like_name(s, rules) and not closing.match(s):
             fallback = s.strip(" ,")  # no organisation word, but where one would stand
-    return fallback
+    return role_org or fallback
 
 
 def _looks_like_name(line: str, rules: Rules) -> bool:

@@ -129,3 +129,13 @@ def test_automatic_wording_in_an_unsolicited_mail_is_other_but_never_answered():
                   "http://login.example\n\nDiese Nachricht wurde automatisch erstellt.",
                   subject="Ihr Postfach wird gesperrt")
     assert i.kind is IntentKind.OTHER
+
+
+def test_a_group_withdrawing_its_whole_registration_cancels_all_its_seats():
+    for body, seats in (
+            ("Leider müssen wir unsere Anmeldung für das Forum Arbeit (drei Personen aus "
+             "unserem Team) komplett zurückziehen.", 3),
+            ("We have to withdraw our whole registration for the Forum Arbeit (four people "
+             "from our centre).", 4)):
+        i = from_text(body + "\n\nViele Grüße\nAda Lim")
+        assert i.kind is IntentKind.CANCEL and i.party_size == seats, body

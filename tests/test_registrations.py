@@ -391,3 +391,16 @@ def test_the_calendar_location_names_the_city_once_and_is_empty_until_the_venue_
     [notice] = outbox(world, "venue_notice")
     assert first.ics is not None and first.ics["location"] == "" and first.ics["city"] == "Hannover"
     assert notice.ics is not None and notice.ics["location"] == "Freizeitheim Linden, 30451 Hannover"
+
+
+def test_a_colleague_who_does_not_come_is_taken_off_and_the_sender_stays(world: World) -> None:
+    who = (Attendee("Annegret Wolters", "annegret@verein.example"), Attendee("Ines Brandt", None),
+           Attendee("Jonas Berg", None))
+    world.send(mail("annegret@verein.example", "Annegret Wolters"), intent(attendees=who,
+                                                                           party_size=3))
+    world.send(mail("annegret@verein.example", "Annegret Wolters",
+                    text="Meine Kollegin Ines Brandt kommt doch nicht mit."),
+               intent(IntentKind.CANCEL, attendees=(Attendee("Ines Brandt", None),)))
+    r = regs(world)["annegret@verein.example"]
+    assert (r.seats, r.state) == (2, RegState.REGISTERED)
+    assert r.attendees == ["Annegret Wolters", "Jonas Berg"]

@@ -18,9 +18,10 @@ def active_registrations(s: Session, person: Person) -> list[Registration]:
         Registration.person_id == person.id, Registration.state != RegState.CANCELLED)))
 
 
-def cancel_registration(s: Session, m: Mailer, reg: Registration, seats: int | None = None
-                        ) -> int:
-    """Give back `seats` (None = all), waiting seats first; returns how many were given back."""
+def cancel_registration(s: Session, m: Mailer, reg: Registration, seats: int | None = None,
+                        names: tuple[str, ...] = ()) -> int:
+    """Give back `seats` (None = all), waiting seats first; the `names` cancelled leave the
+    attendee list first. Returns how many seats were given back."""
     total = reg.seats + reg.waiting_seats
     n = total if seats is None else min(seats, total)
     from_waiting = min(n, reg.waiting_seats)
@@ -32,8 +33,9 @@ def cancel_registration(s: Session, m: Mailer, reg: Registration, seats: int | N
         reg.offer_until = None
     elif reg.seats == 0:
         reg.state = RegState.WAITING
-    if len(reg.attendees) > reg.seats + reg.waiting_seats:
-        reg.attendees = reg.attendees[: reg.seats + reg.waiting_seats]
+    gone = {" ".join(n.casefold().split()) for n in names}
+    kept = [a for a in reg.attendees if " ".join(a.casefold().split()) not in gone]
+    reg.attendees = kept[: reg.seats + reg.waiting_seats]
     s.flush()
     return n
 
@@ -59,10 +61,16 @@ class Cancel:
         if not regs:
             reply(m, inb, "not_registered", {}, event=event)
             return Outcome.DONE
-        regs = regs[:1] if intent.cancel_seats else regs
+        # colleagues without an address ride on the sender's registration: cancel just them
+        others = tuple(a.name for a in intent.attendees if not a.email and a.name
+                       and " ".join(a.name.casefold().split())
+                       != " ".join(mail.sender_name.casefold().split()))
+        seats = intent.cancel_seats or (len(others) if others and not any(
+            a.email for a in intent.attendees) else None)
+        regs = regs[:1] if seats else regs
         for reg in regs:
             ev = lock_event(s, reg.event_id)
-            given = cancel_registration(s, m, reg, intent.cancel_seats)
+            given = cancel_registration(s, m, reg, seats, others)
             remaining = reg.seats + reg.waiting_seats
             reply(m, inb, "cancelled", registration_context(
                 reg, cancelled_seats=given, remaining_seats=remaining), event=ev,

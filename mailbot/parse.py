@@ -10,7 +10,6 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-from mailbot.classify.rulebook import Rules, load_default_rules
 from mailbot.parse_machine import (
     Marker,
     dsn_recipients,
@@ -23,6 +22,7 @@ from mailbot.parse_machine import (
 )
 from mailbot.parse_mime import decode_bytes, header_text, normalise_newlines, walk_body
 from mailbot.parse_reply import split_reply
+from mailbot.rulebook import Rules, load_default_rules
 from mailbot.types import LOOP_HEADER, InboundMail
 
 # Bigger mails are cut before MIME parsing: the text a person wrote comes first, and what

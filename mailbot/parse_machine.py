@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from email.message import Message
 
-from mailbot.classify.rulebook import Rules
+from mailbot.rulebook import Rules
 
 
 class Marker(enum.StrEnum):

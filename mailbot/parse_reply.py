@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailbot.classify.rulebook import Matcher, Rules
-from mailbot.classify.text import flowing, prose_line
+from mailbot.parse_text import flowing, prose_line
+from mailbot.rulebook import Matcher, Rules
 
 _QUOTED = re.compile(r"^\s*>")
 # Cheap pre-check before the header patterns run: every quote header ends with a colon or a

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from mailbot.classify.chain import CHAIN, classify
-from mailbot.classify.rulebook import Rules, example_failures, load_default_rules, load_rules
+from mailbot.rulebook import Rules, example_failures, load_default_rules, load_rules
 
 __all__ = ["CHAIN", "Rules", "classify", "example_failures", "load_default_rules", "load_rules"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from mailbot.classify import enrich, intents, machines
 from mailbot.classify.context import Context, Flow, Rule
-from mailbot.classify.rulebook import Rules
+from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
 
 # Machines first (they stop the chain), then what the person wants (first match decides),

@@ -10,8 +10,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Protocol
 
-from mailbot.classify.rulebook import Rules
-from mailbot.classify.text import bare_subject, flowing, is_forward_subject, sentences
+from mailbot.parse_text import bare_subject, flowing, is_forward_subject, sentences
+from mailbot.rulebook import Rules
 from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
 
 _QUOTE_MARK = re.compile(r"^\s*>+ ?", re.M)

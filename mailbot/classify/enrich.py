@@ -20,7 +20,7 @@ from mailbot.classify.people import (
     signature_person,
 )
 from mailbot.classify.seats import accompanied_group, companions, group_size
-from mailbot.classify.text import flowing, fold, prose_line
+from mailbot.parse_text import flowing, fold, prose_line
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)

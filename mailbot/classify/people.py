@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mailbot.classify.rulebook import Rules
-from mailbot.classify.text import fold
+from mailbot.parse_text import fold
+from mailbot.rulebook import Rules
 from mailbot.types import Attendee
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)

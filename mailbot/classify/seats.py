@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailbot.classify.rulebook import Rules
+from mailbot.rulebook import Rules
 
 
 def _value(word: str, rules: Rules) -> int | None:

@@ -1,4 +1,4 @@
-"""Text helpers for classify: folding umlauts, sentences, subject prefixes, closings."""
+"""Text helpers shared by parse and classify: folding umlauts, sentences, subject prefixes, closings."""
 
 from __future__ import annotations
 

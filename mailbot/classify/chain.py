@@ -18,6 +18,7 @@ CHAIN: list[Rule] = [
     machines.AutoReply(),
     machines.ListMail(),
     intents.OfferAnswer(),
+    intents.Phishing(),
     intents.Erase(),
     intents.Substitute(),
     intents.Cancel(),

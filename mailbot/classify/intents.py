@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from mailbot.classify.context import Context, Flow
 from mailbot.types import IntentKind, slug_from_own_id
+
+# A question mark inside a link ("…/verify?u=…") asks nothing: links are taken out first.
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
+
+
+def asks(sentence: str) -> bool:
+    """The sentence has a question mark of its own (not one inside a link)."""
+    return "?" in sentence and "?" in _LINK.sub("", sentence)
 
 
 def question_sentences(ctx: Context) -> list[str]:
     """Sentences of the new text that ask the coordinators something."""
     request = set(ctx.hits("intent.question_request"))
     asking = set(ctx.hits("question.ask")) | set(ctx.hits("question.topic"))
-    return [s for s in ctx.sentences if s not in request and ("?" in s or s in asking)]
+    return [s for s in ctx.sentences if s not in request and (asks(s) or s in asking)]
 
 
 def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
@@ -35,7 +45,7 @@ def conditional_only(ctx: Context) -> bool:
         waiting = not any(firm.search(s) for s in regs if s not in waits)
     else:
         waiting = all(s in conditional for s in regs)
-    return waiting and (bool(question_sentences(ctx)) or any("?" in s for s in ctx.sentences))
+    return waiting and (bool(question_sentences(ctx)) or any(asks(s) for s in ctx.sentences))
 
 
 def new_registrations(ctx: Context) -> list[str]:
@@ -74,6 +84,17 @@ class OfferAnswer(_Undecided):
         elif ctx.rules.pattern("intent.no").match(lines[0]):
             ctx.accepts_offer = False
             ctx.decide(IntentKind.CANCEL, 0.8, "short no to an offer")
+
+
+class Phishing(_Undecided):
+    name = "phishing"
+    description = "Account/mailbox 'verify now' mails with a link: other, never answered"
+
+    def decide(self, ctx: Context) -> None:
+        # A call to confirm an account or password with a link is phishing however much it
+        # mentions registrations; answering it would confirm the address to the sender.
+        if ctx.hits("intent.phishing") and _LINK.search(ctx.mail.full_text or ctx.mail.text):
+            ctx.decide(IntentKind.OTHER, 0.8, "phishing: confirm an account via a link")
 
 
 class Erase(_Undecided):

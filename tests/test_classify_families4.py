@@ -1,0 +1,45 @@
+"""classify() on the families of wordings behind the weaknesses the fourth hold-out corpus
+showed: phishing that mentions registrations, casual registrations without a registration
+verb, companions, titles in names, later corrections, surname-first display names."""
+
+from __future__ import annotations
+
+from mailbot.types import IntentKind
+from tests.test_classify_families import from_text
+from tests.test_classify_general import intent, names
+
+
+def test_a_phishing_mail_asking_to_confirm_the_account_via_a_link_is_other_not_a_question():
+    i = intent("phishing_confirm_account.eml")
+    assert i.kind is IntentKind.OTHER and not i.has_question
+
+
+def test_account_verification_calls_with_a_link_are_other_in_german_and_english():
+    for body in ("Ihr Postfach ist fast voll. Konto jetzt bestätigen: https://x.example/verify?u=1",
+                 "Please verify your account within 24 hours: https://x.example/login?id=2",
+                 "Bitte verifizieren Sie Ihr Passwort hier: http://x.example/?p=3"):
+        assert from_text(body, "Wichtig").kind is IntentKind.OTHER, body
+
+
+def test_a_question_mark_inside_a_link_asks_nothing():
+    i = from_text("Hier die Fotos vom letzten Mal: https://cloud.example/s?id=42\n\nViele Grüße\nAda")
+    assert i.kind is IntentKind.OTHER
+
+
+def test_a_casual_spoken_registration_from_a_phone_registers_the_sender():
+    i = intent("casual_komm_gern.eml")
+    assert i.kind is IntentKind.REGISTER and i.event == "werkraum-2028"
+    assert i.party_size == 1 and names(i) == ["Julia Brandes"]
+
+
+def test_coming_to_a_named_event_registers_without_a_registration_verb():
+    for body in ("ich komm gern zum Werkraum im März.",
+                 "wir kommen zum Forum Arbeit.",
+                 "Beim Werkraum schaue ich gern vorbei.",
+                 "ich schau beim Werkraum vorbei!",
+                 "wir möchten gerne mit einer kleinen Gruppe aus unserem Sprachkurs zur Veranstaltung "
+                 "„Werkraum Vielfalt“ am 2. März kommen.",
+                 "Count me in for the Werkraum!",
+                 "I'll come to the Werkraum in March.",
+                 "We'd love to come to the Werkraum."):
+        assert from_text(body).kind is IntentKind.REGISTER, body

@@ -43,3 +43,28 @@ def test_coming_to_a_named_event_registers_without_a_registration_verb():
                  "I'll come to the Werkraum in March.",
                  "We'd love to come to the Werkraum."):
         assert from_text(body).kind is IntentKind.REGISTER, body
+
+
+def test_one_unnamed_person_brought_along_adds_a_seat_in_german_and_english():
+    for body in ("ich melde mich für den Werkraum an und bringe unsere Auszubildende mit.",
+                 "Hiermit melde ich mich zum Werkraum an. Meine Tochter möchte mich gerne begleiten, "
+                 "bitte melden Sie sie ebenfalls an.",
+                 "Ich möchte mit meinem Mann zum Werkraum kommen.",
+                 "I'd like to register for the Werkraum, and I'll bring my daughter.",
+                 "Please register me for the Werkraum. My colleague will join me."):
+        i = from_text(body)
+        assert (i.kind, i.party_size) == (IntentKind.REGISTER, 2), body
+
+
+def test_wir_beide_and_both_of_us_are_two_seats():
+    for body in ("wir beide möchten uns für den Werkraum anmelden.",
+                 "Bitte melden Sie uns zwei für den Werkraum an.",
+                 "Both of us would like to attend the Werkraum."):
+        assert from_text(body).party_size == 2, body
+
+
+def test_talking_with_a_colleague_or_bringing_papers_adds_no_seat():
+    for body in ("Ich habe mit meiner Chefin gesprochen und melde mich für den Werkraum an.",
+                 "Ich melde mich für den Werkraum an und bringe meine Unterlagen mit.",
+                 "Wir haben zwei Wochen Urlaub, danach melde ich mich für den Werkraum an."):
+        assert from_text(body).party_size == 1, body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mailbot.rulebook import Rules
 
 
@@ -9,7 +11,14 @@ def _value(word: str, rules: Rules) -> int | None:
     w = word.casefold()
     if w.isdigit():
         return int(w)
-    return rules.numbers("seats.number").get(w) or rules.numbers("seats.together").get(w)
+    return (rules.numbers("seats.number").get(w) or rules.numbers("seats.together").get(w)
+            or rules.numbers("seats.one").get(w))
+
+
+def _n(m: re.Match[str]) -> str:
+    """The number a pattern captured: patterns with two alternatives name the second (?P<n2>…)."""
+    d = m.groupdict()
+    return d.get("n") or d.get("n2") or ""
 
 
 def group_size(text: str, rules: Rules) -> int | None:
@@ -17,7 +26,7 @@ def group_size(text: str, rules: Rules) -> int | None:
     best = None
     for rx in rules.patterns("seats.group"):
         for m in rx.finditer(text):
-            n = _value(m.group("n"), rules)
+            n = _value(_n(m), rules)
             if n and 1 <= n <= 50:
                 best = n if best is None else max(best, n)
     return best
@@ -28,7 +37,7 @@ def _largest(text: str, section: str, rules: Rules) -> int:
     best = 0
     for rx in rules.patterns(section):
         for m in rx.finditer(text):
-            n = _value(m.group("n"), rules)
+            n = _value(_n(m), rules)
             if n and 1 <= n <= 50:
                 best = max(best, n)
     return best

@@ -68,3 +68,18 @@ def test_talking_with_a_colleague_or_bringing_papers_adds_no_seat():
                  "Ich melde mich für den Werkraum an und bringe meine Unterlagen mit.",
                  "Wir haben zwei Wochen Urlaub, danach melde ich mich für den Werkraum an."):
         assert from_text(body).party_size == 1, body
+
+
+def test_titles_are_never_names_and_a_listed_address_belongs_to_the_name_at_the_item_start():
+    i = intent("titled_list_with_functions.eml")
+    assert i.kind is IntentKind.REGISTER and i.party_size == 3
+    assert sorted((a.name, a.email) for a in i.attendees) == [
+        ("Jörg Mehnert", "joerg.mehnert@leipzig.example"),
+        ("Katrin Wollny", "katrin.wollny@leipzig.example"),
+        ("Rana Haddad", "rana.haddad@beirat-leipzig.example")]  # sorted: the sender comes first
+
+
+def test_a_colleague_with_title_in_running_text_is_one_attendee():
+    i = from_text("Für den Werkraum melde ich mich und meine Kollegin Frau Dr. Annette Stübe "
+                  "(annette.stuebe@verein.example) an.")
+    assert names(i) == ["Ada Lim", "Annette Stübe"] and i.party_size == 2

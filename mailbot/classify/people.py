@@ -27,7 +27,7 @@ _JOB = re.compile(JOB_TITLE + r"$")
 _TITLED = re.compile(
     # "Dr. Ahmed Saleh" without Herr/Mr is titled too
     r"(?:\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+|(?<!\w)(?=(?:Dr|Prof)\.\s))"
-    r"(?:(?:Dr|Prof)\.?\s+|"
+    r"(?:(?:Dr|Prof)\.?\s+|Dipl\.-[\w.]+\s+|"
     + JOB_TITLE + r"\s+)*"
     # a name stays on its line: one per line is a list ("Frau A B⏎Frau C D"), not one name
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
@@ -38,6 +38,8 @@ _ROLE_NOUN = re.compile(
     r"Stellvertret\w*|[Tt]reasurer|[Cc]hair(?:wo)?(?:man|person)?|[Ss]ecretary|[Vv]olunteer|"
     r"[Ii]ntern|[Dd]eputy|[Cc]oordinator|[Pp]roject\s+lead|"
     r"Begleit\w*)\s+(?:(?:von|aus)\s+(?:uns|unserem\s+\w+|unserer\s+\w+)\s+)?"
+    # titles between the role and the name: "meine Kollegin Frau Dr. Annette Stübe"
+    r"(?:(?:Frau|Herrn?|Dr\.|Prof\.|Dipl\.-\w+\.?)\s+)*"
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
@@ -106,12 +108,17 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     if rules.pattern("names.org_word").search(name):
         return False
     not_name = rules.words("names.not_name")
+    # a title is never part of the name itself ("Frau Dr", "Herr Dr Ulrich Wenzel"): the
+    # name starts after it, so candidates that still hold one are cut further by the callers
+    titles = rules.words("names.title")
     particles = {"von", "van", "de", "der", "da", "del", "di", "al", "el", "bin", "ten", "zu"}
     for t in tokens:
         low = t.casefold().strip(".,;:!")
         if low in particles:
             continue
-        if low in not_name or not t[0].isupper() or not _TOKEN.fullmatch(t) or _JOB.match(t):
+        if low in not_name or low in titles or f"{low}." in titles:
+            return False
+        if not t[0].isupper() or not _TOKEN.fullmatch(t) or _JOB.match(t):
             return False
     return True
 
@@ -164,10 +171,19 @@ def _best_name_before(line: str, email: str, rules: Rules) -> str:
             if is_person(cand, rules):
                 cands.append(cand)
                 break
-    if not cands:
-        return ""
     matching = [c for c in cands if _local_matches(c, email)]
-    return (matching or cands)[-1]
+    if matching:
+        return matching[-1]
+    # "Herr Dr. Ulrich Wenzel, Referatsleiter Internationale Zusammenarbeit – ulrich.wenzel@…":
+    # the address belongs to the name it spells, wherever in the run that name stands
+    for run in _runs(before):
+        words = run.split()
+        for k in (3, 2):
+            for i in range(len(words) - k + 1):
+                cand = " ".join(words[i:i + k])
+                if _local_matches(cand, email) and is_person(cand, rules):
+                    return cand
+    return cands[-1] if cands else ""
 
 
 def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[Person]:

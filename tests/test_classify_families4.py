@@ -83,3 +83,23 @@ def test_a_colleague_with_title_in_running_text_is_one_attendee():
     i = from_text("Für den Werkraum melde ich mich und meine Kollegin Frau Dr. Annette Stübe "
                   "(annette.stuebe@verein.example) an.")
     assert names(i) == ["Ada Lim", "Annette Stübe"] and i.party_size == 2
+
+
+def test_an_all_caps_surname_first_in_the_display_name_is_turned_round():
+    i = intent("caps_surname_display_name.eml")
+    assert names(i) == ["Chinedu Okonkwo"]
+
+
+def test_an_all_caps_surname_after_the_first_name_is_only_recased():
+    from mailbot.classify.people import clean_display_name
+    from tests.test_classify_general import RULES
+    assert clean_display_name("Anna MÜLLER-LÜDENSCHEIDT", RULES) == "Anna Müller-Lüdenscheidt"
+    assert clean_display_name("AWO Kreisverband", RULES) == "AWO Kreisverband"
+
+
+def test_the_names_of_wir_beide_in_brackets_or_after_a_colon_are_both_attendees():
+    for body in ("wir beide (Ada Lim und Fatma Çelik) möchten uns für den Werkraum anmelden.",
+                 "Bitte melden Sie uns zwei für den Werkraum an: Ada Lim und Fatma Çelik.",
+                 "The two of us (Ada Lim and Fatma Celik) would like to attend the Werkraum."):
+        i = from_text(body)
+        assert len(names(i)) == 2 and i.party_size == 2, body

@@ -41,6 +41,9 @@ _ROLE_NOUN = re.compile(
     # titles between the role and the name: "meine Kollegin Frau Dr. Annette Stübe"
     r"(?:(?:Frau|Herrn?|Dr\.|Prof\.|Dipl\.-\w+\.?)\s+)*"
     r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
+# the names of "wir beide (Ayşe Demir und Fatma Çelik)", "we two (A and B)", "uns zwei: A und B"
+_BOTH = re.compile(r"\b(?i:wir|uns|we|us|the)\s+(?:beide[n]?|zwei|drei|both|two|three)(?:\s+of\s+us)?"
+                   r"\s*(?:\(([^)\n]+)\)|[:–-]\s*([^\n.;]+))")
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
 _GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"
@@ -97,7 +100,23 @@ def clean_display_name(raw: str, rules: Rules) -> str:
         last, first = (p.strip() for p in name.split(","))
         if first and last and len(first.split()) <= 3 and len(last.split()) <= 3:
             name = f"{first} {last}"
-    return " ".join(strip_titles(name, rules).split())
+    return _surname_last(" ".join(strip_titles(name, rules).split()), rules)
+
+
+def _cap(word: str) -> str:
+    return "-".join(p[:1].upper() + p[1:].lower() for p in word.split("-"))
+
+
+def _surname_last(name: str, rules: Rules) -> str:
+    """"OKONKWO Chinedu" -> "Chinedu Okonkwo": registry and passport style writes the surname
+    in capitals, often first; one all-caps word among normal ones is the surname."""
+    words = name.split()
+    caps = [w for w in words if len(w) >= 3 and w.isupper() and w.replace("-", "").isalpha()]
+    if len(words) < 2 or len(caps) != 1 or rules.pattern("names.org_word").search(name):
+        return name
+    if any(not (w[0].isupper() and w[1:].islower()) for w in words if w not in caps):
+        return name
+    return " ".join([w for w in words if w not in caps] + [_cap(caps[0])])
 
 
 def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
@@ -208,6 +227,10 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         name = m.group(1)
         if is_person(name, rules):
             people.append(Person(name, None))
+    for both in _BOTH.finditer(body):
+        for piece in _LIST_SPLIT.split((both.group(1) or both.group(2)).strip(" .")):
+            if is_person(piece, rules):
+                people.append(Person(piece, None))
     for colon in re.finditer(r":\s*([^\n]+)", body):
         for piece in _LIST_SPLIT.split(_PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
             words = [w for w in piece.split() if w.casefold() not in rules.words("names.not_name")]

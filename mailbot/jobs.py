@@ -7,7 +7,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -81,7 +81,7 @@ class Worker:
         from mailbot.classify import classify
         from mailbot.parse import parse
 
-        mail = parse(data)
+        mail = _without_surrogates(parse(data))
         return mail, classify(mail, events, self.rules, now=self.clock())
 
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None) -> Outcome:
@@ -297,6 +297,24 @@ class Worker:
         return {"offers expired": self.drain(self.handle_one_expired_offer),
                 "reminders": self.drain(self.handle_one_reminder),
                 "events purged": self.drain(self.handle_one_purge)}
+
+
+def _fix(value: Any) -> Any:
+    if isinstance(value, str):
+        # raw 8-bit header bytes come through the stdlib parser as lone surrogates, which
+        # neither the database nor an outgoing header can encode: turn them back into text
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, tuple):
+        return tuple(_fix(v) for v in value)
+    if isinstance(value, dict):
+        return {_fix(k): _fix(v) for k, v in value.items()}
+    return value
+
+
+def _without_surrogates(mail: InboundMail) -> InboundMail:
+    changes = {f.name: _fix(getattr(mail, f.name)) for f in fields(mail)
+               if isinstance(getattr(mail, f.name), str | tuple | dict)}
+    return replace(mail, **changes)
 
 
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*<?([^\s<>]{1,400})>?", re.I | re.M)

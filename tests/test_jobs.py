@@ -55,3 +55,19 @@ def test_a_quarantined_mail_keeps_its_message_id_for_the_review(
         assert {r.outcome for r in recs} == {Outcome.QUARANTINE}
         assert sorted(r.message_id for r in recs) == [f"m{n}@verein.example" for n in range(5)]
         assert all("rules exploded" in r.reason and r.raw for r in recs)
+
+
+def test_raw_utf8_header_bytes_are_read_as_text_not_quarantined(
+        tmp_path: Path, db_url: str) -> None:
+    box = stdlib_mailbox.Maildir(str(tmp_path / "in8"), create=True)
+    box.add("From: Jöhn Döe <jdöe@mächine.example>\r\nTo: anmeldung@mitgen.example\r\n"
+            "Subject: Anmeldung\r\nMessage-ID: <u8@mächine.example>\r\n\r\n"
+            "Hiermit melde ich mich an.\r\n\r\nJöhn Döe\r\n".encode())
+    settings = load_settings(env={"MAILBOT_DATABASE_URL": db_url})
+    w = Worker(settings=settings, db=Database(db_url),
+               mailbox=MaildirMailbox(f"maildir://{tmp_path}/in8"))
+    w.intake_pass()
+    with w.db.session() as s:
+        rec = s.scalars(select(InboundRecord)).one()
+        assert rec.outcome != Outcome.QUARANTINE, rec.reason
+        assert rec.sender == "jdöe@mächine.example"

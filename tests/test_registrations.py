@@ -404,3 +404,8 @@ def test_a_colleague_who_does_not_come_is_taken_off_and_the_sender_stays(world: 
     r = regs(world)["annegret@verein.example"]
     assert (r.seats, r.state) == (2, RegState.REGISTERED)
     assert r.attendees == ["Annegret Wolters", "Jonas Berg"]
+
+
+def test_a_mail_without_a_usable_sender_goes_to_review_and_creates_nobody(world: World) -> None:
+    assert world.send(mail(sender="", name=""), intent()) == Outcome.REVIEW
+    assert outbox(world) == [] and regs(world) == {}

@@ -36,6 +36,17 @@ class Machine:
         return None
 
 
+class NoSender:
+    name = "no-sender"
+    description = "a mail without a usable sender address cannot be answered: a human looks"
+
+    def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
+        if "@" in inb.mail.answer_to:
+            return None
+        inb.record.reason = "no usable sender address"
+        return Outcome.REVIEW
+
+
 class LowConfidence:
     name = "low-confidence"
     description = "unsure what the sender wants: a human looks instead of a wrong registration"
@@ -53,7 +64,7 @@ class LowConfidence:
 
 def chain(min_confidence: float) -> list[Action]:
     """The order in which actions look at a mail; the first that returns an Outcome wins."""
-    return [OwnMail(), Machine(), OfferAnswer(), LowConfidence(min_confidence), Erase(),
+    return [OwnMail(), Machine(), NoSender(), OfferAnswer(), LowConfidence(min_confidence), Erase(),
             Substitute(), Cancel(), Register(), Question()]
 
 

@@ -38,6 +38,8 @@ def reply(m: Mailer, inb: Inbound, template: str, context: dict[str, Any],
           ics: dict[str, Any] | None = None) -> OutboxRow | None:
     """Answer the inbound mail (threaded, in the sender's language)."""
     mail = inb.mail
+    if "@" not in (to or mail.answer_to):
+        return None  # nobody to answer (a mail without a usable From)
     ctx = {"name": mail.sender_name, "original_subject": mail.subject, "seats": 0,
            "waiting_seats": 0, "position": None, "attendees": [], "organization": None}
     if event is not None:

@@ -103,3 +103,18 @@ def test_the_names_of_wir_beide_in_brackets_or_after_a_colon_are_both_attendees(
                  "The two of us (Ada Lim and Fatma Celik) would like to attend the Werkraum."):
         i = from_text(body)
         assert len(names(i)) == 2 and i.party_size == 2, body
+
+
+def test_a_colleague_named_in_a_forwarded_registration_comes_along_with_its_author():
+    i = intent("forwarded_with_colleague.eml")
+    assert i.kind is IntentKind.REGISTER and i.event == "werkraum-2028"
+    assert names(i) == ["Gülşen Toprak", "Dilek Arslan"] and i.party_size == 2
+
+
+def test_x_und_ich_cancelling_cancels_both_in_german_and_english():
+    for body in ("leider müssen meine Kollegin Claudia Behrens und ich unsere Teilnahme am Werkraum "
+                 "absagen.",
+                 "Unfortunately my colleague Sam Brook and I have to cancel our places for the Werkraum."):
+        i = from_text(body, "Absage")
+        assert i.kind is IntentKind.CANCEL, body
+        assert len(i.attendees) == 2 and i.party_size == 2, body

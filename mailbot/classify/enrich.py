@@ -27,6 +27,8 @@ _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKin
 _LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
 _FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me|my|wir|uns|unsere?n?"
                            r"|we|us|our)\b", re.I)
+_AND_ME = re.compile(r"\b(?:und|sowie|and)\s+(?:ich|mich|i|me|myself)\b|"
+                     r"\b(?:ich|mich|i|me)\s+(?:und|and)\s+\w", re.I)
 _WE = re.compile(r"\b(?:wir|uns|unsere?n?|we|us|our|alle)\b", re.I)
 _ALL_OF = re.compile(r"\b(?:alle|all)\s+(\d{1,2}|zwei|drei|vier|fünf|sechs|sieben|acht|two|three|four|"
                      r"five|six|seven|eight)\b", re.I)
@@ -244,7 +246,11 @@ class PeopleRule:
             block = closing_block(fwd.text, "", ctx)
             name = fwd.name if is_person(fwd.name, rules) else (
                 signature_person(block, rules) or fwd.name)
-            ctx.attendees = as_attendees([Person(name, fwd.email)])
+            author = Person(name, fwd.email)
+            # colleagues the original's author registers along ("mit meiner Kollegin Dilek Arslan")
+            regs = strong_registrations(ctx, fwd.text)
+            others = self._others(ctx, author, "\n".join(regs))[0] if regs else []
+            ctx.attendees = as_attendees([author, *others])
             # the original's author rarely signs: the forwarder's own organisation (often the
             # same house, "Leitung Mehrgenerationenhaus Wietze") is the next best
             ctx.organization = signature_org(block, rules, name) or org_in_text(
@@ -313,6 +319,11 @@ class PeopleRule:
             named, _ = self._others(ctx, sender, body)
             if named and len(named) <= (someone_count(" ".join(partial), ctx) or 1):
                 others = named
+        if others and any(_AND_ME.search(s) for s in sents):
+            # "meine Kollegin Claudia Behrens und ich … absagen": "X und ich" adds the sender
+            ctx.attendees = as_attendees([sender, *others])
+            ctx.cancel_seats = len(others) + 1
+            return
         if others and partial:
             ctx.attendees = as_attendees(others)
             ctx.cancel_seats = len(others)

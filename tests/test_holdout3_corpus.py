@@ -17,7 +17,7 @@ starting with "Gesendet:", ticket acknowledgements, automatic wording in unsolic
     SCORE intent=1.000 event=1.000 attendees=1.000 party=1.000 organization=1.000
           question=1.000 missing=0 unsafe=0 n=50
 
-Since then it is no longer independent: tests/fixtures/holdout4 is the next unseen check.
+Since then it is no longer independent (tests/test_holdout4_corpus.py is the next one).
 The floors are the figures reached; zero machine or `other` mails may come out as
 register/cancel/question/erase (the bot would answer them).
 """

@@ -118,3 +118,16 @@ def test_x_und_ich_cancelling_cancels_both_in_german_and_english():
         i = from_text(body, "Absage")
         assert i.kind is IntentKind.CANCEL, body
         assert len(i.attendees) == 2 and i.party_size == 2, body
+
+
+def test_the_carrier_below_a_service_line_is_the_organisation():
+    assert intent("service_line_above_carrier.eml").organization == "Caritasverband Hannover"
+    i = from_text("ich melde mich für den Werkraum an.\n\nViele Grüße\nAda Lim\nFachbereich Soziales\n"
+                  "Landkreis Harburg")
+    assert i.organization == "Landkreis Harburg"
+
+
+def test_an_english_signature_organisation_without_german_words_is_found():
+    i = from_text("I would like to register for the Werkraum.\n\nBest wishes,\nAda Lim\n"
+                  "Expat Women Mentoring Esslingen")
+    assert i.organization == "Expat Women Mentoring Esslingen"

@@ -12,9 +12,9 @@ Figures after the general fixes it showed the need for (phishing that mentions r
 question marks inside links, casual registrations without a registration verb, one person
 brought along, "wir beide (A und B)", titles inside names, addresses in "Name, Function –
 address" items, all-caps surnames first, colleagues in forwarded registrations, "X und ich"
-cancelling):
+cancelling, carriers below service lines, English signature organisations):
 
-    SCORE intent=1.000 event=0.971 attendees=0.972 party=0.941 organization=0.931
+    SCORE intent=1.000 event=0.971 attendees=0.972 party=0.941 organization=1.000
           question=1.000 missing=0 unsafe=0 n=50
 
 Since then it is no longer independent. The floors are the figures reached; zero machine or
@@ -35,7 +35,7 @@ MIN_INTENT = 50 / 50
 MIN_EVENT = 33 / 34
 MIN_ATTENDEES = 35 / 36
 MIN_PARTY = 32 / 34
-MIN_ORGANIZATION = 27 / 29
+MIN_ORGANIZATION = 29 / 29
 
 
 @pytest.fixture(scope="module")

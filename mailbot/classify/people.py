@@ -302,6 +302,7 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
     role = rules.pattern("names.role")
     mobile = rules.pattern("signature.mobile")
     closing = rules.pattern("signature.closing")
+    strong = rules.pattern("names.org_strong")
     start = 0
     fallback = ""
     strict = False
@@ -315,7 +316,7 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             # without the person's line we cannot tell where the signature starts: only lines
             # with an organisation word count ("Stadt Laatzen" under "i. A. Sandra Wolter")
             strict = True
-    for line in lines[start:start + (12 if strict else 8)]:
+    for k, line in enumerate(lines[start:start + (12 if strict else 8)], start):
         s = line.strip(" -–—|").strip()
         if not s or EMAIL.search(s) or _URL.search(s) or mobile.match(s):
             continue
@@ -333,6 +334,12 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
                 role_org = rest.strip(" ,")
             continue
         if org.search(s) and len(s) <= 90 and not (strict and closing.match(s)):
+            # a service or department line ("Migrationsberatung für Erwachsene") gives way to
+            # the carrier on the line right below it ("Caritas Fils-Neckar-Alb")
+            below = next((x.strip(" -–—|").strip() for x in lines[k + 1:k + 2] if x.strip()), "")
+            if below and strong.search(below) and not strong.search(s) and len(below) <= 90 \
+                    and not EMAIL.search(below) and not _PHONE.search(below):
+                return below.strip(" ,")
             return s.strip(" ,")
         if strict:
             continue

@@ -131,3 +131,21 @@ def test_an_english_signature_organisation_without_german_words_is_found():
     i = from_text("I would like to register for the Werkraum.\n\nBest wishes,\nAda Lim\n"
                   "Expat Women Mentoring Esslingen")
     assert i.organization == "Expat Women Mentoring Esslingen"
+
+
+def test_a_later_correction_narrowing_the_list_wins_and_keeps_full_names():
+    i = intent("later_correction_narrows.eml")
+    assert i.kind is IntentKind.REGISTER
+    assert names(i) == ["Ulrike Brandt", "Petra Lange"] and i.party_size == 2
+
+
+def test_a_plural_role_names_every_colleague_of_the_list():
+    i = from_text("Ich melde mich und meine Kolleginnen Regina Koch, Petra Lange und Dr. Eva Roth "
+                  "für den Werkraum an.")
+    assert sorted(names(i)) == ["Ada Lim", "Eva Roth", "Petra Lange", "Regina Koch"] and i.party_size == 4
+
+
+def test_an_english_correction_narrows_too():
+    i = from_text("Please register me and my colleagues Sam Brook and Lee Park for the Werkraum. "
+                  "Sorry, correction: please register only Lee Park and me.")
+    assert names(i) == ["Ada Lim", "Lee Park"] and i.party_size == 2

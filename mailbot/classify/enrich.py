@@ -29,6 +29,8 @@ _FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me
                            r"|we|us|our)\b", re.I)
 _AND_ME = re.compile(r"\b(?:und|sowie|and)\s+(?:ich|mich|i|me|myself)\b|"
                      r"\b(?:ich|mich|i|me)\s+(?:und|and)\s+\w", re.I)
+# a later registration sentence that narrows who comes: "nur Frau Lange und mich", "only Sam and me"
+_ONLY = re.compile(r"\b(?:nur(?:\s+noch)?|only|just)\b", re.I)
 _WE = re.compile(r"\b(?:wir|uns|unsere?n?|we|us|our|alle)\b", re.I)
 _ALL_OF = re.compile(r"\b(?:alle|all)\s+(\d{1,2}|zwei|drei|vier|fünf|sechs|sieben|acht|two|three|four|"
                      r"five|six|seven|eight)\b", re.I)
@@ -295,6 +297,13 @@ class PeopleRule:
                                              if EMAIL.search(x) or _LIST_LINE.match(x)] +
                                       _name_lines(lines)), ctx)
         others, named_self = self._others(ctx, sender, focus)
+        correction = [s for s in regs[1:] if _ONLY.search(s)]
+        if correction and others:
+            # "Korrektur: … Bitte also nur Frau Lange und mich eintragen": the later sentence
+            # that narrows the list wins; the people it names keep the full names given earlier
+            last = fold(correction[-1])
+            others = [p for p in others if (p.surname and re.search(rf"\b{re.escape(p.surname)}\b", last))
+                      or (p.email and p.email in last)]
         self_in = named_self or any(ctx.rules.pattern("intent.self").search(s) for s in regs)
         absent = bool(ctx.hits("intent.self_absent"))
         if "substitute" in ctx.reasons and others:

@@ -44,6 +44,8 @@ _ROLE_NOUN = re.compile(
 # the names of "wir beide (Ayşe Demir und Fatma Çelik)", "we two (A and B)", "uns zwei: A und B"
 _BOTH = re.compile(r"\b(?i:wir|uns|we|us|the)\s+(?:beide[n]?|zwei|drei|both|two|three)(?:\s+of\s+us)?"
                    r"\s*(?:\(([^)\n]+)\)|[:–-]\s*([^\n.;]+))")
+_AND_NAME = re.compile(r"[ \t]*(?:,|,?[ \t]+(?:und|and|sowie))[ \t]+(?:(?:Frau|Herrn?|Dr\.|Prof\.)[ \t]+)*"
+                       r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
 _GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"
@@ -227,6 +229,11 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         name = m.group(1)
         if is_person(name, rules):
             people.append(Person(name, None))
+        # "meine Kolleginnen Regina Koch und Petra Lange": the plural role names them all
+        at = m.end()
+        while (more := _AND_NAME.match(body, at)) and is_person(more.group(1), rules):
+            people.append(Person(more.group(1), None))
+            at = more.end()
     for both in _BOTH.finditer(body):
         for piece in _LIST_SPLIT.split((both.group(1) or both.group(2)).strip(" .")):
             if is_person(piece, rules):

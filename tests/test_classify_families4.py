@@ -149,3 +149,8 @@ def test_an_english_correction_narrows_too():
     i = from_text("Please register me and my colleagues Sam Brook and Lee Park for the Werkraum. "
                   "Sorry, correction: please register only Lee Park and me.")
     assert names(i) == ["Ada Lim", "Lee Park"] and i.party_size == 2
+
+
+def test_a_numbered_item_of_a_quoted_list_names_the_event():
+    i = intent("numbered_item_in_quote.eml")
+    assert i.kind is IntentKind.REGISTER and i.event == "werkraum-2028"

@@ -185,6 +185,25 @@ def _named_closed(events: Sequence[EventInfo], now: datetime, subject: str,
     return None
 
 
+# "zu Punkt 2", "Nr. 2", "Veranstaltung 2", "item 2", "point 2", "no. 2": a numbered item of a quoted list
+_ITEM_REF = re.compile(r"\b(?:punkt|nr\.?|nummer|veranstaltung|termin|angebot|item|point|number|no\.|event)"
+                       r"\s*(\d{1,2})\b(?![.:]\d)", re.I)
+_ITEM_LINE = re.compile(r"^[>\s]*(\d{1,2})[.)]\s+(\S.*)$")
+
+
+def _numbered_item(text: str, quoted: str) -> str:
+    """The text of the quoted list item the sender points at by its number, or ""."""
+    refs = {m.group(1) for m in _ITEM_REF.finditer(text)}
+    if len(refs) != 1 or not quoted:
+        return ""
+    want = refs.pop()
+    for line in quoted.split("\n"):
+        m = _ITEM_LINE.match(line)
+        if m and m.group(1) == want:
+            return m.group(2)
+    return ""
+
+
 def _match_open(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
                 subject: str, text: str, quoted: str) -> EventMatch:
     open_events = tuple(e for e in events if e.is_open_at(now))
@@ -210,6 +229,15 @@ def _match_open(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     decided = _decide(scores)
     if decided:
         return EventMatch(decided, (), tuple(why[decided]), "text")
+    item = _numbered_item(text, quoted[:3000])
+    if item:
+        # "Zu Punkt 2 melde ich mich an" under a quoted list: only that item counts
+        picked = dict.fromkeys(scores, 0.0)
+        picked_why: dict[str, list[str]] = {p.slug: [] for p in profiles}
+        _score_text(item, profiles, W_TEXT, picked, picked_why, "numbered item in the quote")
+        decided = _decide(picked)
+        if decided:
+            return EventMatch(decided, (), tuple(picked_why[decided]), "quote")
     _score_text(quoted[:3000], profiles, W_QUOTE, scores, why, "quote")
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, s1 = ranked[0]

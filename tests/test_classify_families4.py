@@ -154,3 +154,17 @@ def test_an_english_correction_narrows_too():
 def test_a_numbered_item_of_a_quoted_list_names_the_event():
     i = intent("numbered_item_in_quote.eml")
     assert i.kind is IntentKind.REGISTER and i.event == "werkraum-2028"
+
+
+def test_an_enumeration_of_who_comes_with_the_sender_in_it_adds_up():
+    for body, n in (("wir möchten gerne mit einer kleinen Gruppe zum Werkraum kommen: meine Kollegin, ich "
+                     "und fünf Teilnehmerinnen aus unserem Deutschkurs (B1).", 7),
+                    ("We'd love to come to the Werkraum: my colleague, me and three women from our "
+                     "course.", 5)):
+        i = from_text(body)
+        assert (i.kind, i.party_size) == (IntentKind.REGISTER, n), body
+
+
+def test_a_sentence_with_ich_and_commas_that_is_no_enumeration_counts_nothing_extra():
+    i = from_text("Hallo, ich melde mich für den Werkraum an, und fünf Minuten später schreibe ich wieder.")
+    assert i.party_size == 1

@@ -13,9 +13,10 @@ question marks inside links, casual registrations without a registration verb, o
 brought along, "wir beide (A und B)", titles inside names, addresses in "Name, Function –
 address" items, all-caps surnames first, colleagues in forwarded registrations, "X und ich"
 cancelling, carriers below service lines, English signature organisations, later corrections
-that narrow the list, every colleague after a plural role, "zu Punkt 2" under a quoted list):
+that narrow the list, every colleague after a plural role, "zu Punkt 2" under a quoted list,
+enumerations of who comes with the sender in them):
 
-    SCORE intent=1.000 event=1.000 attendees=1.000 party=0.971 organization=1.000
+    SCORE intent=1.000 event=1.000 attendees=1.000 party=1.000 organization=1.000
           question=1.000 missing=0 unsafe=0 n=50
 
 Since then it is no longer independent. The floors are the figures reached; zero machine or
@@ -35,7 +36,7 @@ HERE = Path(__file__).parent / "fixtures" / "holdout4"
 MIN_INTENT = 50 / 50
 MIN_EVENT = 34 / 34
 MIN_ATTENDEES = 36 / 36
-MIN_PARTY = 33 / 34
+MIN_PARTY = 34 / 34
 MIN_ORGANIZATION = 29 / 29
 
 

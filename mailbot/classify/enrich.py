@@ -19,7 +19,7 @@ from mailbot.classify.people import (
     signature_org,
     signature_person,
 )
-from mailbot.classify.seats import accompanied_group, companions, group_size
+from mailbot.classify.seats import accompanied_group, companions, group_size, listed_party
 from mailbot.parse_text import flowing, fold, prose_line
 from mailbot.types import IntentKind
 
@@ -429,6 +429,9 @@ class SeatsRule:
             return max(1, n)
         text = text_without_closing(ctx.body, ctx)
         total = group_size(text, ctx.rules)
+        listed = listed_party(text, ctx.rules)
+        if listed > (total or 0):
+            total = listed
         along = accompanied_group(flowing(text), ctx.rules)
         if along > (total or 0):
             return max(along, n)

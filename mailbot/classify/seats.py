@@ -55,3 +55,38 @@ def accompanied_group(text: str, rules: Rules) -> int:
         return 0
     others = _largest(text, "seats.others_group", rules)
     return others + 1 if others else 0
+
+
+_CLAUSE = re.compile(r"[^.!?:;\n]+")
+_PAREN_TEXT = re.compile(r"\([^)]*\)")
+_ITEMS = re.compile(r"\s*(?:,|\bund\b|\band\b|\bsowie\b|&)\s*", re.I)
+_SELF = re.compile(r"\b(?:ich|i|me|myself)\b", re.I)
+
+
+def listed_party(text: str, rules: Rules) -> int:
+    """Who comes, enumerated with the sender in it: "meine Kollegin, ich und fünf
+    Teilnehmerinnen aus unserem Deutschkurs" = 7. Every item must count (one person or a
+    counted group), else it is no such list and 0 is returned."""
+    one = rules.patterns("seats.listed_one")
+    many = rules.patterns("seats.listed_many")
+    best = 0
+    for clause in _CLAUSE.finditer(_PAREN_TEXT.sub(" ", text)):
+        c = clause.group(0).strip()
+        if not _SELF.search(c) or ("," not in c and not _ITEMS.search(c)):
+            continue
+        items = [i.strip() for i in _ITEMS.split(c) if i.strip()]
+        if len(items) < 2:
+            continue
+        total = 0
+        for item in items:
+            if any(rx.search(item) for rx in one):
+                total += 1
+                continue
+            m = next((m for rx in many if (m := rx.search(item))), None)
+            n = _value(_n(m), rules) if m else None
+            if not n:
+                break
+            total += n
+        else:
+            best = max(best, total)
+    return best

@@ -168,3 +168,18 @@ def test_an_enumeration_of_who_comes_with_the_sender_in_it_adds_up():
 def test_a_sentence_with_ich_and_commas_that_is_no_enumeration_counts_nothing_extra():
     i = from_text("Hallo, ich melde mich für den Werkraum an, und fünf Minuten später schreibe ich wieder.")
     assert i.party_size == 1
+
+
+def test_every_row_of_a_tab_separated_table_pairs_its_name_with_its_address():
+    i = from_text("hiermit melde ich folgende Personen für den Werkraum an:\n\nName\tFunktion\tE-Mail\n"
+                  "Anja Pfeiffer\tLeitung\tanja.pfeiffer@wob.example\n"
+                  "Markus Thiel\tReferent\tmarkus.thiel@wob.example\n"
+                  "Selin Acar\tPraktikantin\tselin.acar@wob.example\n\nViele Grüße\nAda Lim")
+    assert [(a.name, a.email) for a in i.attendees] == [
+        ("Anja Pfeiffer", "anja.pfeiffer@wob.example"), ("Markus Thiel", "markus.thiel@wob.example"),
+        ("Selin Acar", "selin.acar@wob.example")] and i.party_size == 3
+
+
+def test_an_organisation_inflected_in_running_text_is_put_back_in_the_nominative():
+    i = from_text("ich komme mit meiner Kollegin vom Türkischen Frauenverein Linden zum Werkraum.")
+    assert i.organization == "Türkischer Frauenverein Linden" and i.party_size == 2

@@ -26,7 +26,9 @@ def question_sentences(ctx: Context) -> list[str]:
 def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
     """Register sentences that are not questions about whether one may still register."""
     asking = ctx.rules.pattern("intent.registration_question")
-    return [s for s in ctx.hits("intent.register", text) if not asking.search(s)]
+    tentative = ctx.rules.pattern("intent.tentative")
+    return [s for s in ctx.hits("intent.register", text)
+            if not asking.search(s) and not tentative.search(s)]
 
 
 def conditional_only(ctx: Context) -> bool:
@@ -93,7 +95,11 @@ class Phishing(_Undecided):
     def decide(self, ctx: Context) -> None:
         # A call to confirm an account or password with a link is phishing however much it
         # mentions registrations; answering it would confirm the address to the sender.
-        if ctx.hits("intent.phishing") and _LINK.search(ctx.mail.full_text or ctx.mail.text):
+        # An HTML button hides its link when converted to text: a shouting call to action
+        # ("JETZT ANMELDEN") or a second account cue stands in for it.
+        found = ctx.hits("intent.phishing")
+        if found and (_LINK.search(ctx.mail.full_text or ctx.mail.text)
+                      or ctx.hits("intent.phishing_action") or len(found) > 1):
             ctx.decide(IntentKind.OTHER, 0.8, "phishing: confirm an account via a link")
 
 
@@ -126,6 +132,8 @@ class Cancel(_Undecided):
         if not cancels and not in_subject:
             return
         registers = new_registrations(ctx)
+        if registers and ctx.hits("intent.takeover"):
+            return  # "meine Kollegin ist krank … ich übernehme ihren Platz": the sender registers
         if registers and ctx.hits("intent.self_absent") and not _cancel_context(ctx):
             # "ich selbst schaffe es nicht, aber mein Kollege würde gern teilnehmen": the
             # sender only explains why someone else comes; nothing was booked to cancel

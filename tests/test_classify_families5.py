@@ -69,3 +69,18 @@ def test_a_total_of_people_including_the_sender_books_that_many_seats():
                      "myself included.\n\nAda Lim", 4)):
         i = from_text(body)
         assert i.kind is IntentKind.REGISTER and i.party_size == n, body
+
+
+def test_a_club_role_before_a_name_in_a_colon_list_is_not_part_of_the_name():
+    body = ("wir melden uns für das Forum Arbeit an, wir kommen zu dritt: ich, unser "
+            "Schriftführer Jonas Weber und unsere Kassenwartin Lea Brandt.\n\nAda Lim")
+    i = from_text(body)
+    assert i.kind is IntentKind.REGISTER and i.party_size == 3
+    assert sorted(a.name for a in i.attendees) == ["Ada Lim", "Jonas Weber", "Lea Brandt"]
+
+
+def test_a_dutch_signature_takes_the_municipality_not_the_policy_role_as_organisation():
+    body = ("I would like to register for the Forum Arbeit.\n\nKind regards,\n\nAda Lim\n"
+            "Beleidsmedewerker Integratie\nGemeente Zwolle\n")
+    i = from_text(body)
+    assert i.kind is IntentKind.REGISTER and i.organization == "Gemeente Zwolle"

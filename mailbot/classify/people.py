@@ -242,6 +242,8 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         for piece in _LIST_SPLIT.split(_PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
             words = [w for w in piece.split() if w.casefold() not in rules.words("names.not_name")]
             cand = " ".join(words)
+            if (role := _ROLE_NOUN.search(cand)) is not None:
+                cand = role.group(1)  # "unsere Kassenwartin Fatou Diallo": the role is no name
             if cand and is_person(cand, rules):
                 people.append(Person(cand, None))
     for m in _LIST_ITEM.finditer(body):

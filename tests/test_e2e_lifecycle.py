@@ -37,30 +37,26 @@ coordinators = ["koordination@mitgen.example"]
 PEOPLE = ["Anna Albers", "Berit Brandt", "Canan Celik", "Doris Dorn", "Emre Ekinci"]
 
 
-def registration(name: str) -> bytes:
+def mail_from(name: str, subject: str, body: str, suffix: str, day: int) -> bytes:
     first, last = name.lower().split()
     msg = EmailMessage()
     msg["From"] = f"{name} <{first}.{last}@verein.example>"
     msg["To"] = "anmeldung@mitgen.example"
-    msg["Subject"] = "Anmeldung Werkstattgespräch"
-    msg["Date"] = "Mon, 11 Jan 2027 09:00:00 +0100"
-    msg["Message-ID"] = f"<{first}@verein.example>"
-    msg.set_content(f"Guten Tag,\n\nhiermit melde ich mich zum Werkstattgespräch an.\n\n"
-                    f"Viele Grüße\n{name}\n")
+    msg["Subject"] = subject
+    msg["Date"] = f"Mon, {day} Jan 2027 09:00:00 +0100"
+    msg["Message-ID"] = f"<{first}{suffix}@verein.example>"
+    msg.set_content(f"Guten Tag,\n\n{body}\n\nViele Grüße\n{name}\n")
     return msg.as_bytes()
+
+
+def registration(name: str) -> bytes:
+    return mail_from(name, "Anmeldung Werkstattgespräch",
+                     "hiermit melde ich mich zum Werkstattgespräch an.", "", 11)
 
 
 def cancellation(name: str) -> bytes:
-    first, last = name.lower().split()
-    msg = EmailMessage()
-    msg["From"] = f"{name} <{first}.{last}@verein.example>"
-    msg["To"] = "anmeldung@mitgen.example"
-    msg["Subject"] = "Absage Werkstattgespräch"
-    msg["Date"] = "Tue, 12 Jan 2027 09:00:00 +0100"
-    msg["Message-ID"] = f"<{first}-cancel@verein.example>"
-    msg.set_content(f"Hallo,\n\nleider muss ich meine Anmeldung zum Werkstattgespräch absagen.\n\n"
-                    f"Gruß\n{name}\n")
-    return msg.as_bytes()
+    return mail_from(name, "Absage Werkstattgespräch",
+                     "leider muss ich meine Anmeldung zum Werkstattgespräch absagen.", "-cancel", 12)
 
 
 def parsed(m: SinkMessage) -> email.message.EmailMessage:

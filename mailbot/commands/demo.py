@@ -7,10 +7,11 @@ import logging
 import mailbox as stdlib_mailbox
 import shutil
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -27,8 +28,8 @@ EVENTS = """\
 [[event]]
 slug = "werkstatt-2027"
 title = "Werkstattgespräch „Vernetzt in Niedersachsen“"
-starts = {werkstatt}T14:00:00+01:00
-ends = {werkstatt}T17:00:00+01:00
+starts = {werkstatt}T14:00:00{werkstatt_off}
+ends = {werkstatt}T17:00:00{werkstatt_off}
 city = "Hannover"
 venue = ""
 capacity = 5
@@ -39,8 +40,8 @@ coordinators = ["koordination@mitgen.example"]
 [[event]]
 slug = "fachtag-2027"
 title = "Fachtag „Gleichstellung im Wandel“"
-starts = {fachtag}T10:00:00+01:00
-ends = {fachtag}T16:30:00+01:00
+starts = {fachtag}T10:00:00{fachtag_off}
+ends = {fachtag}T16:30:00{fachtag_off}
 city = "Hannover"
 venue = "Kulturzentrum Pavillon, Lister Meile 4, 30161 Hannover"
 capacity = 120
@@ -48,6 +49,12 @@ aliases = ["Fachtag", "Gleichstellung im Wandel"]
 language = "de"
 coordinators = ["koordination@mitgen.example"]
 """
+
+
+def _berlin_offset(day: date) -> str:
+    """+01:00 or +02:00: the demo's events keep their local times across daylight saving."""
+    off = datetime.combine(day, datetime.min.time(), ZoneInfo("Europe/Berlin")).strftime("%z")
+    return f"{off[:3]}:{off[3:]}"
 
 
 def _prepare(folder: Path) -> Path:
@@ -59,9 +66,10 @@ def _prepare(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("made by mailbot demo\n")
     today = datetime.now(UTC).date()
+    werkstatt, fachtag = today + timedelta(days=60), today + timedelta(days=120)
     (folder / "events.toml").write_text(EVENTS.format(
-        werkstatt=today + timedelta(days=60), fachtag=today + timedelta(days=120)),
-        encoding="utf-8")
+        werkstatt=werkstatt, fachtag=fachtag, werkstatt_off=_berlin_offset(werkstatt),
+        fachtag_off=_berlin_offset(fachtag)), encoding="utf-8")
     root = folder.resolve()
     (folder / "mailbot.toml").write_text(
         f'database_url = "sqlite:///{root}/mailbot.db"\n'

@@ -6,7 +6,7 @@ import base64
 import logging
 import re
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -23,10 +23,9 @@ from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.models import Event, InboundRecord, OutboxRow, OutboxStatus, utcnow
 from mailbot.registrations.apply import apply, chain
 from mailbot.registrations.context import Inbound
-from mailbot.registrations.lifecycle import purge_one_event, send_one_reminder
+from mailbot.registrations.lifecycle import forget_old_mails, purge_one_event, send_one_reminder
 from mailbot.registrations.messages import Mailer
-from mailbot.registrations.offers import expire_offer
-from mailbot.registrations.seats import expired_offers
+from mailbot.registrations.offers import expire_one_offer
 from mailbot.types import EventInfo, InboundMail, Intent, Outcome, OutgoingMail, SendStatus
 
 log = logging.getLogger("mailbot")
@@ -276,15 +275,20 @@ class Worker:
             return unit(s, self.mailer(s))
 
     def handle_one_expired_offer(self) -> bool:
-        with self.db.session() as s:
-            m = self.mailer(s)
-            return any(expire_offer(s, m, rid) for rid in expired_offers(s, m.now)[:1])
+        return self.handle_one(expire_one_offer)
 
     def handle_one_reminder(self) -> bool:
         return self.handle_one(send_one_reminder)
 
     def handle_one_purge(self) -> bool:
         return self.handle_one(purge_one_event)
+
+    def handle_one_forget(self) -> bool:
+        return self.handle_one(forget_old_mails)
+
+    def retention(self) -> int:
+        """Purge events past their retention time, then let old handled mails forget senders."""
+        return self.drain(self.handle_one_purge) + self.drain(self.handle_one_forget)
 
     def drain(self, unit: Callable[[], bool], limit: int = 10_000) -> int:
         """Run a handle_one_… job until it finds no more work."""
@@ -296,7 +300,7 @@ class Worker:
     def housekeeping(self) -> dict[str, int]:
         return {"offers expired": self.drain(self.handle_one_expired_offer),
                 "reminders": self.drain(self.handle_one_reminder),
-                "events purged": self.drain(self.handle_one_purge)}
+                "events purged and mails forgotten": self.retention()}
 
 
 def _fix(value: Any) -> Any:
@@ -331,8 +335,3 @@ def backoff(attempt: int, base_seconds: float = 60.0) -> timedelta:
     """base, 2×, 4× … capped at 2 h: a mail server's bad hour does not flood it."""
     return timedelta(seconds=min(7200.0, base_seconds * 2 ** max(0, attempt - 1)))
 
-
-def iter_records(db: Database, outcome: Outcome) -> Iterable[InboundRecord]:
-    with db.session() as s:
-        return list(s.scalars(select(InboundRecord).where(InboundRecord.outcome == outcome,
-                                                          InboundRecord.resolved_at.is_(None))))

@@ -40,7 +40,7 @@ def start(worker: Worker, delivery_lock: threading.Lock,
         "delivery": (worker.delivery_pass, 15.0),
         "offers": (lambda: worker.drain(worker.handle_one_expired_offer), 60.0),
         "reminders": (lambda: worker.drain(worker.handle_one_reminder), 300.0),
-        "retention": (lambda: worker.drain(worker.handle_one_purge), 3600.0),
+        "retention": (worker.retention, 3600.0),
         **(extra or {}),
     }
     for name, (func, seconds) in jobs.items():

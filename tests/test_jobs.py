@@ -71,3 +71,26 @@ def test_raw_utf8_header_bytes_are_read_as_text_not_quarantined(
         rec = s.scalars(select(InboundRecord)).one()
         assert rec.outcome != Outcome.QUARANTINE, rec.reason
         assert rec.sender == "jdöe@mächine.example"
+
+
+def test_housekeeping_makes_handled_mails_forget_their_senders_after_thirty_days(
+        worker: Worker) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mailbot.registrations.events import import_events
+    from tests.factories import event
+
+    now = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+    worker.clock = lambda: now
+    with worker.db.session() as s:
+        import_events(s, worker.mailer(s), [event(capacity=10)])
+    worker.intake_pass()
+    worker.housekeeping()
+    with worker.db.session() as s:
+        assert all(r.sender for r in s.scalars(select(InboundRecord)))
+    worker.clock = lambda: now + timedelta(days=31)
+    worker.housekeeping()
+    with worker.db.session() as s:
+        recs = s.scalars(select(InboundRecord)).all()
+        assert [r.outcome for r in recs] == [Outcome.DONE] * 5
+        assert all(not r.sender and r.message_id for r in recs)

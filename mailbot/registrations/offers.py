@@ -10,7 +10,7 @@ from mailbot.registrations.cancel import cancel_registration
 from mailbot.registrations.context import Inbound, reply
 from mailbot.registrations.identity import find_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
-from mailbot.registrations.seats import fill_free_seats, lock_event
+from mailbot.registrations.seats import expired_offers, fill_free_seats, lock_event
 from mailbot.types import Outcome
 
 
@@ -56,3 +56,8 @@ def expire_offer(s: Session, m: Mailer, reg_id: int) -> bool:
             language=reg.person.language, auto_submitted="auto-generated")
     fill_free_seats(s, m, event)
     return True
+
+
+def expire_one_offer(s: Session, m: Mailer) -> bool:
+    """The unit the scheduler loops: expire the first offer that ran out; False when none."""
+    return any(expire_offer(s, m, rid) for rid in expired_offers(s, m.now)[:1])

@@ -93,7 +93,7 @@ def test_a_rule_edit_changes_behaviour(rules_copy: Path):
 
 
 def test_the_keyword_pre_check_holds_words_every_match_needs():
-    from mailbot.classify.rulebook import required_words
+    from mailbot.rulebook import required_words
 
     assert required_words(r"melde\w*\s+(?:ich|wir)\s+.{0,20}?\ban\b") == ("melde",)
     # the shared "an" and "teil" are factored out; "zumelden" holds "melden" anyway

@@ -135,13 +135,8 @@ def check_events(s: Settings) -> Check:
 
 
 def check_rules(s: Settings) -> Check:
-    import importlib
+    from mailbot.rulebook import load_rules  # the loader `mailbot run` uses (Worker.rules)
 
-    try:  # the same loader `mailbot run` uses (Worker.rules)
-        load_rules = getattr(importlib.import_module("mailbot.classify"), "load_rules", None) \
-            or importlib.import_module("mailbot.classify.rulebook").load_rules
-    except ImportError as exc:
-        return Check("rules", False, f"the classifier is missing ({exc}); reinstall mailbot")
     if s.rules_dir is None:
         return Check("rules", False, "no rules directory configured")
     try:

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from mailbot.classify import classify, load_default_rules
-from mailbot.events_file import load_events
 from mailbot.parse import parse
+from mailbot.registrations.events_file import load_events
 
 HERE = Path(__file__).resolve().parent.parent
 

@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("files", nargs="+", metavar="FILE")
     s.add_argument("--events", help="events TOML file (no database needed)")
     s.add_argument("--json", action="store_true", help="JSON lines (default: a readable summary)")
-    s.set_defaults(func=_lazy("mailbot.parse_command", "cmd_parse"))
+    s.set_defaults(func=_lazy("mailbot.commands.parse", "cmd_parse"))
     return p
 
 

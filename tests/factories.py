@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from mailbot.apply.chain import apply, chain
+from mailbot.apply.inbound import Inbound
 from mailbot.database import Database
 from mailbot.models import InboundRecord
-from mailbot.registrations.apply import apply, chain
-from mailbot.registrations.context import Inbound
-from mailbot.registrations.events import import_events
+from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.messages import Mailer
 from mailbot.types import Attendee, EventInfo, InboundMail, Intent, IntentKind, Outcome
 

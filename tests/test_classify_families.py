@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mailbot.classify import classify
 from mailbot.parse import parse
-from mailbot.parse_machine import text_markers
+from mailbot.parse.machine import text_markers
 from mailbot.rulebook import Rules
 from mailbot.types import Intent, IntentKind
 from tests.test_classify_general import EVENTS, NOW, RULES, intent

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from mailbot import cli
 from mailbot.database import Database
-from mailbot.digest import build_digest, digest_job, local_day, send_one
 from mailbot.models import DigestRun, OutboxRow
 from mailbot.outbox.compose import render
+from mailbot.reports.digest import build_digest, digest_job, local_day, send_one
 from tests.servers import SmtpSink
 from tests.test_digest_fixtures import T0, Clock, busy_event, make_event, make_worker, register
 

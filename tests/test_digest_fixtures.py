@@ -10,16 +10,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.inbound import Inbound
+from mailbot.apply.register import register_person
 from mailbot.config import Settings
 from mailbot.database import Database
-from mailbot.jobs import Worker
 from mailbot.models import Event, InboundRecord, OutboxRow, OutboxStatus, Registration
-from mailbot.registrations.cancel import cancel_registration
-from mailbot.registrations.context import Inbound
+from mailbot.registrations.cancellation import cancel_registration
 from mailbot.registrations.identity import get_or_create_person
 from mailbot.registrations.messages import Mailer
-from mailbot.registrations.register import register_person
 from mailbot.registrations.seats import fill_free_seats, lock_event
+from mailbot.runners.worker import Worker
 from mailbot.types import InboundMail, Intent, IntentKind, Outcome
 
 _uids = itertools.count(1)

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from mailbot.config import load_settings
 from mailbot.database import Database
-from mailbot.events_file import load_events
-from mailbot.jobs import Worker
 from mailbot.mailbox.imap import ImapMailbox
 from mailbot.models import InboundRecord, OutboxRow, Person, Registration
 from mailbot.outbox.transport import open_transport
-from mailbot.registrations.events import import_events, set_venue
+from mailbot.registrations.event_changes import import_events, set_venue
+from mailbot.registrations.events_file import load_events
+from mailbot.runners.worker import Worker
 from tests.servers import Dovecot, SinkMessage, SmtpSink
 
 EVENT = """

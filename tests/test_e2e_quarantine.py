@@ -13,9 +13,9 @@ import mailbot.classify
 import mailbot.parse
 from mailbot.commands.common import worker
 from mailbot.config import load_settings
-from mailbot.events_file import load_events
-from mailbot.jobs import Worker
-from mailbot.registrations.events import import_events
+from mailbot.registrations.event_changes import import_events
+from mailbot.registrations.events_file import load_events
+from mailbot.runners.worker import Worker
 from mailbot.types import Outcome
 from tests.e2e import DbView, mailbot_env, registration, sink_count_by_recipient, write_events
 from tests.servers import Dovecot, SmtpSink

@@ -14,8 +14,8 @@ import pytest
 
 from mailbot import cli
 from mailbot.database import Database
-from mailbot.export import Row, event_rows, to_csv, to_xlsx
 from mailbot.models import Event, RegState
+from mailbot.reports.export import Row, event_rows, to_csv, to_xlsx
 from tests.test_digest_fixtures import T0, busy_event, make_event, register
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -51,8 +51,8 @@ from typing import Any
 import pytest
 
 from mailbot.classify import classify, load_default_rules
-from mailbot.events_file import load_events
 from mailbot.parse import parse
+from mailbot.registrations.events_file import load_events
 
 HERE = Path(__file__).parent / "fixtures" / "holdout"
 REPLYING = {"register", "cancel", "question", "erase"}

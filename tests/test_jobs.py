@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from mailbot.config import load_settings
 from mailbot.database import Database
-from mailbot.jobs import Worker
 from mailbot.mailbox.maildir import MaildirMailbox
 from mailbot.models import InboundRecord
+from mailbot.runners.worker import Worker
 from mailbot.types import Outcome
 
 
@@ -77,7 +77,7 @@ def test_housekeeping_makes_handled_mails_forget_their_senders_after_thirty_days
         worker: Worker) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from mailbot.registrations.events import import_events
+    from mailbot.registrations.event_changes import import_events
     from tests.factories import event
 
     now = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)

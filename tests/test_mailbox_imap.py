@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mailbot.errors import MailboxError
-from mailbot.mailbox.base import open_mailbox
+from mailbot.mailbox import open_mailbox
 from mailbot.mailbox.imap import ImapMailbox
 from mailbot.types import Outcome
 from tests.servers import Dovecot, running_dovecot

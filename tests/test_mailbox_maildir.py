@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.errors import MailboxError
-from mailbot.mailbox.base import open_mailbox
+from mailbot.mailbox import open_mailbox
 from mailbot.mailbox.maildir import MaildirMailbox
 from mailbot.types import Outcome
 

@@ -39,7 +39,7 @@ def test_an_html_only_latin1_mail_keeps_its_umlauts():
 
 
 def test_mostly_valid_utf8_with_one_broken_byte_stays_utf8():
-    from mailbot.parse_mime import decode_bytes
+    from mailbot.parse.mime import decode_bytes
 
     raw = "Grüße aus Köln – Müller".encode() + b"\xe4"
     assert decode_bytes(raw, "utf-8").startswith("Grüße aus Köln – Müller")

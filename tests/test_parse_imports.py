@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-_MODULES = ["mailbot.rulebook", "mailbot.parse_text", "mailbot.parse", "mailbot.parse_machine",
-            "mailbot.parse_reply", "mailbot.parse_mime", "mailbot.parse_html"]
+_MODULES = ["mailbot.rulebook", "mailbot.parse.text", "mailbot.parse", "mailbot.parse.machine",
+            "mailbot.parse.reply", "mailbot.parse.mime", "mailbot.parse.html"]
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:

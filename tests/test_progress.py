@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mailbot.mailbox.imap import ImapMailbox
 from mailbot.mailbox.maildir import MaildirMailbox
-from mailbot.progress import Progress, for_backlog
+from mailbot.runners.progress import Progress, for_backlog
 from mailbot.types import Outcome
 from tests.servers import Dovecot
 

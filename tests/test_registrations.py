@@ -18,7 +18,7 @@ from mailbot.models import (
     Registration,
     RegState,
 )
-from mailbot.registrations.events import import_events, set_venue
+from mailbot.registrations.event_changes import import_events, set_venue
 from mailbot.registrations.lifecycle import purge_one_event, send_one_reminder
 from mailbot.registrations.offers import expire_offer
 from mailbot.registrations.seats import expired_offers

@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 
 from mailbot import cli
 from mailbot.database import Database
-from mailbot.jobs import Worker
 from mailbot.mailbox import RawMessage, open_mailbox
 from mailbot.models import InboundRecord, OutboxRow, Registration, RegState
+from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind, Outcome
 from tests.servers import Dovecot
 from tests.test_digest_fixtures import Clock, make_event, make_worker

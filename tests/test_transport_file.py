@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from mailbot.config import parse_server_url
 from mailbot.outbox.compose import make_message
-from mailbot.outbox.filetransport import FileTransport
 from mailbot.outbox.transport import SendResult, open_transport
+from mailbot.outbox.transport.file import FileTransport
 from mailbot.types import OutgoingMail, SendStatus
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -21,8 +21,8 @@ import pytest
 
 from mailbot.config import ServerUrl, parse_server_url
 from mailbot.outbox.compose import make_message
-from mailbot.outbox.smtp import SmtpTransport
 from mailbot.outbox.transport import SendResult, open_transport
+from mailbot.outbox.transport.smtp import SmtpTransport
 from mailbot.types import LOOP_HEADER, OutgoingMail, SendStatus
 from tests.servers import SmtpSink, free_port
 

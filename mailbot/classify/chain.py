@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from mailbot.classify import enrich, intents, machines
-from mailbot.classify.context import Context, Flow, Rule
+from mailbot.classify.reading import Context, Flow, Rule
 from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
 

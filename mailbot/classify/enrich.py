@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from mailbot.classify.context import Context, Flow
-from mailbot.classify.events import match_event
+from mailbot.classify.event_match import match_event
 from mailbot.classify.intents import question_sentences, strong_registrations
+from mailbot.classify.party import accompanied_group, companions, group_size, listed_party
 from mailbot.classify.people import (
     EMAIL,
     Person,
@@ -19,8 +19,8 @@ from mailbot.classify.people import (
     signature_org,
     signature_person,
 )
-from mailbot.classify.seats import accompanied_group, companions, group_size, listed_party
-from mailbot.parse_text import flowing, fold, prose_line
+from mailbot.classify.reading import Context, Flow
+from mailbot.parse.text import flowing, fold, prose_line
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
@@ -225,7 +225,7 @@ def _cc_people(ctx: Context, text: str) -> list[Person]:
     raw = ctx.mail.headers.get("cc", "")
     if not raw:
         return out
-    from mailbot.parse_mime import header_text
+    from mailbot.parse.mime import header_text
 
     folded = fold(text)
     for name, addr in getaddresses([raw]):

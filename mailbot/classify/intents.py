@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mailbot.classify.context import Context, Flow
+from mailbot.classify.reading import Context, Flow
 from mailbot.types import IntentKind, slug_from_own_id
 
 # A question mark inside a link ("…/verify?u=…") asks nothing: links are taken out first.

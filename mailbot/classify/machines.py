@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mailbot.classify.context import Context, Flow
-from mailbot.parse_machine import Marker, marker
+from mailbot.classify.reading import Context, Flow
+from mailbot.parse.machine import Marker, marker
 from mailbot.types import IntentKind
 
 

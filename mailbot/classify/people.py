@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mailbot.parse_text import fold
+from mailbot.parse.text import fold
 from mailbot.rulebook import Rules
 from mailbot.types import Attendee
 

@@ -8,7 +8,7 @@ import logging
 from mailbot.cli import config_path
 from mailbot.config import Settings, load_settings
 from mailbot.database import Database
-from mailbot.jobs import Worker
+from mailbot.runners.worker import Worker
 
 
 def settings(args: argparse.Namespace) -> Settings:

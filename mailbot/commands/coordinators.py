@@ -14,12 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mailbot import digest, export
 from mailbot.commands.common import settings, worker
 from mailbot.config import Settings
 from mailbot.errors import UserError
 from mailbot.models import Event
 from mailbot.registrations.seats import seats_taken
+from mailbot.reports import digest, export
 
 
 def _cut(text: str, width: int) -> str:

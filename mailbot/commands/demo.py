@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from mailbot.config import load_settings
 from mailbot.errors import UserError
-from mailbot.jobs import Worker
 from mailbot.models import InboundRecord, OutboxRow
-from mailbot.registrations.events import import_events, set_venue
+from mailbot.registrations.event_changes import import_events, set_venue
+from mailbot.runners.worker import Worker
 
 MARKER = ".mailbot-demo"
 
@@ -98,7 +98,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings(folder / "mailbot.toml", env={})
     logging.getLogger().setLevel(settings.log_level)
     w: Worker = worker(settings, mailbox=True, transport=True)
-    from mailbot.events_file import load_events
+    from mailbot.registrations.events_file import load_events
 
     with w.db.session() as s:
         res = import_events(s, w.mailer(s), load_events(folder / "events.toml"))

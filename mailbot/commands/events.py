@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from mailbot.commands.common import settings, worker
-from mailbot.events_file import load_events
 from mailbot.models import Event, Registration, RegState
-from mailbot.registrations.events import import_events, set_venue
+from mailbot.registrations.event_changes import import_events, set_venue
+from mailbot.registrations.events_file import load_events
 from mailbot.registrations.lifecycle import purgeable_events
 from mailbot.registrations.seats import seats_taken, waiting_list
 

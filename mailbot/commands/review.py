@@ -13,16 +13,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailbot.apply.chain import apply, chain
+from mailbot.apply.inbound import Inbound, closed_reason
+from mailbot.apply.register import Register
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError, UserError
-from mailbot.export import find_event
-from mailbot.jobs import Worker
 from mailbot.models import InboundRecord, Registration
-from mailbot.registrations.apply import apply, chain
-from mailbot.registrations.context import Inbound, closed_reason
 from mailbot.registrations.identity import find_person
-from mailbot.registrations.register import Register
 from mailbot.registrations.seats import lock_event
+from mailbot.reports.export import find_event
+from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind, Outcome
 
 log = logging.getLogger("mailbot.review")

@@ -12,8 +12,8 @@ from types import FrameType
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
-from mailbot.jobs import Worker
-from mailbot.progress import Progress, for_backlog
+from mailbot.runners.progress import Progress, for_backlog
+from mailbot.runners.worker import Worker
 
 log = logging.getLogger("mailbot")
 
@@ -42,7 +42,7 @@ class _Interrupted(BaseException):
 
 def serve(w: Worker) -> int:
     """The long-running loop: any error is logged in one line and the loop goes on."""
-    from mailbot import scheduler
+    from mailbot.runners import scheduler
 
     stop = threading.Event()
     waiting = threading.Event()  # set only while the main thread blocks in mailbox.wait()
@@ -112,7 +112,7 @@ def _backlog_bar(w: Worker) -> None:
 
 def _extra_jobs(w: Worker) -> dict[str, tuple[Callable[[], object], float]]:
     try:
-        from mailbot.digest import digest_job
+        from mailbot.reports.digest import digest_job
     except ImportError:
         return {}
     return {"digest": (lambda: digest_job(w), 60.0)}

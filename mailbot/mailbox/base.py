@@ -1,4 +1,4 @@
-"""The Mailbox protocol that intake talks to, and the factory that picks an implementation."""
+"""The Mailbox protocol that intake talks to, and the raw message it hands over."""
 
 from __future__ import annotations
 
@@ -48,16 +48,3 @@ class Mailbox(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def open_mailbox(url: str, password: str | None = None, folders: dict[Outcome, str] | None = None,
-                 ) -> Mailbox:
-    """Open the mailbox a MAILBOT_MAILBOX_URL names (already validated by config)."""
-    folders = folders or {o: o.value for o in Outcome}
-    if url.startswith("maildir:"):
-        from mailbot.mailbox.maildir import MaildirMailbox
-
-        return MaildirMailbox(url, folders)
-    from mailbot.mailbox.imap import ImapMailbox
-
-    return ImapMailbox(url, password, folders)

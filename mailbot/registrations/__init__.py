@@ -1,1 +1,1 @@
-"""The domain: registrations, seats, waiting list, erasure; writes rows and outbox rows together."""
+"""The domain: events, seats, waiting list, identity and lifecycle; rows and outbox rows together."""

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mailbot.database import affected
 from mailbot.models import Erasure, Event, InboundRecord, OutboxRow, Person, Registration, RegState
-from mailbot.registrations.erase import scrub_address
+from mailbot.registrations.erasure import scrub_address
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 
 

@@ -22,7 +22,7 @@ from aiosmtplib import (
 )
 
 from mailbot.config import ServerUrl
-from mailbot.outbox.transport import SendResult
+from mailbot.outbox.transport.base import SendResult
 from mailbot.types import SendStatus
 
 K = TypeVar("K")

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from mailbot.jobs import Worker
+from mailbot.runners.worker import Worker
 
-log = logging.getLogger("mailbot.scheduler")
+log = logging.getLogger("mailbot.runners.scheduler")
 
 
 def _guarded(name: str, func: Callable[[], object], lock: threading.Lock | None = None

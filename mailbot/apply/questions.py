@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.inbound import Inbound, event_by_slug, open_events, reply
 from mailbot.models import Event
-from mailbot.registrations.context import Inbound, event_by_slug, open_events, reply
 from mailbot.registrations.messages import Mailer, event_context
 from mailbot.types import IntentKind, Outcome
 

@@ -6,12 +6,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.models import Erasure, InboundRecord, OutboxRow, Person, Registration
-from mailbot.registrations.cancel import cancel_registration
-from mailbot.registrations.context import Inbound, reply
-from mailbot.registrations.identity import email_key, find_person
+from mailbot.registrations.cancellation import cancel_registration
+from mailbot.registrations.identity import email_key
 from mailbot.registrations.messages import Mailer
 from mailbot.registrations.seats import fill_free_seats, lock_event
-from mailbot.types import IntentKind, Outcome
 
 
 def erase_person(s: Session, m: Mailer, person: Person) -> int:
@@ -42,19 +40,3 @@ def scrub_address(s: Session, address: str) -> None:
                                       OutboxRow.status != "queued"))
     s.execute(update(OutboxRow).where(OutboxRow.reply_to == address.lower())
               .values(reply_to=None, context={}))
-
-
-class Erase:
-    name = "erase"
-    description = "delete the sender's data across all events and confirm it"
-
-    def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
-        if inb.intent.kind != IntentKind.ERASE:
-            return None
-        # only the sender's own data: nobody erases someone else by naming their address
-        person = find_person(s, inb.mail.sender_email)
-        count = erase_person(s, m, person) if person is not None else 0
-        inb.record.sender = ""
-        inb.record.subject = ""
-        reply(m, inb, "erased", {"count": count, "name": ""})
-        return Outcome.DONE

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Protocol
 
-from mailbot.parse_text import bare_subject, flowing, is_forward_subject, sentences
+from mailbot.parse.text import bare_subject, flowing, is_forward_subject, sentences
 from mailbot.rulebook import Rules
 from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
 

@@ -7,8 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailbot.models import Event, Person, Registration, RegState
-from mailbot.registrations.context import (
+from mailbot.apply.inbound import (
     Inbound,
     ask_which_event,
     closed_reason,
@@ -16,9 +15,10 @@ from mailbot.registrations.context import (
     open_events,
     reply,
 )
+from mailbot.apply.questions import forward_question
+from mailbot.models import Event, Person, Registration, RegState
 from mailbot.registrations.identity import email_key, get_or_create_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
-from mailbot.registrations.questions import forward_question
 from mailbot.registrations.seats import lock_event, position_of, seats_free
 from mailbot.types import Attendee, IntentKind, Outcome
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from email.header import decode_header
 from email.message import Message
 
-from mailbot.parse_html import html_to_text
+from mailbot.parse.html import html_to_text
 from mailbot.types import Attachment
 
 MAX_PARTS = 200  # a hostile or endless nesting stops here; a registration has a handful

@@ -1,4 +1,4 @@
-"""The Transport protocol, its result type and the factory that picks SMTP or files by URL."""
+"""The Transport protocol and its result type."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol, TypeVar
 
-from mailbot.config import ServerUrl
 from mailbot.types import SendStatus
 
 K = TypeVar("K")
@@ -36,16 +35,3 @@ class Transport(Protocol):
 
     def close(self) -> None:
         ...
-
-
-def open_transport(url: ServerUrl, timeout: float = 30,
-                   envelope_from: str | None = None) -> Transport:
-    """`file:///dir` → FileTransport; smtps/smtp/smtp+plain/smtp+insecure → SmtpTransport."""
-    if url.scheme == "file":
-        from mailbot.outbox.filetransport import FileTransport
-
-        return FileTransport(url.path)
-    # Imported here so that only SMTP users load aiosmtplib.
-    from mailbot.outbox.smtp import SmtpTransport
-
-    return SmtpTransport(url, timeout=timeout, envelope_from=envelope_from)

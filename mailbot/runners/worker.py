@@ -16,16 +16,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mailbot.apply.chain import apply, chain
+from mailbot.apply.inbound import Inbound
 from mailbot.config import Settings
 from mailbot.database import Database, affected
-from mailbot.locks import exclusive
 from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.models import Event, InboundRecord, OutboxRow, OutboxStatus, utcnow
-from mailbot.registrations.apply import apply, chain
-from mailbot.registrations.context import Inbound
 from mailbot.registrations.lifecycle import forget_old_mails, purge_one_event, send_one_reminder
 from mailbot.registrations.messages import Mailer
 from mailbot.registrations.offers import expire_one_offer
+from mailbot.runners.locks import exclusive
 from mailbot.types import EventInfo, InboundMail, Intent, Outcome, OutgoingMail, SendStatus
 
 log = logging.getLogger("mailbot")
@@ -48,7 +48,7 @@ class Worker:
     settings: Settings
     db: Database
     mailbox: Mailbox | None = None
-    transport: Any = None  # mailbot.outbox.transport.Transport
+    transport: Any = None  # mailbot.outbox.transport.base.Transport
     clock: Callable[[], datetime] = utcnow
     _rules: Any = None
     stats: dict[str, int] = field(default_factory=dict)

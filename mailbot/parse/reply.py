@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailbot.parse_text import flowing, prose_line
+from mailbot.parse.text import flowing, prose_line
 from mailbot.rulebook import Matcher, Rules
 
 _QUOTED = re.compile(r"^\s*>")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from mailbot.registrations.cancel import Cancel
-from mailbot.registrations.context import Action, Inbound
-from mailbot.registrations.erase import Erase
+from mailbot.apply.cancel import Cancel
+from mailbot.apply.erase import Erase
+from mailbot.apply.inbound import Action, Inbound
+from mailbot.apply.offers import OfferAnswer
+from mailbot.apply.questions import Question
+from mailbot.apply.register import Register
+from mailbot.apply.substitute import Substitute
 from mailbot.registrations.messages import Mailer
-from mailbot.registrations.offers import OfferAnswer
-from mailbot.registrations.questions import Question
-from mailbot.registrations.register import Register
-from mailbot.registrations.substitute import Substitute
 from mailbot.types import IntentKind, Outcome
 
 

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TypeVar
 
-from mailbot.outbox.transport import SendResult
+from mailbot.outbox.transport.base import SendResult
 from mailbot.types import SendStatus
 
 K = TypeVar("K")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from mailbot.classify.dates import find_dates
-from mailbot.parse_text import skeleton
+from mailbot.parse.text import skeleton
 from mailbot.types import EventInfo, InboundMail, slug_from_own_id
 
 _PLUS = re.compile(r"^[^@+]+\+([a-z0-9_-]+)@", re.I)

@@ -10,7 +10,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-from mailbot.parse_machine import (
+from mailbot.parse.machine import (
     Marker,
     dsn_recipients,
     flufl_recipients,
@@ -20,8 +20,8 @@ from mailbot.parse_machine import (
     plain_recipients,
     text_markers,
 )
-from mailbot.parse_mime import decode_bytes, header_text, normalise_newlines, walk_body
-from mailbot.parse_reply import split_reply
+from mailbot.parse.mime import decode_bytes, header_text, normalise_newlines, walk_body
+from mailbot.parse.reply import split_reply
 from mailbot.rulebook import Rules, load_default_rules
 from mailbot.types import LOOP_HEADER, InboundMail
 

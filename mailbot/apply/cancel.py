@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailbot.models import Person, Registration, RegState
-from mailbot.registrations.context import Inbound, ask_which_event, event_by_slug, reply
+from mailbot.apply.inbound import Inbound, ask_which_event, event_by_slug, reply
+from mailbot.registrations.cancellation import active_registrations, cancel_registration
 from mailbot.registrations.identity import email_key, find_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 from mailbot.registrations.seats import fill_free_seats, lock_event
 from mailbot.types import IntentKind, Outcome
-
-
-def active_registrations(s: Session, person: Person) -> list[Registration]:
-    return list(s.scalars(select(Registration).where(
-        Registration.person_id == person.id, Registration.state != RegState.CANCELLED)))
-
-
-def cancel_registration(s: Session, m: Mailer, reg: Registration, seats: int | None = None,
-                        names: tuple[str, ...] = ()) -> int:
-    """Give back `seats` (None = all), waiting seats first; the `names` cancelled leave the
-    attendee list first. Returns how many seats were given back."""
-    total = reg.seats + reg.waiting_seats
-    n = total if seats is None else min(seats, total)
-    from_waiting = min(n, reg.waiting_seats)
-    reg.waiting_seats -= from_waiting
-    reg.seats -= n - from_waiting
-    if reg.seats + reg.waiting_seats == 0:
-        reg.state = RegState.CANCELLED
-        reg.cancelled_at = m.now
-        reg.offer_until = None
-    elif reg.seats == 0:
-        reg.state = RegState.WAITING
-    gone = {" ".join(n.casefold().split()) for n in names}
-    kept = [a for a in reg.attendees if " ".join(a.casefold().split()) not in gone]
-    reg.attendees = kept[: reg.seats + reg.waiting_seats]
-    s.flush()
-    return n
 
 
 class Cancel:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.inbound import Inbound, event_by_slug, reply
 from mailbot.models import Event, Registration
-from mailbot.registrations.cancel import active_registrations
-from mailbot.registrations.context import Inbound, event_by_slug, reply
+from mailbot.registrations.cancellation import active_registrations
 from mailbot.registrations.identity import find_person, get_or_create_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 from mailbot.registrations.seats import lock_event

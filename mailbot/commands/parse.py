@@ -15,7 +15,7 @@ def events_for_parse(args: argparse.Namespace) -> list[EventInfo]:
     """The events to match against: the --events file, else those in the configured database
     when it already exists (parse never creates or migrates one), else none."""
     if getattr(args, "events", None):
-        from mailbot.events_file import load_events
+        from mailbot.registrations.events_file import load_events
 
         return load_events(args.events)
     return _events_from_database(args)

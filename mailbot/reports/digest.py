@@ -17,7 +17,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mailbot import export
 from mailbot.models import (
     DigestRun,
     Event,
@@ -31,9 +30,10 @@ from mailbot.models import RegState as S
 from mailbot.registrations.identity import email_key
 from mailbot.registrations.messages import Mailer
 from mailbot.registrations.seats import seats_taken, waiting_list
+from mailbot.reports import export
 from mailbot.types import Outcome
 
-log = logging.getLogger("mailbot.digest")
+log = logging.getLogger("mailbot.reports.digest")
 
 TEMPLATE = "digest"
 BAR_WIDTH = 20

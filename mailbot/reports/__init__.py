@@ -1,0 +1,1 @@
+"""Reports for coordinators: the daily digest and participant exports."""

@@ -1,0 +1,1 @@
+"""Runners: intake, delivery and scheduled jobs; each a small step behind a thin handler."""

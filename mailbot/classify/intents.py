@@ -72,7 +72,7 @@ class _Undecided:
         raise NotImplementedError
 
 
-class OfferAnswer(_Undecided):
+class OfferAnswerRule(_Undecided):
     name = "offer-answer"
     description = "A bare 'Ja'/'Nein' reply: the answer to a waiting-list offer"
 
@@ -103,7 +103,7 @@ class Phishing(_Undecided):
             ctx.decide(IntentKind.OTHER, 0.8, "phishing: confirm an account via a link")
 
 
-class Erase(_Undecided):
+class EraseRule(_Undecided):
     name = "erase"
     description = "Deletion requests for personal data (DSGVO Art. 17)"
 
@@ -112,7 +112,7 @@ class Erase(_Undecided):
             ctx.decide(IntentKind.ERASE, 0.9, "asks to delete personal data")
 
 
-class Substitute(_Undecided):
+class SubstituteRule(_Undecided):
     name = "substitute"
     description = "'Statt mir kommt …': the sender withdraws and someone else registers"
 
@@ -122,7 +122,7 @@ class Substitute(_Undecided):
             ctx.reasons.append("substitute")
 
 
-class Cancel(_Undecided):
+class CancelRule(_Undecided):
     name = "cancel"
     description = "Cancellations, in full or of some seats, in text or subject"
 
@@ -170,7 +170,7 @@ class Invitation(_Undecided):
             ctx.decide(IntentKind.OTHER, 0.75, "an invitation or announcement by others")
 
 
-class Register(_Undecided):
+class RegisterRule(_Undecided):
     name = "register"
     description = "Registrations of the sender or of others"
 
@@ -179,7 +179,7 @@ class Register(_Undecided):
             ctx.decide(IntentKind.REGISTER, 0.92, "registers")
 
 
-class Question(_Undecided):
+class QuestionRule(_Undecided):
     name = "question"
     description = "Questions for the coordinators (no registration in the mail)"
 

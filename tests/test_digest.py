@@ -19,8 +19,8 @@ from mailbot.database import Database
 from mailbot.models import DigestRun, OutboxRow
 from mailbot.outbox.compose import render
 from mailbot.reports.digest import build_digest, digest_job, local_day, send_one
+from tests.digest_data import T0, Clock, busy_event, make_event, make_worker, register
 from tests.servers import SmtpSink
-from tests.test_digest_fixtures import T0, Clock, busy_event, make_event, make_worker, register
 
 BERLIN = ZoneInfo("Europe/Berlin")
 COORD = "koordination@mitgen.example"

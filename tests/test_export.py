@@ -16,7 +16,7 @@ from mailbot import cli
 from mailbot.database import Database
 from mailbot.models import Event, RegState
 from mailbot.reports.export import Row, event_rows, to_csv, to_xlsx
-from tests.test_digest_fixtures import T0, busy_event, make_event, register
+from tests.digest_data import T0, busy_event, make_event, register
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -18,8 +18,8 @@ from mailbot.mailbox import RawMessage, open_mailbox
 from mailbot.models import InboundRecord, OutboxRow, Registration, RegState
 from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind, Outcome
+from tests.digest_data import Clock, make_event, make_worker
 from tests.servers import Dovecot
-from tests.test_digest_fixtures import Clock, make_event, make_worker
 
 SLUG = "werkstatt-2027"
 BROKEN = {"on": True}  # the "rules bug" a quarantine test fixes half-way

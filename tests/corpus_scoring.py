@@ -1,69 +1,31 @@
-"""The held-out corpus: 60 labelled mails the rules were NOT written against.
+"""Scoring of a labelled corpus (tests/fixtures/corpora/<name>/), like the shared score_corpus.py.
 
-tests/fixtures/holdout/ holds mails/h001.eml … h060.eml, labels.jsonl (same format as the
-shared dev corpus: file, intent, event, attendees, organization, party_size, has_question,
-why) and events.toml (the four example events). The mails come from other people,
-organisations and clients than the dev corpus, with the same mix of difficulties: Outlook /
-Thunderbird / Gmail / Apple Mail / webmail styles, HTML-only, base64, ISO-8859-1 and
-windows-1252 bodies, RFC 2047 names, forwards and replies quoting our own mails, auto-replies
-with and without headers, Postfix / Exchange / Exim bounces, list traffic, phishing, erasure
-requests, questions, full / partial / substitute cancellations and seat counts in words.
-
-Scored like /work/shared/tools/score_corpus.py: event and party_size over register+cancel,
-attendees over register+cancel+erase (addresses exact, names normalised; people without an
-address compared by name), organization and has_question over register.
-
-Figures of the parser at commit ad26528 (shared score_corpus.py, same numbers here):
-
-    SCORE intent=0.833 event=0.857 attendees=0.795 party=0.833 organization=0.778
-          question=1.000 missing=0 unsafe=0 n=60
-    intent 50/60, event 36/42, attendees 35/44, party 35/42, organization 28/36
-
-(Just before ad26528 the rules reached intent 51/60 and attendees 36/44:
-ad26528's new cancel phrase "schaffe … nicht" turned h046, a sender who cannot come but
-registers her colleague, into a cancellation.)
-
-Figures after the general fixes (soft line breaks, broader English/German phrasings,
-conditional registrations, sender-absent registrations, recommenders and job titles, event
-hints from months and seasons, declined places, organisation lines and running text):
-
-    SCORE intent=1.000 event=1.000 attendees=1.000 party=1.000 organization=0.972
-          question=1.000 missing=0 unsafe=0 n=60
-    intent 60/60, event 42/42, attendees 44/44, party 42/42, organization 35/36
-
-The targets are intent >= 0.90, event >= 0.85, attendees >= 0.80, party >= 0.90; where the
-parser was below a target, the threshold is what it reached (so the test guards against
-regressions); raise them as the parser improves. Never lowered: zero machine or `other` mails
-may come out as register/cancel/question/erase (the bot would answer them).
-
-Do not tune rules against these mails: that turns the hold-out into a second dev corpus.
+A corpus folder holds mails/*.eml, labels.jsonl (file, intent, event, attendees, organization,
+party_size, has_question, why), events.toml, floors.toml and a README.md with its history.
+Event and party_size are scored over register+cancel, attendees over register+cancel+erase
+(addresses exact, names normalised; people without an address compared by name), organization
+and has_question over register. A mail labelled auto_reply, bounce or other that comes out as
+register/cancel/question/erase is unsafe: the bot would answer it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 import unicodedata
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from mailbot.classify import classify, load_default_rules
 from mailbot.parse import parse
 from mailbot.registrations.events_file import load_events
 
-HERE = Path(__file__).parent / "fixtures" / "holdout"
 REPLYING = {"register", "cancel", "question", "erase"}
 MACHINE_OR_OTHER = {"auto_reply", "bounce", "other"}
-
-# Target, or the figure the parser reached when higher (as exact fractions of this corpus).
-# Now the figures reached after the general fixes (all above the targets).
-MIN_INTENT = max(0.90, 60 / 60)
-MIN_EVENT = max(0.85, 42 / 42)
-MIN_ATTENDEES = max(0.80, 44 / 44)
-MIN_PARTY = max(0.90, 42 / 42)
+FIELDS = ("intent", "event", "attendees", "party", "organization")
 
 _TITLES = re.compile(r"\b(frau|herr|dr|prof|mrs?|ms|dipl|ing)\b\.?", re.I)
 
@@ -106,14 +68,9 @@ def _attendees_ok(want: list[dict[str, Any]], got: list[dict[str, Any]]) -> bool
     return wn == gn
 
 
-def _labels(here: Path = HERE) -> list[dict[str, Any]]:
+def _labels(here: Path) -> list[dict[str, Any]]:
     lines = (here / "labels.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-@pytest.fixture(scope="module")
-def scored() -> dict[str, Any]:
-    return score(HERE)
 
 
 def score(here: Path) -> dict[str, Any]:
@@ -163,13 +120,11 @@ def report(s: dict[str, Any]) -> str:
     return figures + "\n" + "\n".join(s["wrong"])
 
 
-def test_the_holdout_corpus_is_complete_and_consistent() -> None:
-    check_consistent(HERE)
-
-
-def check_consistent(here: Path, size: int = 60) -> None:
+def check_consistent(here: Path, size: int | None) -> None:
+    """Labels match the mails one to one and the label format; `size` mails when given."""
     labels = _labels(here)
-    assert len(labels) == size
+    if size is not None:
+        assert len(labels) == size
     assert sorted(label["file"] for label in labels) == sorted(
         p.name for p in (here / "mails").glob("*.eml"))
     slugs = {e.slug for e in load_events(here / "events.toml")}
@@ -187,21 +142,32 @@ def check_consistent(here: Path, size: int = 60) -> None:
                 or a["email"].endswith(".example.de"), label
 
 
-def test_no_machine_or_other_mail_would_be_answered(scored: dict[str, Any]) -> None:
-    assert scored["unsafe"] == [], report(scored)
+def read_floors(here: Path) -> dict[str, Any]:
+    """The floors.toml of a corpus, checked: mails, unsafe = 0 and [floors] field = "hits/total".
 
-
-def test_intent_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["intent"] >= MIN_INTENT - 1e-9, report(scored)
-
-
-def test_event_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["event"] >= MIN_EVENT - 1e-9, report(scored)
-
-
-def test_attendee_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["attendees"] >= MIN_ATTENDEES - 1e-9, report(scored)
-
-
-def test_party_size_accuracy(scored: dict[str, Any]) -> None:
-    assert scored["rate"]["party"] >= MIN_PARTY - 1e-9, report(scored)
+    Returns {"mails": int, "unsafe": 0, "floors": {field: Fraction}}; raises ValueError when the
+    file is missing or malformed (a new corpus must state its floors).
+    """
+    path = here / "floors.toml"
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: a corpus must state its floors")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    unknown = set(data) - {"mails", "unsafe", "floors"}
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+    if not isinstance(data.get("mails"), int) or data["mails"] <= 0:
+        raise ValueError(f"{path}: mails must be the number of labelled mails")
+    if data.get("unsafe") != 0:
+        raise ValueError(f"{path}: unsafe must be 0 (no machine or other mail is ever answered)")
+    table = data.get("floors")
+    if not isinstance(table, dict) or not table:
+        raise ValueError(f"{path}: a [floors] table with at least one field is needed")
+    out: dict[str, Fraction] = {}
+    for field, value in table.items():
+        if field not in FIELDS:
+            raise ValueError(f"{path}: unknown field {field!r} (one of {', '.join(FIELDS)})")
+        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value) if isinstance(value, str) else None
+        if not m or int(m[2]) == 0 or int(m[1]) > int(m[2]):
+            raise ValueError(f"{path}: {field} must be a fraction like \"40/40\", not {value!r}")
+        out[field] = Fraction(int(m[1]), int(m[2]))
+    return {"mails": data["mails"], "unsafe": 0, "floors": out}

@@ -3,106 +3,78 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from mailbot.errors import MailbotError
 
-Handler = Callable[[argparse.Namespace], int]
+# Every command, in the order `mailbot --help` lists them, with its one-line summary. The
+# command `x-y` lives in `mailbot.commands.x_y`, whose `configure(parser)` adds its arguments
+# and sets `func`; only the module of the command being run is imported, so `--help` and
+# `parse` stay fast.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("demo", "run the whole job on embedded defaults in a fresh folder"),
+    ("run", "the long-running worker (IDLE/poll intake, delivery, jobs)"),
+    ("events", "import, list, set venues"),
+    ("registrations", "who is registered / waiting / cancelled"),
+    ("export", "participant list for spreadsheets"),
+    ("digest", "the coordinators' digest now (without options: --print)"),
+    ("review", "mails that need a human; assign, register or dismiss one"),
+    ("reprocess", "run quarantined mails again (after a rules fix)"),
+    ("purge", "delete personal data of events past their retention time"),
+    ("doctor", "check configuration, database, IMAP and SMTP"),
+    ("parse", "classify .eml files offline; one JSON line per file"),
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mailbot", description=__doc__)
+class _NoCommand(Exception):
+    """The command line is broken before its command name: the full parser says how."""
+
+
+class _FirstWord(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NoCommand(message)
+
+
+def _command_name(argv: Sequence[str] | None) -> str | None:
+    """The command the arguments name, found by argparse itself (so `--config=x`, `-v` and
+    abbreviations are read exactly as the full parser reads them)."""
+    first = _FirstWord(add_help=False)
+    _global_options(first)
+    first.add_argument("command", nargs="?")
+    first.add_argument("rest", nargs=argparse.REMAINDER)
+    try:
+        known, _ = first.parse_known_args(argv)
+    except _NoCommand:
+        return None
+    return str(known.command) if known.command else None
+
+
+def _global_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="mailbot.toml (default: $MAILBOT_CONFIG, else ./mailbot.toml)")
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; the arguments of `command` (all, when None) come from its module."""
+    p = argparse.ArgumentParser(prog="mailbot", description=__doc__)
+    _global_options(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser("demo", help="run the whole job on embedded defaults in a fresh folder")
-    s.add_argument("--dir", default="mailbot-demo", help="folder to create (default: ./mailbot-demo)")
-    s.set_defaults(func=_lazy("mailbot.commands.demo", "cmd_demo"))
-
-    s = sub.add_parser("run", help="the long-running worker (IDLE/poll intake, delivery, jobs)")
-    s.add_argument("--once", action="store_true", help="one intake and one delivery pass, then exit")
-    s.set_defaults(func=_lazy("mailbot.commands.run", "cmd_run"))
-
-    ev = sub.add_parser("events", help="import, list, set venues").add_subparsers(
-        dest="events_command", required=True, metavar="SUBCOMMAND")
-    s = ev.add_parser("import", help="create or update events by slug from a TOML file")
-    s.add_argument("file")
-    s.set_defaults(func=_lazy("mailbot.commands.events", "cmd_import"))
-    s = ev.add_parser("list", help="events with seats taken, free and waiting")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_lazy("mailbot.commands.events", "cmd_list"))
-    s = ev.add_parser("set-venue", help="set the venue and queue notices to everyone registered")
-    s.add_argument("slug")
-    s.add_argument("text")
-    s.set_defaults(func=_lazy("mailbot.commands.events", "cmd_set_venue"))
-
-    s = sub.add_parser("registrations", help="who is registered / waiting / cancelled")
-    s.add_argument("slug")
-    s.add_argument("--json", action="store_true", help="one JSON object per attendee and line")
-    s.set_defaults(func=_lazy("mailbot.commands.coordinators", "cmd_registrations"))
-
-    s = sub.add_parser("export", help="participant list for spreadsheets")
-    s.add_argument("slug")
-    s.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    s.add_argument("-o", "--output", required=True)
-    s.set_defaults(func=_lazy("mailbot.commands.coordinators", "cmd_export"))
-
-    s = sub.add_parser("digest", help="the coordinators' digest now (without options: --print)")
-    s.add_argument("--print", dest="print_", action="store_true", help="show it on the terminal")
-    s.add_argument("--send", action="store_true", help="queue and send it now")
-    s.set_defaults(func=_lazy("mailbot.commands.coordinators", "cmd_digest"))
-
-    s = sub.add_parser("review", help="mails that need a human; assign, register or dismiss one")
-    rs = s.add_subparsers(dest="review_command", metavar="SUBCOMMAND")
-    s.set_defaults(func=_lazy("mailbot.commands.review", "cmd_list"))
-    r = rs.add_parser("assign", help="register the sender of mail ID for event SLUG")
-    r.add_argument("id", type=int)
-    r.add_argument("slug")
-    r.set_defaults(func=_lazy("mailbot.commands.review", "cmd_assign"))
-    r = rs.add_parser("register", help="register the sender of mail ID as understood")
-    r.add_argument("id", type=int)
-    r.set_defaults(func=_lazy("mailbot.commands.review", "cmd_register"))
-    r = rs.add_parser("dismiss", help="file mail ID without action")
-    r.add_argument("id", type=int)
-    r.set_defaults(func=_lazy("mailbot.commands.review", "cmd_dismiss"))
-
-    s = sub.add_parser("reprocess", help="run quarantined mails again (after a rules fix)")
-    s.add_argument("ids", nargs="*", type=int, help="only these mails (default: all quarantined)")
-    s.set_defaults(func=_lazy("mailbot.commands.review", "cmd_reprocess"))
-
-    s = sub.add_parser("purge", help="delete personal data of events past their retention time")
-    s.add_argument("--dry-run", action="store_true", help="only show what would be purged")
-    s.set_defaults(func=_lazy("mailbot.commands.events", "cmd_purge"))
-
-    s = sub.add_parser("doctor", help="check configuration, database, IMAP and SMTP")
-    s.set_defaults(func=_lazy("mailbot.commands.doctor", "cmd_doctor"))
-
-    s = sub.add_parser("parse", help="classify .eml files offline; one JSON line per file")
-    s.add_argument("files", nargs="+", metavar="FILE")
-    s.add_argument("--events", help="events TOML file (no database needed)")
-    s.add_argument("--json", action="store_true", help="JSON lines (default: a readable summary)")
-    s.set_defaults(func=_lazy("mailbot.commands.parse", "cmd_parse"))
+    for name, summary in COMMANDS:
+        s = sub.add_parser(name, help=summary)
+        if command is None or name == command:
+            module = importlib.import_module(f"mailbot.commands.{name.replace('-', '_')}")
+            module.configure(s)
     return p
 
 
-def _lazy(module: str, name: str) -> Handler:
-    """Import a command's module only when it runs, so `parse` starts fast."""
-
-    def run(args: argparse.Namespace) -> int:
-        import importlib
-
-        func: Handler = getattr(importlib.import_module(module), name)
-        return func(args)
-
-    return run
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    name = _command_name(argv)
+    known = {n for n, _ in COMMANDS}
+    # A name that is no command configures none: argparse then lists the valid choices.
+    args = _parser(name if name in known else "").parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
@@ -116,7 +88,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-def config_path(args: argparse.Namespace) -> Path | None:
-    return Path(args.config) if getattr(args, "config", None) else None

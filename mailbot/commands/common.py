@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
-from mailbot.cli import config_path
 from mailbot.config import Settings, load_settings
 from mailbot.database import Database
 from mailbot.runners.worker import Worker
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    """The --config file, when one was given (else load_settings looks for one itself)."""
+    return Path(args.config) if getattr(args, "config", None) else None
 
 
 def settings(args: argparse.Namespace) -> Settings:

@@ -91,6 +91,12 @@ def _prepare(folder: Path) -> Path:
     return folder
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", default="mailbot-demo",
+                        help="folder to create (default: ./mailbot-demo)")
+    parser.set_defaults(func=cmd_demo)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.commands.common import worker
 
@@ -120,7 +126,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\noutbox: {sent} mail(s) written to {folder.resolve() / 'sent'}")
         for row in rows:
             print(f"  {row.template:<22} to {row.to_addr:<45} {row.status.value}")
-    from mailbot.commands.coordinators import cmd_digest
+    from mailbot.commands.digest import cmd_digest
     from mailbot.commands.events import cmd_list
 
     cfg = argparse.Namespace(settings=settings, json=False, verbose=False, print_=True,

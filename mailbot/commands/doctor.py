@@ -18,6 +18,10 @@ from mailbot.types import Outcome
 TIMEOUT = 10.0
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(func=cmd_doctor)
+
+
 @dataclass
 class Check:
     name: str
@@ -275,7 +279,7 @@ def run_checks(config: Path | None) -> list[Check]:
 def cmd_doctor(args: argparse.Namespace) -> int:
     import logging
 
-    from mailbot.cli import config_path
+    from mailbot.commands.common import config_path
 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines bury the answer
     checks = run_checks(config_path(args))

@@ -1,10 +1,9 @@
-"""`mailbot events import|list|set-venue` and `mailbot purge`."""
+"""`mailbot events import|list|set-venue`: the events, their seats and venues."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -12,8 +11,21 @@ from mailbot.commands.common import settings, worker
 from mailbot.models import Event, Registration, RegState
 from mailbot.registrations.event_changes import import_events, set_venue
 from mailbot.registrations.events_file import load_events
-from mailbot.registrations.lifecycle import purgeable_events
 from mailbot.registrations.seats import seats_taken, waiting_list
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="events_command", required=True, metavar="SUBCOMMAND")
+    s = sub.add_parser("import", help="create or update events by slug from a TOML file")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_import)
+    s = sub.add_parser("list", help="events with seats taken, free and waiting")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("set-venue", help="set the venue and queue notices to everyone registered")
+    s.add_argument("slug")
+    s.add_argument("text")
+    s.set_defaults(func=cmd_set_venue)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -67,24 +79,4 @@ def cmd_set_venue(args: argparse.Namespace) -> int:
         n = set_venue(s, w.mailer(s), args.slug, args.text)
     print(f"venue of {args.slug} unchanged; nothing sent" if n is None else
           f"venue of {args.slug} set; {n} notice(s) queued")
-    return 0
-
-
-def cmd_purge(args: argparse.Namespace) -> int:
-    w = worker(settings(args))
-    with w.db.session() as s:
-        due = purgeable_events(s, w.mailer(s))
-        for ev in due:
-            n = s.query(Registration).filter(Registration.event_id == ev.id).count()
-            print(f"{ev.slug}: ended {ev.ends:%Y-%m-%d}, retention {ev.retention_days} days "
-                  f"(until {(ev.ends + timedelta(days=ev.retention_days)):%Y-%m-%d}): "
-                  f"{n} registration(s)")
-    if not due:
-        print("nothing to purge")
-        return 0
-    if args.dry_run:
-        print("dry run: nothing deleted")
-        return 0
-    n = w.drain(w.handle_one_purge)
-    print(f"purged {n} event(s)")
     return 0

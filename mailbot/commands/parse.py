@@ -11,6 +11,14 @@ from typing import Any
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--events", help="events TOML file (no database needed)")
+    parser.add_argument("--json", action="store_true",
+                        help="JSON lines (default: a readable summary)")
+    parser.set_defaults(func=cmd_parse)
+
+
 def events_for_parse(args: argparse.Namespace) -> list[EventInfo]:
     """The events to match against: the --events file, else those in the configured database
     when it already exists (parse never creates or migrates one), else none."""

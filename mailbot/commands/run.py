@@ -18,6 +18,12 @@ from mailbot.runners.worker import Worker
 log = logging.getLogger("mailbot")
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--once", action="store_true",
+                        help="one intake and one delivery pass, then exit")
+    parser.set_defaults(func=cmd_run)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     s = settings(args)
     w = worker(s, mailbox=True, transport=True)

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from types import FrameType
 
 from mailbot.commands.common import settings, worker
@@ -65,7 +64,7 @@ def serve(w: Worker) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     lock = threading.Lock()
-    sched = scheduler.start(w, lock, extra=_extra_jobs(w))
+    sched = scheduler.start(w, lock)
     log.info("mailbot running on %s", w.mailbox.name if w.mailbox else "?")
     _backlog_bar(w)
     w.should_stop = stop.is_set
@@ -114,14 +113,6 @@ def _backlog_bar(w: Worker) -> None:
         w.on_mail = for_backlog(w.mailbox.backlog())
     except Exception:  # the bar is a nicety; the intake pass reports real mailbox trouble
         w.on_mail = None
-
-
-def _extra_jobs(w: Worker) -> dict[str, tuple[Callable[[], object], float]]:
-    try:
-        from mailbot.reports.digest import digest_job
-    except ImportError:
-        return {}
-    return {"digest": (lambda: digest_job(w), 60.0)}
 
 
 def close(w: Worker) -> None:

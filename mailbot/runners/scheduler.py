@@ -1,4 +1,5 @@
-"""APScheduler wiring only: which job runs how often. The jobs themselves live in jobs.py."""
+"""APScheduler wiring only: which job runs how often. The jobs themselves live in scheduled.py
+(and delivery.py for the retries)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from mailbot.runners import scheduled
 from mailbot.runners.worker import Worker
 
 log = logging.getLogger("mailbot.runners.scheduler")
@@ -30,18 +32,16 @@ def _guarded(name: str, func: Callable[[], object], lock: threading.Lock | None 
     return run
 
 
-def start(worker: Worker, delivery_lock: threading.Lock,
-          extra: dict[str, tuple[Callable[[], object], float]] | None = None
-          ) -> BackgroundScheduler:
+def start(worker: Worker, delivery_lock: threading.Lock) -> BackgroundScheduler:
     """Delivery retries, waiting-list expiry, reminders, retention and the digest check."""
     sched = BackgroundScheduler(timezone=worker.settings.tz, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
     jobs: dict[str, tuple[Callable[[], object], float]] = {
         "delivery": (worker.delivery_pass, 15.0),
-        "offers": (lambda: worker.drain(worker.handle_one_expired_offer), 60.0),
-        "reminders": (lambda: worker.drain(worker.handle_one_reminder), 300.0),
-        "retention": (worker.retention, 3600.0),
-        **(extra or {}),
+        "offers": (lambda: scheduled.offers(worker), 60.0),
+        "reminders": (lambda: scheduled.reminders(worker), 300.0),
+        "retention": (lambda: scheduled.retention(worker), 3600.0),
+        "digest": (lambda: scheduled.digest(worker), 60.0),
     }
     for name, (func, seconds) in jobs.items():
         lock = delivery_lock if name == "delivery" else None

@@ -1,0 +1,146 @@
+"""Delivery: claim due outbox rows, render them, send them, record each result.
+
+Each step is a small function; `Delivery` is the thin handler that runs them with a transport.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from mailbot.config import Settings
+from mailbot.database import affected
+from mailbot.models import OutboxRow, OutboxStatus
+from mailbot.runners.base import Runtime, domain
+from mailbot.types import OutgoingMail, SendStatus
+
+log = logging.getLogger("mailbot")
+
+# How long a claimed outbox row is reserved for its worker; a crashed worker's rows are sent
+# again after it (one duplicate possible if the crash came between acceptance and the update).
+LEASE = timedelta(minutes=5)
+
+
+def backoff(attempt: int, base_seconds: float = 60.0) -> timedelta:
+    """base, 2×, 4× … capped at 2 h: a mail server's bad hour does not flood it."""
+    return timedelta(seconds=min(7200.0, base_seconds * 2 ** max(0, attempt - 1)))
+
+
+# -- claim ------------------------------------------------------------------------------------
+def claim_due(rt: Runtime, limit: int = 50) -> list[int]:
+    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry."""
+    now = rt.clock()
+    claimed = []
+    with rt.db.session() as s:
+        ids = s.scalars(select(OutboxRow.id).where(
+            OutboxRow.status == OutboxStatus.QUEUED, OutboxRow.next_attempt_at <= now,
+            or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
+            .order_by(OutboxRow.id).limit(limit)).all()
+        for i in ids:
+            won = affected(s, update(OutboxRow).where(
+                OutboxRow.id == i, or_(OutboxRow.lease_until.is_(None),
+                                       OutboxRow.lease_until < now))
+                .values(lease_until=now + LEASE))
+            if won:
+                claimed.append(i)
+    return claimed
+
+
+# -- render -----------------------------------------------------------------------------------
+def compose(row: OutboxRow, settings: Settings) -> EmailMessage:
+    from mailbot.outbox.compose import make_message
+
+    mail = OutgoingMail(
+        template=row.template, language=row.language, to=row.to_addr, context=row.context,
+        message_id=row.message_id, in_reply_to=row.in_reply_to,
+        references=tuple(row.references or ()), reply_to=row.reply_to,
+        auto_submitted=row.auto_submitted, ics=row.ics,
+        attachments=tuple((a["filename"], a["mime"], base64.b64decode(a["b64"]))
+                          for a in row.attachments or ()))
+    return make_message(mail, settings.from_addr, settings.tz)
+
+
+def render(rt: Runtime, ids: list[int]) -> list[tuple[int, EmailMessage]]:
+    """The claimed rows as messages; a row that cannot be rendered fails for good."""
+    batch: list[tuple[int, EmailMessage]] = []
+    with rt.db.session() as s:
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids))
+                             .order_by(OutboxRow.id)):
+            try:
+                batch.append((row.id, compose(row, rt.settings)))
+            except Exception as exc:  # a template bug must not block the queue
+                row.status, row.last_error = OutboxStatus.FAILED, f"render: {exc}"[:1000]
+                log.error("outbox %s (%s) cannot be rendered: %s", row.id, row.template, exc)
+    return batch
+
+
+# -- result -----------------------------------------------------------------------------------
+def record_result(rt: Runtime, row_id: int, result: Any) -> None:
+    now = rt.clock()
+    with rt.db.session() as s:
+        row = s.get(OutboxRow, row_id)
+        if row is None:
+            return
+        row.lease_until = None
+        if result.status == SendStatus.SENT:
+            _sent(row, now)
+        else:
+            _not_sent(row, result.detail, result.status, now, rt.settings)
+
+
+def _sent(row: OutboxRow, now: datetime) -> None:
+    row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, ""
+    if row.template == "erased":  # the confirmation itself must not keep the address
+        row.to_addr, row.context = "erased", {}
+
+
+def _not_sent(row: OutboxRow, detail: str | None, status: SendStatus, now: datetime,
+              settings: Settings) -> None:
+    """Count the attempt; fail for good, or try again after a growing pause."""
+    row.attempts += 1
+    row.last_error = (detail or "")[:1000]
+    if status == SendStatus.FAILED or row.attempts >= settings.send_retries:
+        row.status = OutboxStatus.FAILED
+        log.warning("outbox %s to @%s failed for good: %s", row.id, domain(row.to_addr),
+                    row.last_error)
+    else:
+        wait = backoff(row.attempts, settings.retry_seconds)
+        row.next_attempt_at = now + wait
+        log.info("outbox %s to @%s retry %s in %s: %s", row.id, domain(row.to_addr),
+                 row.attempts, wait, row.last_error)
+
+
+# -- send: the handler --------------------------------------------------------------------------
+@dataclass
+class Delivery:
+    """The thin handler: claim, render, hand the batch to the transport, record results."""
+
+    rt: Runtime
+    transport: Any  # mailbot.outbox.transport.base.Transport
+
+    def run(self, limit: int = 50) -> int:
+        """Send what is due; returns how many mails the server accepted."""
+        assert self.transport is not None
+        sent = 0
+        while ids := claim_due(self.rt, limit):
+            results = self.send(render(self.rt, ids))
+            sent += results.count(SendStatus.SENT)
+            if SendStatus.RETRY in results and SendStatus.SENT not in results:
+                break  # the server is unwell: back off, the rows carry their next attempt
+        return sent
+
+    def send(self, batch: list[tuple[int, EmailMessage]]) -> list[SendStatus]:
+        results: list[SendStatus] = []
+
+        def on_result(key: int, result: Any) -> None:
+            record_result(self.rt, key, result)
+            results.append(result.status)
+
+        self.transport.deliver(batch, on_result)
+        return results

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import smtplib
 import socket
 import ssl
 from collections.abc import Callable
@@ -12,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailbot.config import ServerUrl, Settings
-from mailbot.errors import MailbotError
-from mailbot.types import Outcome
+from mailbot.errors import MailbotError, TransportError
+from mailbot.mailbox import Mailbox
 
 TIMEOUT = 10.0
 
@@ -168,37 +167,25 @@ def check_mailbox(s: Settings) -> Check:
                       "imaps://anmeldung%40verein.example@imap.verein.example/INBOX)")
     if isinstance(url, Check):
         return url
-    if url.scheme == "maildir":
-        path = Path(url.path)
-        if not path.is_dir():
-            return Check("mailbox", False, f"Maildir {path} does not exist")
-        if not (path / "new").is_dir() and not (path / "cur").is_dir():
-            return Check("mailbox", False, f"{path} is not a Maildir (no new/ or cur/ inside)")
-        return Check("mailbox", True, f"Maildir {path}")
-    return _check_imap(s, url)
-
-
-def _check_imap(s: Settings, url: ServerUrl) -> Check:
-    """Log in, open the inbox and the three folders (created when missing, as `run` would)."""
     try:
-        from mailbot.mailbox.imap import ImapMailbox
+        if url.scheme == "maildir":
+            from mailbot.mailbox.maildir import MaildirMailbox
 
-        mb = ImapMailbox(s.mailbox_url or "", url.password, s.folders, timeout=TIMEOUT,
-                         retry_for=0.0, backoff=0.1)
+            mb: Mailbox = MaildirMailbox(s.mailbox_url or "", s.folders, create=False)
+        else:
+            from mailbot.mailbox.imap import ImapMailbox
+
+            mb = ImapMailbox(s.mailbox_url or "", url.password, s.folders, timeout=TIMEOUT,
+                             retry_for=0.0, backoff=0.1)
     except MailbotError as exc:
         return Check("mailbox", False, str(exc))
     try:
-        for _ in mb.fetch_new(limit=0):
-            pass  # logs in and opens the inbox, fetches nothing
-        for outcome in Outcome:
-            mb.move_from(Outcome(outcome), "mailbot-doctor-probe@invalid", Outcome(outcome))
+        return Check("mailbox", True, mb.probe())
     except Exception as exc:  # MailboxError carries the server's words; add a hint
-        return Check("mailbox", False, explain(exc, url.host, url.port))
+        return Check("mailbox", False, explain(_cause(exc), url.host, url.port))
     finally:
         with contextlib.suppress(Exception):
             mb.close()
-    folders = ", ".join(s.folders[o] for o in Outcome)
-    return Check("mailbox", True, f"{url.display}: logged in; inbox and folders {folders} usable")
 
 
 def check_smtp(s: Settings) -> Check:
@@ -206,54 +193,28 @@ def check_smtp(s: Settings) -> Check:
                       "can be sent (e.g. smtps://anmeldung%40verein.example@smtp.verein.example:465)")
     if isinstance(url, Check):
         return url
-    if url.scheme == "file":
-        path = Path(url.path)
-        if not path.is_dir():
-            return Check("smtp", False, f"{path} does not exist (the file:// transport writes "
-                         ".eml files there)")
-        return Check("smtp", True, f"writing .eml files to {path} (development only)",
-                     warning=True)
-    return _check_smtp_server(url)
+    from mailbot.outbox.transport import open_transport
 
-
-def _check_smtp_server(server: ServerUrl) -> Check:
-    """EHLO, STARTTLS or TLS as the URL says, login when a user is given, NOOP; sends nothing."""
-    url = server
     user = f"{url.username}@" if url.username else ""
     shown = f"{url.scheme}://{user}{url.host}:{url.port}"
-    ctx = ssl.create_default_context()
-    if not url.verify:
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    transport = open_transport(url, timeout=TIMEOUT)
     try:
-        cls: Callable[..., smtplib.SMTP] = smtplib.SMTP_SSL if url.tls == "implicit" \
-            else smtplib.SMTP
-        kwargs = {"context": ctx} if url.tls == "implicit" else {}
-        with cls(url.host, url.port, timeout=TIMEOUT, **kwargs) as smtp:
-            smtp.ehlo()
-            if url.tls == "starttls":
-                if not smtp.has_extn("starttls"):
-                    return Check("smtp", False, f"{shown}: the server does not offer "
-                                 "STARTTLS, which smtp:// requires (smtps:// for TLS on connect,"
-                                 " smtp+plain:// only for a local test server)")
-                smtp.starttls(context=ctx)
-                smtp.ehlo()
-            if url.username:
-                try:
-                    smtp.login(url.username, url.password or "")
-                except smtplib.SMTPAuthenticationError as exc:
-                    return Check("smtp", False, f"{shown}: the server refused user "
-                                 f"{url.username!r} and the password ({exc.smtp_code}); check "
-                                 "MAILBOT_SMTP_PASSWORD")
-                except smtplib.SMTPNotSupportedError:
-                    return Check("smtp", False, f"{shown}: the server offers no login "
-                                 "(AUTH); leave the user out of the URL if it needs none")
-            code, _ = smtp.noop()
-            if code != 250:
-                return Check("smtp", False, f"{shown}: NOOP answered {code}")
-    except (OSError, smtplib.SMTPException) as exc:
-        return Check("smtp", False, f"{shown}: {explain(exc, url.host, url.port)}")
-    return Check("smtp", True, f"{shown}: connected" + (", logged in" if url.username
-                                                             else ""))
+        detail = transport.probe()
+    except TransportError as exc:
+        return Check("smtp", False, str(exc))
+    except Exception as exc:  # the network's own errors, in words an IT helper can act on
+        return Check("smtp", False, f"{shown}: {explain(_cause(exc), url.host, url.port)}")
+    finally:
+        transport.close()
+    # file:// works, but only for development.
+    return Check("smtp", True, detail, warning=url.scheme == "file")
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The network error under a library's wrapper (aiosmtplib's SMTPConnectError …)."""
+    while isinstance(exc.__cause__, OSError):
+        exc = exc.__cause__
+    return exc
 
 
 def run_checks(config: Path | None) -> list[Check]:

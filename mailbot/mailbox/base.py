@@ -47,4 +47,10 @@ class Mailbox(Protocol):
         Returns True when something may have arrived."""
         ...
 
+    def probe(self) -> str:
+        """Check, without touching any message, that the mailbox works as `mailbot run` needs
+        it (reachable, logged in, inbox and outcome folders usable); one line on what was found.
+        Raises MailboxError, or the network error itself, when it does not (`mailbot doctor`)."""
+        ...
+
     def close(self) -> None: ...

@@ -35,19 +35,30 @@ class MaildirMailbox:
     (flags are ignored); moves are renames into the outcome folder's cur/."""
 
     def __init__(self, url: str, folders: dict[Outcome, str] | None = None, *,
-                 poll_interval: float = 0.2) -> None:
+                 poll_interval: float = 0.2, create: bool = True) -> None:
+        """`create=False` leaves the file system alone until a message is moved (for probe)."""
         parsed = parse_server_url(url, {}, "mailbox URL", ("maildir",))
         self.path = Path(parsed.path).expanduser().absolute()
         self.name = f"maildir://{self.path}"
         self.folders = dict(folders or {o: o.value for o in Outcome})
         self.poll_interval = poll_interval
         self._seen: set[str] = set()  # keys fetch_new handed out (for wait)
+        self._opened: mailbox.Maildir | None = self._open() if create else None
+
+    def _open(self) -> mailbox.Maildir:
         try:
-            self._inbox = mailbox.Maildir(str(self.path), create=True)
+            box = mailbox.Maildir(str(self.path), create=True)
             for sub in ("tmp", *_SUBDIRS):
                 (self.path / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise MailboxError(f"{self.name}: cannot open the Maildir ({exc.strerror})") from None
+        return box
+
+    @property
+    def _inbox(self) -> mailbox.Maildir:
+        if self._opened is None:
+            self._opened = self._open()
+        return self._opened
 
     def __repr__(self) -> str:
         return f"MaildirMailbox({self.name!r})"
@@ -200,5 +211,14 @@ class MaildirMailbox:
                     return True
         return False
 
+    def probe(self) -> str:
+        """Is the folder there, and a Maildir? Nothing is created or moved."""
+        if not self.path.is_dir():
+            raise MailboxError(f"Maildir {self.path} does not exist")
+        if not (self.path / "new").is_dir() and not (self.path / "cur").is_dir():
+            raise MailboxError(f"{self.path} is not a Maildir (no new/ or cur/ inside)")
+        return f"Maildir {self.path}"
+
     def close(self) -> None:
-        self._inbox.close()
+        if self._opened is not None:
+            self._opened.close()

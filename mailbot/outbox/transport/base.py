@@ -33,5 +33,11 @@ class Transport(Protocol):
         """
         ...
 
+    def probe(self) -> str:
+        """Check the way out as `deliver` would take it (connect, TLS, login), sending nothing;
+        one line on what was found. Raises TransportError when the server answers but will not
+        do, or the network error itself when it cannot be reached (`mailbot doctor`)."""
+        ...
+
     def close(self) -> None:
         ...

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TypeVar
 
+from mailbot.errors import TransportError
 from mailbot.outbox.transport.base import SendResult
 from mailbot.types import SendStatus
 
@@ -53,6 +54,12 @@ class FileTransport:
                 tmp.unlink()
             return SendResult(SendStatus.RETRY, f"cannot write {target}: {exc.strerror or exc}")
         return SendResult(SendStatus.SENT, str(target))
+
+    def probe(self) -> str:
+        if not self.directory.is_dir():
+            raise TransportError(f"{self.directory} does not exist (the file:// transport writes "
+                                 ".eml files there)")
+        return f"writing .eml files to {self.directory} (development only)"
 
     def close(self) -> None:
         pass

@@ -22,6 +22,7 @@ from aiosmtplib import (
 )
 
 from mailbot.config import ServerUrl
+from mailbot.errors import TransportError
 from mailbot.outbox.transport.base import SendResult
 from mailbot.types import SendStatus
 
@@ -69,6 +70,13 @@ class SmtpTransport:
         if self._loop.is_closed():
             raise RuntimeError("SmtpTransport is closed")
         self._loop.run_until_complete(self._deliver(list(batch), on_result))
+
+    def probe(self) -> str:
+        """Connect with the TLS policy of sending (STARTTLS required for smtp://), log in when
+        the URL has a user, NOOP; sends nothing."""
+        if self._loop.is_closed():
+            raise RuntimeError("SmtpTransport is closed")
+        return self._loop.run_until_complete(self._probe())
 
     def close(self) -> None:
         if self._loop.is_closed():
@@ -123,6 +131,43 @@ class SmtpTransport:
         self.connections += 1
         self._client = client
         return client
+
+    async def _probe(self) -> str:
+        u = self.url
+        shown = f"{u.scheme}://{u.username + '@' if u.username else ''}{u.host}:{u.port}"
+        self._drop()  # a fresh connection, so the check covers the whole setup
+        try:
+            client = await self._connected()
+            await self._noop(client, shown)
+        except SMTPAuthenticationError as exc:
+            raise TransportError(f"{shown}: the server refused user {u.username!r} and the "
+                                 f"password ({exc.code}); check MAILBOT_SMTP_PASSWORD",
+                                 code=exc.code) from exc
+        except (*_NETWORK_ERRORS, ssl.SSLError):
+            raise  # the caller explains network trouble in its own words
+        except SMTPResponseException as exc:
+            raise TransportError(f"{shown}: answered {exc.code} {exc.message}",
+                                 code=exc.code) from exc
+        except SMTPException as exc:
+            text = str(exc).upper()
+            if "STARTTLS" in text and u.tls == "starttls":
+                raise TransportError(f"{shown}: the server does not offer STARTTLS, which "
+                                     "smtp:// requires (smtps:// for TLS on connect, smtp+plain://"
+                                     " only for a local test server)") from exc
+            if "AUTH" in text:
+                raise TransportError(f"{shown}: the server offers no login (AUTH); leave the "
+                                     "user out of the URL if it needs none") from exc
+            raise TransportError(f"{shown}: {exc}") from exc
+        finally:
+            await self._quit()
+        return f"{shown}: connected" + (", logged in" if u.username else "")
+
+    @staticmethod
+    async def _noop(client: aiosmtplib.SMTP, shown: str) -> None:
+        try:
+            await client.noop()
+        except SMTPResponseException as exc:
+            raise TransportError(f"{shown}: NOOP answered {exc.code}", code=exc.code) from exc
 
     def _setup_failure(self, exc: BaseException) -> SendResult:
         """A RETRY result that says in one line why no connection could be used."""

@@ -6,8 +6,6 @@ import argparse
 
 from sqlalchemy import select
 
-from mailbot.apply.chain import apply, chain
-from mailbot.apply.inbound import Inbound
 from mailbot.commands.common import settings, worker
 from mailbot.commands.review_records import (
     close,
@@ -18,6 +16,7 @@ from mailbot.commands.review_records import (
 )
 from mailbot.errors import UserError
 from mailbot.models import InboundRecord
+from mailbot.runners.intake import apply_and_answer
 from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo, Outcome
 
@@ -91,10 +90,7 @@ def reprocess_one(w: Worker, rec_id: int, events: list[EventInfo]) -> str:
                 rec.reason = f"same Message-ID as mail #{dup}: not applied twice"
             else:
                 rec.reason = ""
-                m = w.mailer(s)
-                outcome = apply(s, m, Inbound(rec, mail, intent), chain(w.settings.min_confidence))
-                if m.limited:
-                    rec.reason = f"reply limit reached for {len(set(m.limited))} address(es)"
+                outcome = apply_and_answer(s, w, rec, mail, intent)
             rec.outcome = outcome
             if outcome == Outcome.DONE:
                 rec.raw, rec.resolved_at = None, w.clock()

@@ -21,6 +21,7 @@ from mailbot.classify.people import (
 )
 from mailbot.classify.reading import Context, Flow
 from mailbot.parse.text import flowing, fold, prose_line
+from mailbot.rulebook import Rules
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
@@ -295,7 +296,7 @@ class PeopleRule:
         lines = body.split("\n")
         focus = _attending("\n".join(regs + [x for x in lines
                                              if EMAIL.search(x) or _LIST_LINE.match(x)] +
-                                      _name_lines(lines)), ctx)
+                                      _name_lines(lines, ctx.rules)), ctx)
         others, named_self = self._others(ctx, sender, focus)
         correction = [s for s in regs[1:] if _ONLY.search(s)]
         if correction and others:
@@ -353,10 +354,7 @@ class PeopleRule:
         ctx.attendees = as_attendees([sender])
 
 
-_NAME_LINE = re.compile(r"^\s*(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?|Dr\.|Prof\.)\s+[A-ZÄÖÜ]")
-
-
-def _name_lines(lines: list[str]) -> list[str]:
+def _name_lines(lines: list[str], rules: Rules) -> list[str]:
     """People listed one per line without bullets: titled name lines ("Frau Teresa Conti"),
     and the short lines of a block below a line ending in a colon ("… melden wir an:")."""
     out: list[str] = []
@@ -366,7 +364,7 @@ def _name_lines(lines: list[str]) -> list[str]:
         if not t:
             block = block and not out  # the block ends at the first empty line after names
             continue
-        if len(t) <= 80 and (block or _NAME_LINE.match(t)):
+        if len(t) <= 80 and (block or rules.regex("names.title_line").match(t)):
             out.append(t)
         block = t.endswith(":") or (block and len(t) <= 80)
     return out

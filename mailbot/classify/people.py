@@ -7,45 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailbot.parse.text import fold
-from mailbot.rulebook import Rules
+from mailbot.rulebook import Rules, load_default_rules
 from mailbot.types import Attendee
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
 _TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-# Offices people hold: they stand between "Frau" and the name ("Frau Bürgermeisterin Dr.
-# Claudia Rehbein") and are never part of the name. Word endings, so compounds count too.
-JOB_TITLE = (r"(?:[A-ZÄÖÜ][\wäöüß]*?(?:meister|rät|direktor|präsident|minister|dezernent|"
-             r"beigeordnete|abgeordnete|beauftragte|pastor|pfarrer|professor|sekretär|"
-             r"vorsitzende|leiter|referent|bischof|bischöf|landrat|stadtrat|superintendent)"
-             r"(?:in|innen|e|er|en|n|r)?|"
-             # the same offices as a word of their own ("Herr Landrat Hinnerk Peters")
-             r"(?:Landr[aä]t|Stadtr[aä]t|Pastor|Pfarrer|Professor|Direktor|Präsident|Minister|"
-             r"Dezernent|Bischof|Sekretär|Referent|Leiter|Superintendent)(?:in|innen)?|"
-             r"Mayor|Councillor|Councilor|Reverend|Rev\.|Senator)")
-_JOB = re.compile(JOB_TITLE + r"$")
-_TITLED = re.compile(
-    # "Dr. Ahmed Saleh" without Herr/Mr is titled too
-    r"(?:\b(?:Frau|Herrn?|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)\s+|(?<!\w)(?=(?:Dr|Prof)\.\s))"
-    r"(?:(?:Dr|Prof)\.?\s+|Dipl\.-[\w.]+\s+|"
-    + JOB_TITLE + r"\s+)*"
-    # a name stays on its line: one per line is a list ("Frau A B⏎Frau C D"), not one name
-    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){0,2})")
-_ROLE_NOUN = re.compile(
-    r"\b(?:Kolleg\w*|[Cc]olleagues?|Mitarbeiter\w*|Ehrenamtlich\w*|Vorgesetzt\w*|Chef\w*|"
-    # offices in a club or team: "unsere Kassenwartin Lea Brandt", "our treasurer Amara Diallo"
-    r"Kassenw\w*|Kassier\w*|Schatzmeister\w*|Schriftführer\w*|Vorsitzend\w*|Praktikant\w*|"
-    r"Stellvertret\w*|[Tt]reasurer|[Cc]hair(?:wo)?(?:man|person)?|[Ss]ecretary|[Vv]olunteer|"
-    r"[Ii]ntern|[Dd]eputy|[Cc]oordinator|[Pp]roject\s+lead|"
-    r"Begleit\w*)\s+(?:(?:von|aus)\s+(?:uns|unserem\s+\w+|unserer\s+\w+)\s+)?"
-    # titles between the role and the name: "meine Kollegin Frau Dr. Annette Stübe"
-    r"(?:(?:Frau|Herrn?|Dr\.|Prof\.|Dipl\.-\w+\.?)\s+)*"
-    r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
 # the names of "wir beide (Ayşe Demir und Fatma Çelik)", "we two (A and B)", "uns zwei: A und B"
 _BOTH = re.compile(r"\b(?i:wir|uns|we|us|the)\s+(?:beide[n]?|zwei|drei|both|two|three)(?:\s+of\s+us)?"
                    r"\s*(?:\(([^)\n]+)\)|[:–-]\s*([^\n.;]+))")
-_AND_NAME = re.compile(r"[ \t]*(?:,|,?[ \t]+(?:und|and|sowie))[ \t]+(?:(?:Frau|Herrn?|Dr\.|Prof\.)[ \t]+)*"
-                       r"((?:[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+){1,2})")
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
 _GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"
@@ -68,10 +38,6 @@ _PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 _URL = re.compile(r"\b(?:https?://|www\.)", re.I)
 
 
-_TITLE_WORDS = re.compile(r"^(?:(?:Frau|Herrn?|Hr\.|Fr\.|Dr\.?|Prof\.?|Mr\.?|Mrs\.?|Ms\.?|"
-                          + JOB_TITLE + r")\s+)+")
-
-
 @dataclass
 class Person:
     name: str
@@ -79,7 +45,8 @@ class Person:
 
     def __post_init__(self) -> None:
         # "Frau Aylin Yılmaz" and "Aylin Yılmaz" are the same name
-        self.name = _TITLE_WORDS.sub("", self.name.strip())
+        # (the default rules: a Person is made where no rules are at hand)
+        self.name = load_default_rules().regex("names.title_words").sub("", self.name.strip())
 
     @property
     def surname(self) -> str:
@@ -139,7 +106,7 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
             continue
         if low in not_name or low in titles or f"{low}." in titles:
             return False
-        if not t[0].isupper() or not _TOKEN.fullmatch(t) or _JOB.match(t):
+        if not t[0].isupper() or not _TOKEN.fullmatch(t) or rules.regex("names.office").match(t):
             return False
     return True
 
@@ -221,17 +188,18 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
                 continue
             people.append(Person(_best_name_before(line, m.group(0), rules), addr))
     body = "\n".join(x for x in lines if not _GREETING.match(x))
-    for m in _TITLED.finditer(body):
+    for m in rules.regex("names.titled").finditer(body):
         name = m.group(1)
         if name and is_person(name, rules, min_tokens=1):
             people.append(Person(name, None))
-    for m in _ROLE_NOUN.finditer(body):
+    role_named = rules.regex("names.role_named")
+    for m in role_named.finditer(body):
         name = m.group(1)
         if is_person(name, rules):
             people.append(Person(name, None))
         # "meine Kolleginnen Regina Koch und Petra Lange": the plural role names them all
         at = m.end()
-        while (more := _AND_NAME.match(body, at)) and is_person(more.group(1), rules):
+        while (more := rules.regex("names.and_name").match(body, at)) and is_person(more.group(1), rules):
             people.append(Person(more.group(1), None))
             at = more.end()
     for both in _BOTH.finditer(body):
@@ -242,7 +210,7 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         for piece in _LIST_SPLIT.split(_PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
             words = [w for w in piece.split() if w.casefold() not in rules.words("names.not_name")]
             cand = " ".join(words)
-            if (role := _ROLE_NOUN.search(cand)) is not None:
+            if (role := role_named.search(cand)) is not None:
                 cand = role.group(1)  # "unsere Kassenwartin Fatou Diallo": the role is no name
             if cand and is_person(cand, rules):
                 people.append(Person(cand, None))

@@ -26,15 +26,7 @@ from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
 _LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
-_FIRST_PERSON = re.compile(r"\b(?:ich|mich|mir|meine anmeldung|meinen platz|i|me|my|wir|uns|unsere?n?"
-                           r"|we|us|our)\b", re.I)
-_AND_ME = re.compile(r"\b(?:und|sowie|and)\s+(?:ich|mich|i|me|myself)\b|"
-                     r"\b(?:ich|mich|i|me)\s+(?:und|and)\s+\w", re.I)
-# a later registration sentence that narrows who comes: "nur Frau Lange und mich", "only Sam and me"
-_ONLY = re.compile(r"\b(?:nur(?:\s+noch)?|only|just)\b", re.I)
-_WE = re.compile(r"\b(?:wir|uns|unsere?n?|we|us|our|alle)\b", re.I)
-_ALL_OF = re.compile(r"\b(?:alle|all)\s+(\d{1,2}|zwei|drei|vier|fünf|sechs|sieben|acht|two|three|four|"
-                     r"five|six|seven|eight)\b", re.I)
+
 
 
 def closing_block(text: str, signature: str, ctx: Context) -> list[str]:
@@ -98,17 +90,6 @@ class EventRule:
         return Flow.CONTINUE
 
 
-# Fields of a web form relayed by mail ("Name: …", "E-Mail: …", "Organisation: …")
-_FORM_FIELD = re.compile(r"^\s*(name|vor- und nachname|ihr name|your name|full name|e-?mail|"
-                         r"e-?mail-adresse|ihre e-?mail|your e-?mail|organisation|organization|"
-                         r"einrichtung|institution|verein|träger)\s*:[ \t]*(\S[^\n]*)$", re.I | re.M)
-# Senders that relay a form and never attend: the website, a no-reply address
-_RELAY = re.compile(r"^(?:wordpress|wp|noreply|no-reply|no_reply|donotreply|do-not-reply|"
-                    r"www-data|www|webmaster|website|webform|forms?|formular|kontaktformular|"
-                    r"mailer|php-?mailer)\b", re.I)
-
-
-_PHONE_LINE = re.compile(r"(?im)^\s*(?:tel|telefon|fon|phone|mobil|mobile|handy|fax)\.?:?\s*[\d +/().-]+$")
 _INITIAL = re.compile(r"(?:^|\s)[A-ZÄÖÜ]\.(?:\s|$)")
 
 
@@ -116,10 +97,11 @@ def form_fields(ctx: Context) -> dict[str, str]:
     """The person's fields of a web-form mail ("name", "email", "org"), when the sender only
     relays the form (the website's own or a no-reply address)."""
     sender = ctx.mail.sender_email
-    if not sender or not (_RELAY.match(sender) or sender.split("@")[-1] in ctx.own_domains):
+    relay = ctx.rules.regex("forms.relay_sender")
+    if not sender or not (relay.match(sender) or sender.split("@")[-1] in ctx.own_domains):
         return {}
     out: dict[str, str] = {}
-    for m in _FORM_FIELD.finditer(ctx.body):
+    for m in ctx.rules.regex("forms.field").finditer(ctx.body):
         key, value = m.group(1).lower(), m.group(2).strip()
         kind = "email" if "mail" in key else "name" if "name" in key else "org"
         if kind == "email":
@@ -187,7 +169,7 @@ def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str
     found = org_in_text(text, rules, _event_names(ctx))
     if found:
         return found
-    if not _PHONE_LINE.sub("", text).strip():
+    if not rules.regex("forms.phone_line").sub("", text).strip():
         # an empty body (a phone footer at most): the subject may carry it ("… – Petra
         # Maier-Lutz, Caritas Fils-Neckar-Alb")
         skip = [fold(n) for n in _event_names(ctx)]
@@ -205,16 +187,14 @@ def _organisation(ctx: Context, block: list[str], person: str, text: str) -> str
     return None
 
 
-_CLAUSE = re.compile(r"\s+[–—-]\s+|;\s*|,\s+(?=(?:aber|doch|und\s+ich|but|and\s+i)\b)")
-
-
 def _attending(text: str, ctx: Context) -> str:
     """The text without clauses that only mention someone ("Frau Y. hat mir Ihre
     Veranstaltung empfohlen – ich melde mich an"): a recommender is no attendee."""
     mentioned = ctx.rules.pattern("names.mentioned_only")
     if not mentioned.search(text):
         return text
-    return "\n".join(" – ".join(c for c in _CLAUSE.split(line) if not mentioned.search(c))
+    clause = ctx.rules.regex("people.mention_clause")
+    return "\n".join(" – ".join(c for c in clause.split(line) if not mentioned.search(c))
                      for line in text.split("\n"))
 
 
@@ -298,7 +278,7 @@ class PeopleRule:
                                              if EMAIL.search(x) or _LIST_LINE.match(x)] +
                                       _name_lines(lines, ctx.rules)), ctx)
         others, named_self = self._others(ctx, sender, focus)
-        correction = [s for s in regs[1:] if _ONLY.search(s)]
+        correction = [s for s in regs[1:] if ctx.rules.regex("people.only").search(s)]
         if correction and others:
             # "Korrektur: … Bitte also nur Frau Lange und mich eintragen": the later sentence
             # that narrows the list wins; the people it names keep the full names given earlier
@@ -320,16 +300,17 @@ class PeopleRule:
 
     def _cancel(self, ctx: Context, sender: Person, body: str) -> None:
         sents = ctx.hits("intent.cancel")
+        first_person = ctx.rules.regex("people.first_person")
         others, _ = self._others(ctx, sender, "\n".join(sents))
-        partial = [s for s in sents if not _FIRST_PERSON.search(s.split(",")[0])
-                   or _named_first(s, others)]
+        partial = [s for s in sents if not first_person.search(s.split(",")[0])
+                   or _named_first(s, others, first_person)]
         if partial and not others:
             # "meine Kollegin kommt doch nicht mit": her name stands where she was registered
             # ("ich hatte mich und meine Kollegin Ines Brandt angemeldet")
             named, _ = self._others(ctx, sender, body)
             if named and len(named) <= (someone_count(" ".join(partial), ctx) or 1):
                 others = named
-        if others and any(_AND_ME.search(s) for s in sents):
+        if others and any(ctx.rules.regex("people.and_me").search(s) for s in sents):
             # "meine Kollegin Claudia Behrens und ich … absagen": "X und ich" adds the sender
             ctx.attendees = as_attendees([sender, *others])
             ctx.cancel_seats = len(others) + 1
@@ -343,7 +324,7 @@ class PeopleRule:
             ctx.cancel_seats = before - now
         elif partial:
             ctx.cancel_seats = someone_count(" ".join(partial), ctx)
-        elif any(_WE.search(s) for s in sents):
+        elif any(ctx.rules.regex("people.we").search(s) for s in sents):
             # "wir müssen die Anmeldung für alle drei zurückziehen": the whole group goes,
             # with the people named where it was registered ("Frau Gül Erdem, … und ich")
             named, _ = self._others(ctx, sender, body)
@@ -370,10 +351,10 @@ def _name_lines(lines: list[str], rules: Rules) -> list[str]:
     return out
 
 
-def _named_first(sentence: str, others: list[Person]) -> bool:
+def _named_first(sentence: str, others: list[Person], first_person: re.Pattern[str]) -> bool:
     """Someone named stands before the sender's own words ("Dr. Ahmed Saleh will not be able
     to join us, so please take him off the list"): the cancellation is hers or his."""
-    first = _FIRST_PERSON.search(sentence)
+    first = first_person.search(sentence)
     at = first.start() if first else len(sentence)
     return any(p.name and 0 <= sentence.find(p.name.split()[-1]) < at for p in others)
 
@@ -381,7 +362,7 @@ def _named_first(sentence: str, others: list[Person]) -> bool:
 def _all_of(sents: list[str], ctx: Context) -> int:
     """"für alle drei", "all four of us": the size of a group that withdraws together."""
     for s in sents:
-        m = _ALL_OF.search(s)
+        m = ctx.rules.regex("people.all_of").search(s)
         if m:
             word = m.group(1).casefold()
             return int(word) if word.isdigit() else ctx.rules.numbers("seats.number").get(word, 0)
@@ -390,7 +371,7 @@ def _all_of(sents: list[str], ctx: Context) -> int:
 
 def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:
     """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2); "statt zu dritt" counts too."""
-    m = re.search(r"\bnur\s+noch\s+(.{0,30})", body, re.I)
+    m = ctx.rules.regex("people.seats_now").search(body)
     if not m:
         return None, None
     now = group_size(m.group(0)[:30], ctx.rules)

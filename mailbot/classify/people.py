@@ -13,27 +13,8 @@ from mailbot.types import Attendee
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
 _TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-# the names of "wir beide (Ayşe Demir und Fatma Çelik)", "we two (A and B)", "uns zwei: A und B"
-_BOTH = re.compile(r"\b(?i:wir|uns|we|us|the)\s+(?:beide[n]?|zwei|drei|both|two|three)(?:\s+of\s+us)?"
-                   r"\s*(?:\(([^)\n]+)\)|[:–-]\s*([^\n.;]+))")
-_LIST_SPLIT = re.compile(r"\s*(?:,|;|\bund\b|\band\b|\bsowie\b|&)\s*")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
-_GREETING = re.compile(r"^\s*(?:hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:tag|morgen|abend)|"
-                       r"moin|hi|hello|dear|servus)\b", re.I)
-_ORG_CONTEXT = re.compile(
-    r"\b(im|in der|in dem|beim|bei der|vom|von der|für den|für die|für das|aus dem|aus der|"
-    r"from the|at the|of the|for the|with the|at|from|with|"
-    # "der/des" only after a role: "Gleichstellungsbeauftragte der Samtgemeinde Sottrum"
-    r"(?:(?<=ftragte\s)|(?<=ftragter\s)|(?<=eiterin\s)|(?<=leiter\s)|(?<=erentin\s)|(?<=ferent\s)|"
-    r"(?<=dinatorin\s)|(?<=dinator\s)|(?<=beiterin\s)|(?<=arbeiter\s)|(?<=amtliche\s)|"
-    r"(?<=amtlicher\s)|(?<=sitzende\s)|(?<=sitzender\s))(?:der|des))\s+"
-    r"((?:[A-ZÄÖÜ][\w.'’-]*|e\.\s?V\.)(?:\s+(?:[A-ZÄÖÜ][\w.()'’-]*|e\.\s?V\.|und|für|der|in"
-    r"|of|for|and)){0,5})")
-# Dative articles before an organisation name: its adjectives end in -en ("vom
-# Internationalen Elterncafé") and are put back in the nominative by the noun's gender.
-_FEMININE_DATIVE = ("in der", "bei der", "von der", "aus der", "für die")
-_DATIVE = ("im", "in dem", "beim", "vom", "aus dem")
-_ROLE_REST = re.compile(r"^\w*\s*(?:(?:der|des|im|vom|beim|bei der|für den|für die|für das|at|of|for)\s+)?")
+_UMLAUT = re.compile(r"[äöüÄÖÜß]")  # a letter of the Latin script beyond ASCII that names use
 _PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 _URL = re.compile(r"\b(?:https?://|www\.)", re.I)
 
@@ -99,7 +80,7 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     # a title is never part of the name itself ("Frau Dr", "Herr Dr Ulrich Wenzel"): the
     # name starts after it, so candidates that still hold one are cut further by the callers
     titles = rules.words("names.title")
-    particles = {"von", "van", "de", "der", "da", "del", "di", "al", "el", "bin", "ten", "zu"}
+    particles = rules.words("names.particle")
     for t in tokens:
         low = t.casefold().strip(".,;:!")
         if low in particles:
@@ -177,17 +158,18 @@ def _best_name_before(line: str, email: str, rules: Rules) -> str:
 def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[Person]:
     """People a mail text names: with their address, after a title, as colleagues, in lists."""
     own = {d.lower() for d in own_domains}
+    greeting, list_split = rules.regex("people.greeting"), rules.regex("people.list_split")
     people: list[Person] = []
     lines = text.split("\n")
     for line in lines:
-        if _GREETING.match(line):
+        if greeting.match(line):
             continue
         for m in EMAIL.finditer(line):
             addr = m.group(0).lower()
             if addr.split("@")[1] in own:
                 continue
             people.append(Person(_best_name_before(line, m.group(0), rules), addr))
-    body = "\n".join(x for x in lines if not _GREETING.match(x))
+    body = "\n".join(x for x in lines if not greeting.match(x))
     for m in rules.regex("names.titled").finditer(body):
         name = m.group(1)
         if name and is_person(name, rules, min_tokens=1):
@@ -202,12 +184,12 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         while (more := rules.regex("names.and_name").match(body, at)) and is_person(more.group(1), rules):
             people.append(Person(more.group(1), None))
             at = more.end()
-    for both in _BOTH.finditer(body):
-        for piece in _LIST_SPLIT.split((both.group(1) or both.group(2)).strip(" .")):
+    for both in rules.regex("people.both").finditer(body):
+        for piece in list_split.split((both.group(1) or both.group(2)).strip(" .")):
             if is_person(piece, rules):
                 people.append(Person(piece, None))
     for colon in re.finditer(r":\s*([^\n]+)", body):
-        for piece in _LIST_SPLIT.split(_PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
+        for piece in list_split.split(_PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
             words = [w for w in piece.split() if w.casefold() not in rules.words("names.not_name")]
             cand = " ".join(words)
             if (role := role_named.search(cand)) is not None:
@@ -246,17 +228,14 @@ def merge(people: Iterable[Person]) -> list[Person]:
     return out
 
 
-_ON_BEHALF = re.compile(r"^(?:i\.\s?a\.|i\.\s?v\.|im auftrag|in vertretung|pp\.?|p\.p\.)\s+(?=\S)",
-                        re.I)
-
-
 def signature_person(lines: list[str], rules: Rules) -> str:
     """The first line below a closing that is a person's name ("Sigrid Hauschild")."""
     role = rules.pattern("names.role")
     closing = rules.pattern("signature.closing")
     for line in lines[:8]:
         s = line.strip(" -–—/").strip()
-        s = _ON_BEHALF.sub("", s)  # "i. A. Sandra Wolter": she signs for someone, by name
+        # "i. A. Sandra Wolter": she signs for someone, by name
+        s = rules.regex("people.on_behalf").sub("", s)
         if not s or role.match(s) or EMAIL.search(s) or _PHONE.search(s):
             continue
         if closing.match(s):
@@ -299,14 +278,14 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             continue
         if _PHONE.search(s) and not org.search(s):
             continue
-        if not any(c.isalpha() and c.isascii() or c in "äöüÄÖÜß" for c in s):
+        if not any(c.isalpha() and c.isascii() or _UMLAUT.match(c) for c in s):
             continue  # a name in another script
         rm = role.match(s)
         if rm:
             # "Leitung Mehrgenerationenhaus Wietze": the office is no part of the name; but
             # "Teamleitung Markt & Integration" names a team, and the organisation line
             # below it wins
-            rest = _ROLE_REST.sub("", s[rm.end():]).strip(" ,:-–")
+            rest = rules.regex("people.role_rest").sub("", s[rm.end():]).strip(" ,:-–")
             if org.search(rest) and rest[:1].isupper() and not role_org:
                 role_org = rest.strip(" ,")
             continue
@@ -337,9 +316,9 @@ def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
     Hannover"); names in `not_orgs` (the events' titles: "for the Forum Arbeit") never are."""
     org = rules.pattern("names.org_word")
     skip = [fold(n) for n in not_orgs if n]
-    for m in _ORG_CONTEXT.finditer(text):
-        cand = re.sub(r"\s+(?:und|für|der|in|of|for|and)$", "", m.group(2).strip(" .,"))
-        cand = re.sub(r"\s+(?:und|für|der|in|of|for|and)\s*$", "", cand)
+    tail = rules.regex("people.org_tail")
+    for m in rules.regex("people.org_context").finditer(text):
+        cand = tail.sub("", tail.sub("", m.group(2).strip(" .,")))
         cand = re.sub(r"\s*\(\s*$", "", cand)
         cand = _SENTENCE_END.split(cand)[0]  # "… in July. I volunteer": the name ended
         if m.group(1).lower() == "des":
@@ -372,9 +351,9 @@ def nominative(name: str, article: str, rules: Rules) -> str:
     """"Internationalen Elterncafé" after "vom" -> "Internationales Elterncafé": adjectives
     of a dative name get the ending of the head noun's gender."""
     words = name.split()
-    if article in _FEMININE_DATIVE:
+    if article in rules.words("people.dative_feminine"):
         ending = "e"
-    elif article in _DATIVE:
+    elif article in rules.words("people.dative"):
         head = fold(next((w for w in words[1:] if not w.lower().endswith("en")), words[-1]))
         masculine = rules.words("names.masculine_head")
         ending = "er" if any(head.endswith(fold(w)) for w in masculine) else "es"

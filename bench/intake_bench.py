@@ -1,11 +1,13 @@
 """Intake benchmark on real servers: Dovecot + SMTP sink + SQLite, `mailbot run` as a subprocess.
 
-    .venv/bin/python bench/intake_bench.py [--mails 1000] [--latency 20] [--format mdbox]
+    .venv/bin/python bench/intake_bench.py [--sizes 200,1000] [--latency 20] [--format mdbox]
                                            [--profile]
 
-Prints the throughput of `mailbot run --once` over N registration mails (with and without the
-process start-up), then the APPEND-to-sink latency of mails appended one at a time while
-`mailbot run` idles. `--profile` also runs one pass in-process under cProfile.
+Prints, in one run: the raw I/O limit of these servers (FETCH all BODY.PEEK[] 500 per command,
+one MOVE of all, then every mail sent over one SMTP connection), the burst throughput of
+`mailbot run --once` to the last confirmation at the sink for each size (with the share of the
+raw limit and the peak RSS of the process), then the APPEND-to-sink latency of mails appended
+one at a time while `mailbot run` idles. `--profile` also runs one pass in-process (cProfile).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import cProfile
 import io
 import os
 import pstats
+import smtplib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,36 +29,105 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e import (  # noqa: E402
-    append_many,
+    events_toml,
     mailbot,
     mailbot_env,
     registrations,
     running_worker,
     sink_count_by_recipient,
-    write_events,
 )
 from tests.servers import Dovecot, SmtpSink, running_dovecot, running_smtp_sink  # noqa: E402
 
 
-def throughput(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path,
-               n: int) -> None:
-    began = time.monotonic()
-    mailbot(env, "run", "--once", cwd=work)  # empty inbox: start-up and connections only
-    startup = time.monotonic() - began
-    mails = registrations(n, tag="bench")
-    began = time.monotonic()
+def append_many(dovecot: Dovecot, mails: list[bytes]) -> None:
+    """APPEND over one connection; MULTIAPPEND-free but without a login per mail."""
+    with dovecot.client() as conn:
+        for data in mails:
+            typ, resp = conn.append("INBOX", None, None, data)
+            if typ != "OK":
+                raise RuntimeError(f"APPEND failed: {resp!r}")
+
+
+Row = tuple[str, int, float, int | None, bool]  # what, mails, seconds, peak RSS KiB, all ok
+
+
+def raw_limit(dovecot: Dovecot, sink: SmtpSink, n: int) -> Row:
+    """What the servers allow: FETCH every BODY.PEEK[] (500 per command), one UID MOVE of all,
+    then send each mail (its own bytes, to its own sender) over one SMTP connection."""
+    from imapclient import IMAPClient
+
+    mails = registrations(n, tag=f"raw{n}")
     append_many(dovecot, [m.data for m in mails])
-    append_s = time.monotonic() - began
+    sink.clear()
     began = time.monotonic()
-    out = mailbot(env, "run", "--once", cwd=work, timeout=3600)
+    client = IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=60)
+    client.login(dovecot.user, dovecot.password)
+    client.select_folder("INBOX")
+    uids = sorted(client.search(["NOT", "DELETED"]))
+    bodies: list[bytes] = []
+    for start in range(0, len(uids), 500):
+        got = client.fetch(uids[start:start + 500], ["BODY.PEEK[]"])
+        bodies.extend(bytes(got[u][b"BODY[]"]) for u in uids[start:start + 500])
+    if "rawlimit" not in {name for _f, _d, name in client.list_folders()}:
+        client.create_folder("rawlimit")
+    client.move(uids, "rawlimit")
+    client.logout()
+    with smtplib.SMTP("127.0.0.1", sink.port, timeout=60) as smtp:
+        for m, data in zip(mails, bodies, strict=True):
+            smtp.sendmail("anmeldung@mitgen.example", [m.sender], data)
     wall = time.monotonic() - began
+    ok = len(sink.messages) == n and len(bodies) == n
+    sink.clear()
+    return ("raw I/O limit", n, wall, None, ok)
+
+
+def run_once(env: dict[str, str], work: Path, timeout: float = 3600
+             ) -> tuple[float, int, str, str]:
+    """`mailbot run --once` as a subprocess: (seconds, peak RSS KiB, stdout, stderr)."""
+    began = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "mailbot", "run", "--once"], env=env,
+                                cwd=work, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - began
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"mailbot run --once exited {proc.returncode}:\n{stderr[-4000:]}")
+    return wall, usage.ru_maxrss, stdout, stderr
+
+
+def throughput(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path,
+               n: int) -> Row:
+    """`mailbot run --once` over n registration mails, to the last confirmation at the sink."""
+    mails = registrations(n, tag=f"bench{n}")
+    append_many(dovecot, [m.data for m in mails])
+    sink.clear()
+    wall, rss, out, _err = run_once(env, work)
     counts = sink_count_by_recipient(sink)
-    ok = len(counts) == n and not dovecot.uids("INBOX")
-    print(f"appended {n} mails in {append_s:.2f} s ({n / append_s:.0f}/s)")
-    print(f"run --once: {out.stdout.strip()}")
-    print(f"run --once: {n} mails in {wall:.2f} s = {n / wall:.1f} mails/s"
-          f" (start-up {startup:.2f} s; without it {n / max(1e-9, wall - startup):.1f} mails/s)"
-          f"{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
+    ok = (set(counts) == {m.sender for m in mails} and sum(counts.values()) == n
+          and not dovecot.uids("INBOX"))
+    print(f"run --once on {n}: {out.strip()} in {wall:.2f} s = {n / wall:.1f} mails/s,"
+          f" peak RSS {rss / 1024:.0f} MiB{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
+    sink.clear()
+    return (f"run --once {n}", n, wall, rss, ok)
+
+
+def table(rows: list[Row], startup: float, startup_rss: int) -> None:
+    raw = next((r for r in rows if r[0] == "raw I/O limit"), None)
+    raw_rate = raw[1] / raw[2] if raw else None
+    print(f"\n{'':22} {'mails':>6} {'seconds':>8} {'mails/s':>8} {'% of raw':>8}"
+          f" {'peak RSS':>9}  ok")
+    print(f"{'run --once, empty':22} {0:>6} {startup:>8.2f} {'':>8} {'':>8}"
+          f" {startup_rss / 1024:>6.0f} MiB")
+    for what, n, wall, rss, ok in rows:
+        rate = n / wall
+        share = f"{100 * rate / raw_rate:7.0f}%" if raw_rate else ""
+        mem = f"{rss / 1024:>6.0f} MiB" if rss else ""
+        print(f"{what:22} {n:>6} {wall:>8.2f} {rate:>8.1f} {share:>8} {mem:>9}  "
+              f"{'yes' if ok else 'NO'}")
 
 
 def latency(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: int) -> None:
@@ -114,8 +187,11 @@ def profile(env: dict[str, str], dovecot: Dovecot, work: Path, n: int,
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mails", type=int, default=1000)
-    ap.add_argument("--latency", type=int, default=20, help="mails for the latency run")
+    ap.add_argument("--sizes", default="200,1000",
+                    help="comma-separated backlog sizes for `run --once` (e.g. 200,1000,10000)")
+    ap.add_argument("--mails", type=int, default=None, help="one size only (old option)")
+    ap.add_argument("--raw", type=int, default=1000, help="mails for the raw I/O limit")
+    ap.add_argument("--latency", type=int, default=20, help="mails for the latency run (0: none)")
     ap.add_argument("--format", default="mdbox", choices=["mdbox", "maildir"],
                     help="Dovecot mail_location (Maildir APPEND slows as a folder grows)")
     ap.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL instead of SQLite")
@@ -123,19 +199,26 @@ def main() -> int:
     ap.add_argument("--profile-out", metavar="FILE", help="write the cProfile data here")
     ap.add_argument("--only-profile", action="store_true", help="skip the subprocess runs")
     args = ap.parse_args()
+    sizes = [args.mails] if args.mails else [int(x) for x in args.sizes.split(",") if x]
     with tempfile.TemporaryDirectory(prefix="mailbot-bench-") as tmp, \
             running_dovecot(mail_format=args.format) as dovecot, running_smtp_sink() as sink:
         work = Path(tmp)
         db_url = args.postgres or f"sqlite:///{work / 'bench.db'}"
         env = mailbot_env(db_url, dovecot, sink)
-        mailbot(env, "events", "import", str(write_events(work)), cwd=work)
+        events = work / "events.toml"
+        events.write_text(events_toml(capacity=10 * max(sizes + [1000])), encoding="utf-8")
+        mailbot(env, "events", "import", str(events), cwd=work)
         print(f"Dovecot ({args.format}) on port {dovecot.port}, SMTP sink on {sink.port},"
-              f" {db_url.split(':')[0]}")
+              f" {db_url.split(':')[0]}, {os.cpu_count()} cores")
         if not args.only_profile:
-            throughput(env, dovecot, sink, work, args.mails)
-            latency(env, dovecot, sink, work, args.latency)
+            startup, startup_rss, _out, _err = run_once(env, work)  # start-up, connections
+            rows = [raw_limit(dovecot, sink, args.raw)]
+            rows += [throughput(env, dovecot, sink, work, n) for n in sizes]
+            table(rows, startup, startup_rss)
+            if args.latency:
+                latency(env, dovecot, sink, work, args.latency)
         if args.profile or args.only_profile:
-            profile(env, dovecot, work, args.mails, args.profile_out and str(
+            profile(env, dovecot, work, sizes[-1], args.profile_out and str(
                 Path(args.profile_out).resolve()))
     return 0
 

@@ -32,15 +32,15 @@ def worker(tmp_path: Path, db_url: str) -> Worker:
                   mailbox=MaildirMailbox(f"maildir://{tmp_path}/inbox"))
 
 
-def test_a_stop_request_ends_the_pass_between_two_mails_and_the_rest_stay(
+def test_a_stop_request_ends_the_pass_between_two_batches_and_the_rest_stay(
         worker: Worker) -> None:
     seen: list[Outcome] = []
     worker.on_mail = seen.append
-    worker.should_stop = lambda: len(seen) >= 2
-    assert worker.intake_pass() == 2
+    worker.should_stop = lambda: len(seen) >= 1
+    assert worker.intake_pass(batch=2) == 2
     assert worker.mailbox is not None and worker.mailbox.backlog() == 3
     worker.should_stop = lambda: False
-    assert worker.intake_pass() == 3
+    assert worker.intake_pass(batch=2) == 3
 
 
 def test_a_quarantined_mail_keeps_its_message_id_for_the_review(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +31,12 @@ class Mailbox(Protocol):
     def move(self, msg: RawMessage, outcome: Outcome) -> None:
         """Move a message out of the inbox into the folder for `outcome` (created when missing).
         Moving a message that is already gone is not an error."""
+        ...
+
+    def move_many(self, msgs: Sequence[RawMessage], outcome: Outcome) -> None:
+        """Move several messages into the folder for `outcome` in as few commands as the
+        mailbox allows (IMAP: one UID MOVE of a UID set); as `move` for each, messages already
+        gone are skipped."""
         ...
 
     def move_from(self, outcome: Outcome, message_id: str, to: Outcome) -> bool:

@@ -28,6 +28,7 @@ from mailbot.mailbox.imap_folders import (
     norm_id,
     server_folder,
     transfer,
+    uid_set,
 )
 from mailbot.mailbox.imap_wait import has_newer, idle, poll
 from mailbot.types import Outcome
@@ -220,22 +221,31 @@ class ImapMailbox:
     # -- moving --------------------------------------------------------------------------
 
     def move(self, msg: RawMessage, outcome: Outcome) -> None:
+        self.move_many([msg], outcome)
+
+    def move_many(self, msgs: Sequence[RawMessage], outcome: Outcome) -> None:
+        if not msgs:
+            return
+
         def op(client: IMAPClient) -> None:
             self._select(client, self.inbox)
-            if msg.uidvalidity == self.uidvalidity:
-                uid: int | None = int(msg.uid)
-                if not client.search(["UID", str(uid)]):
-                    uid = None
-            else:
+            current = sorted({int(m.uid) for m in msgs if m.uidvalidity == self.uidvalidity})
+            # One SEARCH for the whole set: a UID already moved (crash between commit and
+            # move) is simply not there any more, and MOVE is given only the ones that are.
+            uids = sorted(int(u) for u in client.search(["UID", uid_set(current)])) \
+                if current else []
+            for msg in msgs:
+                if msg.uidvalidity == self.uidvalidity:
+                    continue
                 # UIDs were renumbered since the fetch: the Message-ID is the only handle left.
                 mid = message_id_of(msg.data)
-                uid = find_by_message_id(client, mid)[0] if mid else None
-                if uid is None:
+                found = find_by_message_id(client, mid)[:1] if mid else []
+                if not found:
                     log.info("%s: UID %s (UIDVALIDITY %s) is gone and its Message-ID is not"
                              " found", self.name, msg.uid, msg.uidvalidity)
-            if uid is None:
-                return  # already moved (e.g. crash between commit and move): nothing to do
-            self._move_uids(client, [uid], outcome)
+                uids.extend(found)
+            if uids:
+                self._move_uids(client, sorted(set(uids)), outcome)
 
         self._run(f"move to {outcome.value}", op)
 

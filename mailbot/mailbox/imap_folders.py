@@ -44,6 +44,17 @@ def find_by_message_id(client: IMAPClient, mid: str) -> list[int]:
     return sorted(exact)
 
 
+def uid_set(uids: Sequence[int]) -> str:
+    """A compact IMAP sequence set for sorted UIDs: "3:7,9,12:13"."""
+    runs: list[list[int]] = []
+    for uid in uids:
+        if runs and uid == runs[-1][1] + 1:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid])
+    return ",".join(f"{a}:{b}" if a != b else str(a) for a, b in runs)
+
+
 def transfer(client: IMAPClient, uids: Sequence[int], target: str, use_move: bool) -> None:
     """MOVE when the server has it (and `use_move`), else COPY, flag \\Deleted, EXPUNGE."""
     if use_move and client.has_capability("MOVE"):

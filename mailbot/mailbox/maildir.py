@@ -8,7 +8,7 @@ import logging
 import mailbox
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mailbot.config import parse_server_url
@@ -28,6 +28,13 @@ def _norm_id(value: str) -> str:
 def _key(filename: str) -> str:
     """The message key: the file name without the ":2,FLAGS" info part."""
     return filename.split(mailbox.Maildir.colon, 1)[0]
+
+
+def _listing(directory: Path) -> list[Path]:
+    try:
+        return [directory / name for name in os.listdir(directory) if not name.startswith(".")]
+    except FileNotFoundError:
+        return []
 
 
 class MaildirMailbox:
@@ -160,6 +167,17 @@ class MaildirMailbox:
         if source is None or target == self.path:
             return
         self._move_file(source, target)
+
+    def move_many(self, msgs: Sequence[RawMessage], outcome: Outcome) -> None:
+        target = self._folder(outcome)
+        if not msgs or target == self.path:
+            return
+        # One listing for the whole batch instead of one per message.
+        where = {_key(path.name): path for sub in _SUBDIRS for path in _listing(self.path / sub)}
+        for msg in msgs:
+            source = where.get(msg.uid)
+            if source is not None:
+                self._move_file(source, target)
 
     def move_from(self, outcome: Outcome, message_id: str, to: Outcome) -> bool:
         mid = _norm_id(message_id)

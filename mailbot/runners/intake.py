@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,9 @@ log = logging.getLogger("mailbot")
 RAW_KEEP = {Outcome.REVIEW, Outcome.QUARANTINE}  # raw bytes kept only while a human must look
 
 Understand = Callable[[bytes, list[EventInfo]], tuple[InboundMail, Intent]]
+Understood = tuple[InboundMail, Intent] | Exception  # what reading one mail gave
+# A batch of mails read at once (e.g. in worker processes); an error is returned, not raised.
+UnderstandMany = Callable[[list[bytes], list[EventInfo]], list[Understood]]
 
 
 # -- understand: bytes -> mail and intent, no I/O -----------------------------------------------
@@ -180,26 +183,148 @@ def take_in(rt: Runtime, raw: RawMessage, events: list[EventInfo] | None,
     return outcome
 
 
+# -- a batch: the steps for many mails, one transaction with a savepoint per mail ------------
+def understand_each(read: Understand, datas: list[bytes], events: list[EventInfo]
+                    ) -> list[Understood]:
+    """Read the mails one after the other; a mail that cannot be read gives its error."""
+    out: list[Understood] = []
+    for data in datas:
+        try:
+            out.append(read(data, events))
+        except Exception as exc:  # a bug or a mail we cannot read: quarantined later
+            out.append(exc)
+    return out
+
+
+def _key(raw: RawMessage) -> tuple[str, int, str]:
+    return raw.mailbox, raw.uidvalidity, raw.uid
+
+
+def find_known_many(s: Session, raws: Sequence[RawMessage]
+                    ) -> dict[tuple[str, int, str], Outcome]:
+    """The outcomes of those of `raws` that were taken in before, in one query per mailbox
+    and UIDVALIDITY (a batch comes from one mailbox)."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for raw in raws:
+        groups.setdefault((raw.mailbox, raw.uidvalidity), []).append(raw.uid)
+    known: dict[tuple[str, int, str], Outcome] = {}
+    for (box, validity), uids in groups.items():
+        for uid, outcome in s.execute(select(InboundRecord.uid, InboundRecord.outcome).where(
+                InboundRecord.mailbox == box, InboundRecord.uidvalidity == validity,
+                InboundRecord.uid.in_(uids))):
+            known[(box, validity, uid)] = outcome
+    return known
+
+
+def _quarantine_in(s: Session, rt: Runtime, raw: RawMessage, exc: BaseException) -> Outcome:
+    """`quarantine` inside the batch's transaction (its own savepoint)."""
+    reason = quarantine_reason(exc)
+    log.warning("mail %s:%s quarantined: %s", raw.uidvalidity, raw.uid, reason)
+    with s.begin_nested():
+        if find_known(s, raw) is None:
+            s.add(InboundRecord(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity,
+                                uid=raw.uid,
+                                message_id=_raw_message_id(raw.data) or f"quarantine-{raw.uid}",
+                                outcome=Outcome.QUARANTINE, reason=reason, raw=raw.data,
+                                created_at=rt.clock()))
+            s.flush()
+    return Outcome.QUARANTINE
+
+
+def _apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outcome:
+    """One mail of a batch in its own savepoint: when it fails, only its effects are undone
+    and it is quarantined; the others of the batch commit."""
+    if isinstance(got, Exception):
+        return _quarantine_in(s, rt, raw, got)
+    mail, intent = got
+    try:
+        with s.begin_nested():
+            rec = new_record(raw, mail, intent, rt.clock())
+            outcome = (Outcome.DONE if _already_applied(s, rec)
+                       else apply_and_answer(s, rt, rec, mail, intent))
+            rec.outcome = outcome
+            if outcome in RAW_KEEP:
+                rec.raw = raw.data
+            s.flush()
+    except IntegrityError:
+        # another worker recorded the same mail first, and its outcome stands
+        known = find_known(s, raw)
+        if known is not None:
+            return known.outcome
+        return _quarantine_in(s, rt, raw, RuntimeError("integrity error while recording"))
+    except Exception as exc:
+        return _quarantine_in(s, rt, raw, exc)
+    log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
+             domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)
+    return outcome
+
+
+def take_in_batch(rt: Runtime, raws: Sequence[RawMessage], read: Understand,
+                  events: list[EventInfo] | None = None,
+                  read_many: UnderstandMany | None = None) -> list[Outcome]:
+    """Record, apply and answer a batch of mails (raw bytes, from any intake: IMAP, Maildir,
+    LMTP) in ONE transaction with a savepoint per mail; the outcome of each, in order, says
+    where it is to be moved (after this returns: after the commit). A mail recorded before
+    (a crash after the commit, before the move) is not applied again: only its outcome is
+    returned. Should the batch's transaction fail as a whole, its mails are taken in one by
+    one, each in its own transaction."""
+    if not raws:
+        return []
+    with rt.db.session() as s:
+        outcomes = find_known_many(s, raws)
+        if events is None:
+            events = rt.events(s)
+    todo = [raw for raw in raws if _key(raw) not in outcomes]
+    datas = [raw.data for raw in todo]
+    understood = (read_many(datas, events) if read_many is not None
+                  else understand_each(read, datas, events))
+    try:
+        with rt.db.session() as s:
+            for raw, got in zip(todo, understood, strict=True):
+                outcomes[_key(raw)] = _apply_in(s, rt, raw, got)
+    except Exception as exc:
+        if len(raws) == 1:
+            return [take_in(rt, raws[0], events, read)]
+        log.warning("a batch of %d mails failed as a whole (%s: %s); one by one instead",
+                    len(raws), type(exc).__name__, str(exc).splitlines()[0][:300]
+                    if str(exc) else "")
+        return [take_in(rt, raw, events, read) for raw in raws]
+    return [outcomes[_key(raw)] for raw in raws]
+
+
 @dataclass
 class Intake:
-    """The thin handler: fetch from one mailbox, take each mail in, then move it."""
+    """The thin handler: fetch a batch from one mailbox, take it in, then move it."""
 
     rt: Runtime
     mailbox: Mailbox | None
     read: Understand
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
     should_stop: Callable[[], bool] = lambda: False
+    read_many: UnderstandMany | None = None  # e.g. a process pool for large batches
 
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None
                         ) -> Outcome:
         """Take one mail in (one transaction); then move it, after the commit."""
-        outcome = take_in(self.rt, raw, events, self.read)
+        return self.handle_batch([raw], events)[0]
+
+    def handle_batch(self, raws: Sequence[RawMessage], events: list[EventInfo] | None = None
+                     ) -> list[Outcome]:
+        """Take a batch in (one transaction); then move it, after the commit, in one command
+        per target folder."""
+        outcomes = take_in_batch(self.rt, raws, self.read, events,
+                                 self.read_many if len(raws) > 1 else None)
         if self.mailbox is not None:
-            self.mailbox.move(raw, outcome)
-        self.rt.count(outcome.value)
-        if self.on_mail is not None:
-            self.on_mail(outcome)
-        return outcome
+            by_outcome: dict[Outcome, list[RawMessage]] = {}
+            for raw, outcome in zip(raws, outcomes, strict=True):
+                by_outcome.setdefault(outcome, []).append(raw)
+            for outcome, msgs in by_outcome.items():
+                self.mailbox.move_many(msgs, outcome)
+        for outcome in outcomes:
+            self.rt.count(outcome.value)
+            if self.on_mail is not None:
+                self.on_mail(outcome)
+        return outcomes
 
     def run(self, batch: int = 100) -> int | None:
         """Handle everything in the inbox now; returns how many mails were handled, or None
@@ -213,12 +338,10 @@ class Intake:
         while True:
             with self.rt.db.session() as s:
                 events = self.rt.events(s)
-            n = 0
-            for raw in mailbox.fetch_new(limit=batch):
-                self.handle_one_mail(raw, events)
-                n += 1
-                if self.should_stop():  # SIGTERM mid-backlog: stop between two mails
-                    return total + n
-            total += n
-            if n < batch:
+            # One batch in memory at a time, however long the backlog.
+            raws = list(mailbox.fetch_new(limit=batch))
+            self.handle_batch(raws, events)
+            total += len(raws)
+            if len(raws) < batch or self.should_stop():
+                # SIGTERM mid-backlog: stop between two batches
                 return total

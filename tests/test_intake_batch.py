@@ -1,0 +1,139 @@
+"""Intake in batches: one transaction with a savepoint per mail, and one move per folder."""
+
+from __future__ import annotations
+
+import mailbox as stdlib_mailbox
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from mailbot.config import load_settings
+from mailbot.database import Database
+from mailbot.mailbox.imap import ImapMailbox
+from mailbot.mailbox.imap_folders import uid_set
+from mailbot.mailbox.maildir import MaildirMailbox
+from mailbot.models import InboundRecord, OutboxRow
+from mailbot.runners import intake
+from mailbot.runners.worker import Worker
+from mailbot.types import Outcome
+from tests.servers import Dovecot
+
+
+def _mail(n: int) -> bytes:
+    return (f"From: Person {n} <p{n}@verein.example>\r\nTo: anmeldung@mitgen.example\r\n"
+            f"Subject: Anmeldung\r\nMessage-ID: <b{n}@verein.example>\r\n\r\n"
+            f"Hiermit melde ich mich an.\r\n\r\nPerson {n}\r\n").encode()
+
+
+@pytest.fixture
+def worker(tmp_path: Path, db_url: str) -> Iterator[Worker]:
+    box = stdlib_mailbox.Maildir(str(tmp_path / "inbox"), create=True)
+    for n in range(6):
+        box.add(_mail(n))
+    settings = load_settings(env={"MAILBOT_DATABASE_URL": db_url})
+    w = Worker(settings=settings, db=Database(db_url),
+               mailbox=MaildirMailbox(f"maildir://{tmp_path}/inbox"))
+    yield w
+    w.db.dispose()
+
+
+def _records(w: Worker) -> dict[str, InboundRecord]:
+    with w.db.session() as s:
+        return {r.message_id: r for r in s.scalars(select(InboundRecord))}
+
+
+def test_one_mail_that_breaks_in_apply_is_quarantined_and_the_rest_of_its_batch_commits(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = intake.apply_and_answer
+
+    def breaks_on_the_third(s: Any, rt: Any, rec: InboundRecord, mail: Any, intent: Any
+                            ) -> Outcome:
+        outcome = real(s, rt, rec, mail, intent)  # its effects are written, then it fails
+        if rec.message_id == "b2@verein.example":
+            raise RuntimeError("apply exploded")
+        return outcome
+
+    monkeypatch.setattr(intake, "apply_and_answer", breaks_on_the_third)
+    assert worker.intake_pass(batch=10) == 6
+    recs = _records(worker)
+    assert recs["b2@verein.example"].outcome == Outcome.QUARANTINE
+    assert "apply exploded" in (recs["b2@verein.example"].reason or "")
+    assert {m for m, r in recs.items() if r.outcome != Outcome.QUARANTINE} == {
+        f"b{n}@verein.example" for n in (0, 1, 3, 4, 5)}
+    with worker.db.session() as s:  # the savepoint took the broken mail's reply back with it
+        to = sorted(s.scalars(select(OutboxRow.to_addr)))
+    assert "p2@verein.example" not in to
+    assert worker.mailbox is not None and worker.mailbox.backlog() == 0
+
+
+def test_a_batch_taken_in_again_after_a_crash_before_the_move_is_only_moved(
+        worker: Worker) -> None:
+    assert worker.mailbox is not None
+    raws = list(worker.mailbox.fetch_new(limit=10))
+    first = intake.take_in_batch(worker, raws, worker.understand)  # committed, not moved
+    with worker.db.session() as s:
+        replies = len(s.scalars(select(OutboxRow)).all())
+    again = intake.Intake(worker, worker.mailbox, worker.understand).handle_batch(raws)
+    assert again == first
+    with worker.db.session() as s:
+        assert len(s.scalars(select(OutboxRow)).all()) == replies
+    assert len(_records(worker)) == 6
+    assert worker.mailbox.backlog() == 0
+
+
+def test_a_mail_twice_in_one_batch_is_applied_once(worker: Worker) -> None:
+    from mailbot.mailbox import RawMessage
+
+    raws = [RawMessage("test", 1, "a", _mail(9)), RawMessage("test", 1, "b", _mail(9))]
+    first, second = intake.take_in_batch(worker, raws, worker.understand)
+    assert second == Outcome.DONE  # the first one's effects stand; nothing applied again
+    with worker.db.session() as s:
+        recs = s.scalars(select(InboundRecord).order_by(InboundRecord.id)).all()
+        assert [r.uid for r in recs] == ["a", "b"]
+        assert recs[0].outcome == first
+        assert len(s.scalars(select(OutboxRow.to_addr)).all()) <= 1
+
+
+def test_a_uid_set_is_written_in_ranges() -> None:
+    assert uid_set([]) == ""
+    assert uid_set([4]) == "4"
+    assert uid_set([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8"
+
+
+def _imap(server: Dovecot, **kwargs: Any) -> ImapMailbox:
+    return ImapMailbox(server.url, server.password, {o: o.value for o in Outcome},
+                       backoff=0.05, retry_for=10.0, timeout=5.0, **kwargs)
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize("use_move", [True, False])
+def test_imap_moves_a_batch_in_one_command_and_skips_what_is_gone(
+        dovecot: Dovecot, use_move: bool) -> None:
+    for n in range(7):
+        dovecot.append(_mail(n))
+    mb = _imap(dovecot, use_move=use_move)
+    try:
+        msgs = list(mb.fetch_new())
+        mb.move(msgs[3], Outcome.REVIEW)  # already gone when the batch moves
+        mb.move_many(msgs[:6], Outcome.DONE)
+        mb.move_many(msgs[:6], Outcome.DONE)  # again: harmless
+        assert dovecot.messages("done") == [_mail(n) for n in (0, 1, 2, 4, 5)]
+        assert dovecot.messages("review") == [_mail(3)]
+        assert dovecot.messages("INBOX") == [_mail(6)]
+        assert not any("\\Deleted" in f for f in dovecot.flags("INBOX").values())
+    finally:
+        mb.close()
+
+
+def test_maildir_moves_a_batch_and_skips_what_is_gone(worker: Worker, tmp_path: Path) -> None:
+    mb = worker.mailbox
+    assert isinstance(mb, MaildirMailbox)
+    msgs = list(mb.fetch_new())
+    mb.move(msgs[0], Outcome.QUARANTINE)
+    mb.move_many(msgs[:4], Outcome.DONE)
+    assert mb.backlog() == 2
+    assert len(list((tmp_path / "inbox" / ".done" / "cur").iterdir())) == 3
+    assert len(list((tmp_path / "inbox" / ".quarantine" / "cur").iterdir())) == 1

@@ -1,0 +1,127 @@
+"""Person names and addresses: what a name is, titles, display names, one entry per person."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mailbot.parse.text import fold
+from mailbot.rulebook import Rules, load_default_rules
+from mailbot.types import Attendee
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
+TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
+PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
+UMLAUT = re.compile(r"[äöüÄÖÜß]")  # a letter of the Latin script beyond ASCII that names use
+PHONE = re.compile(r"\d[\d /().-]{5,}\d")
+URL = re.compile(r"\b(?:https?://|www\.)", re.I)
+
+
+@dataclass
+class Person:
+    name: str
+    email: str | None
+
+    def __post_init__(self) -> None:
+        # "Frau Aylin Yılmaz" and "Aylin Yılmaz" are the same name
+        # (the default rules: a Person is made where no rules are at hand)
+        self.name = load_default_rules().regex("names.title_words").sub("", self.name.strip())
+
+    @property
+    def surname(self) -> str:
+        parts = self.name.split()
+        return fold(parts[-1]) if parts else ""
+
+
+def strip_titles(name: str, rules: Rules) -> str:
+    titles = rules.words("names.title")
+    words = [w for w in name.split() if w.casefold() not in titles]
+    return " ".join(words)
+
+
+def clean_display_name(raw: str, rules: Rules) -> str:
+    """"Ehlers, Bianca" -> "Bianca Ehlers"; drops "(Stadt X)", quotes and titles."""
+    name = PAREN.sub(" ", raw).strip(" \"'")
+    if "@" in name:
+        return ""
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if first and last and len(first.split()) <= 3 and len(last.split()) <= 3:
+            name = f"{first} {last}"
+    return _surname_last(" ".join(strip_titles(name, rules).split()), rules)
+
+
+def _cap(word: str) -> str:
+    return "-".join(p[:1].upper() + p[1:].lower() for p in word.split("-"))
+
+
+def _surname_last(name: str, rules: Rules) -> str:
+    """"OKONKWO Chinedu" -> "Chinedu Okonkwo": registry and passport style writes the surname
+    in capitals, often first; one all-caps word among normal ones is the surname."""
+    words = name.split()
+    caps = [w for w in words if len(w) >= 3 and w.isupper() and w.replace("-", "").isalpha()]
+    if len(words) < 2 or len(caps) != 1 or rules.pattern("names.org_word").search(name):
+        return name
+    if any(not (w[0].isupper() and w[1:].islower()) for w in words if w not in caps):
+        return name
+    return " ".join([w for w in words if w not in caps] + [_cap(caps[0])])
+
+
+def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
+    """A plausible person's name: 1–4 capitalised words, none of them an organisation word."""
+    tokens = name.split()
+    if not min_tokens <= len(tokens) <= 4 or any(c.isdigit() or c == "@" for c in name):
+        return False
+    if rules.pattern("names.org_word").search(name):
+        return False
+    not_name = rules.words("names.not_name")
+    # a title is never part of the name itself ("Frau Dr", "Herr Dr Ulrich Wenzel"): the
+    # name starts after it, so candidates that still hold one are cut further by the callers
+    titles = rules.words("names.title")
+    particles = rules.words("names.particle")
+    for t in tokens:
+        low = t.casefold().strip(".,;:!")
+        if low in particles:
+            continue
+        if low in not_name or low in titles or f"{low}." in titles:
+            return False
+        if not t[0].isupper() or not TOKEN.fullmatch(t) or rules.regex("names.office").match(t):
+            return False
+    return True
+
+
+def local_matches(name: str, email: str) -> bool:
+    local = fold(email.split("@")[0])
+    parts = [fold(p) for p in name.split() if len(p) > 2]
+    return any(p in local for p in parts)
+
+
+def _same_person(p: Person, q: Person) -> bool:
+    if p.email and q.email:
+        return p.email == q.email
+    if p.name and q.name and p.surname == q.surname:
+        # "Frau Otte" and "Svenja Otte" are one person; "Anna Otte" and "Bernd Otte" are not
+        return min(len(p.name.split()), len(q.name.split())) == 1 or fold(p.name) == fold(q.name)
+    addr, named = (p, q) if p.email else (q, p)
+    return bool(addr.email and not addr.name and named.name and
+                local_matches(named.name, addr.email))
+
+
+def merge(people: Iterable[Person]) -> list[Person]:
+    """One entry per person: same address, or same surname with one side lacking details."""
+    out: list[Person] = []
+    for p in people:
+        same = next((q for q in out if _same_person(p, q)), None)
+        if same is None:
+            out.append(Person(p.name, p.email))
+            continue
+        same.email = same.email or p.email
+        if len(p.name.split()) > len(same.name.split()):
+            same.name = p.name
+    return out
+
+
+def as_attendees(people: Iterable[Person]) -> tuple[Attendee, ...]:
+    return tuple(Attendee(p.name, p.email) for p in people)

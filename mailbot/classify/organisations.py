@@ -1,0 +1,128 @@
+"""Organisations: in a signature block or named in running text, put in the nominative."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from mailbot.classify.names import EMAIL, PHONE, UMLAUT, URL, is_person
+from mailbot.parse.text import fold
+from mailbot.rulebook import Rules
+
+
+def signature_org(lines: list[str], rules: Rules, after: str) -> str:
+    """The first organisation-like line of a signature block, below the person's name."""
+    org = rules.pattern("names.org_word")
+    role = rules.pattern("names.role")
+    mobile = rules.pattern("signature.mobile")
+    closing = rules.pattern("signature.closing")
+    strong = rules.pattern("names.org_strong")
+    start = 0
+    fallback = ""
+    strict = False
+    role_org = ""
+    if after:
+        for i, line in enumerate(lines):
+            if after in line:
+                start = i + 1
+                break
+        else:
+            # without the person's line we cannot tell where the signature starts: only lines
+            # with an organisation word count ("Stadt Laatzen" under "i. A. Sandra Wolter")
+            strict = True
+    for k, line in enumerate(lines[start:start + (12 if strict else 8)], start):
+        s = line.strip(" -–—|").strip()
+        if not s or EMAIL.search(s) or URL.search(s) or mobile.match(s):
+            continue
+        if PHONE.search(s) and not org.search(s):
+            continue
+        if not any(c.isalpha() and c.isascii() or UMLAUT.match(c) for c in s):
+            continue  # a name in another script
+        rm = role.match(s)
+        if rm:
+            # "Leitung Mehrgenerationenhaus Wietze": the office is no part of the name; but
+            # "Teamleitung Markt & Integration" names a team, and the organisation line
+            # below it wins
+            rest = rules.regex("people.role_rest").sub("", s[rm.end():]).strip(" ,:-–")
+            if org.search(rest) and rest[:1].isupper() and not role_org:
+                role_org = rest.strip(" ,")
+            continue
+        if org.search(s) and len(s) <= 90 and not (strict and closing.match(s)):
+            # a service or department line ("Migrationsberatung für Erwachsene") gives way to
+            # the carrier on the line right below it ("Caritas Fils-Neckar-Alb")
+            below = next((x.strip(" -–—|").strip() for x in lines[k + 1:k + 2] if x.strip()), "")
+            if below and strong.search(below) and not strong.search(s) and len(below) <= 90 \
+                    and not EMAIL.search(below) and not PHONE.search(below):
+                return below.strip(" ,")
+            return s.strip(" ,")
+        if strict:
+            continue
+        if not fallback and not any(c.isdigit() for c in s) and len(s.split()) <= 8 and \
+                s[0].isupper() and not _looks_like_name(s, rules) and not closing.match(s):
+            fallback = s.strip(" ,")  # no organisation word, but where one would stand
+    return role_org or fallback
+
+
+def _looks_like_name(line: str, rules: Rules) -> bool:
+    """A person's name line; "Nachbarschaftstreff Sahlkamp" is capitalised too, but first
+    names are short and compounds long."""
+    return is_person(line, rules, min_tokens=1) and len(line.split()[0]) < 13
+
+
+def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
+    """An organisation named in running text ("beim Frauennotruf Stade", "at Welcome Centre
+    Hannover"); names in `not_orgs` (the events' titles: "for the Forum Arbeit") never are."""
+    org = rules.pattern("names.org_word")
+    skip = [fold(n) for n in not_orgs if n]
+    tail = rules.regex("people.org_tail")
+    for m in rules.regex("people.org_context").finditer(text):
+        cand = tail.sub("", tail.sub("", m.group(2).strip(" .,")))
+        cand = re.sub(r"\s*\(\s*$", "", cand)
+        cand = _SENTENCE_END.split(cand)[0]  # "… in July. I volunteer": the name ended
+        if m.group(1).lower() == "des":
+            cand = _nominative_genitive(cand, rules)
+        if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6 and \
+                not any(n in fold(cand) for n in skip):
+            return nominative(cand, m.group(1).lower(), rules)
+    return ""
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-zäöüß]{2})\.\s+")
+
+
+def _nominative_genitive(name: str, rules: Rules) -> str:
+    """"Landkreises Heidekreis" after "des" -> "Landkreis Heidekreis"."""
+    first, _, rest = name.partition(" ")
+    org = rules.pattern("names.org_word")
+    # masculine and neuter heads take -(e)s in the genitive; feminine ones do not change
+    heads = tuple(fold(w) for w in rules.words("names.masculine_head") | rules.words(
+        "names.neuter_head"))
+    for cut in (2, 1):
+        stem = first[:-cut]
+        if first.endswith("es"[2 - cut:]) and len(stem) > 3 and org.search(stem) and \
+                fold(stem).endswith(heads):
+            return f"{stem} {rest}".strip()
+    return name
+
+
+def nominative(name: str, article: str, rules: Rules) -> str:
+    """"Internationalen Elterncafé" after "vom" -> "Internationales Elterncafé": adjectives
+    of a dative name get the ending of the head noun's gender."""
+    words = name.split()
+    if article in rules.words("people.dative_feminine"):
+        ending = "e"
+    elif article in rules.words("people.dative"):
+        head = fold(next((w for w in words[1:] if not w.lower().endswith("en")), words[-1]))
+        masculine = rules.words("names.masculine_head")
+        ending = "er" if any(head.endswith(fold(w)) for w in masculine) else "es"
+    else:
+        return name
+    out = []
+    for i, w in enumerate(words):
+        if i < len(words) - 1 and w[0].isupper() and w.endswith("en") and len(w) > 4 and \
+                words[i + 1][0].isupper():
+            w = w[:-2] + ending
+        else:
+            break
+        out.append(w)
+    return " ".join(out + words[len(out):])

@@ -1,0 +1,172 @@
+"""The chain rule that fills in attendees and organisation of a human mail."""
+
+from __future__ import annotations
+
+import re
+
+from mailbot.classify.closing import closing_block, text_without_closing
+from mailbot.classify.intents import strong_registrations
+from mailbot.classify.party import group_size
+from mailbot.classify.people import (
+    EMAIL,
+    Person,
+    as_attendees,
+    is_person,
+    merge,
+    org_in_text,
+    people_in_text,
+    signature_org,
+    signature_person,
+)
+from mailbot.classify.reading import Context, Flow
+from mailbot.classify.seats_rule import all_of, group_size_change, someone_count
+from mailbot.classify.sender import attending, cc_people, event_names, organisation, sender_person
+from mailbot.parse.text import fold
+from mailbot.rulebook import Rules
+from mailbot.types import IntentKind
+
+_HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
+_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
+
+
+class PeopleRule:
+    name = "people"
+    description = "Attendees (sender, colleagues, people registered by others) and organisation"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind not in _HUMAN:
+            return Flow.CONTINUE
+        mail, rules = ctx.mail, ctx.rules
+        if ctx.via_forward and ctx.forwarded:
+            fwd = ctx.forwarded
+            block = closing_block(fwd.text, "", ctx)
+            name = fwd.name if is_person(fwd.name, rules) else (
+                signature_person(block, rules) or fwd.name)
+            author = Person(name, fwd.email)
+            # colleagues the original's author registers along ("mit meiner Kollegin Dilek Arslan")
+            regs = strong_registrations(ctx, fwd.text)
+            others = self._others(ctx, author, "\n".join(regs))[0] if regs else []
+            ctx.attendees = as_attendees([author, *others])
+            # the original's author rarely signs: the forwarder's own organisation (often the
+            # same house, "Leitung Mehrgenerationenhaus Wietze") is the next best
+            ctx.organization = signature_org(block, rules, name) or org_in_text(
+                fwd.text, rules, event_names(ctx)) or self._forwarder_org(ctx) or None
+            return Flow.CONTINUE
+        block = closing_block(ctx.body, mail.signature[:2000], ctx)
+        sender = sender_person(ctx, block)
+        body = text_without_closing(ctx.body, ctx)
+        ctx.organization = organisation(ctx, block, sender.name, body)
+        if ctx.kind == IntentKind.QUESTION:
+            return Flow.CONTINUE
+        if ctx.kind == IntentKind.ERASE:
+            ctx.attendees = as_attendees([sender])
+            return Flow.CONTINUE
+        if ctx.kind == IntentKind.CANCEL:
+            self._cancel(ctx, sender, body)
+            return Flow.CONTINUE
+        self._register(ctx, sender, body)
+        return Flow.CONTINUE
+
+    def _forwarder_org(self, ctx: Context) -> str | None:
+        block = closing_block(ctx.body, ctx.mail.signature[:2000], ctx)
+        sender = sender_person(ctx, block)
+        return organisation(ctx, block, sender.name, text_without_closing(ctx.body, ctx))
+
+    def _others(self, ctx: Context, sender: Person, focus: str) -> tuple[list[Person], bool]:
+        people = merge(people_in_text(focus, ctx.rules, ctx.own_domains) +
+                       cc_people(ctx, focus))
+        others, named_self = [], False
+        for p in people:
+            if (p.email and p.email == sender.email) or (
+                    p.name and sender.name and fold(p.name) == fold(sender.name)):
+                named_self = True
+                continue
+            others.append(p)
+        return others, named_self
+
+    def _register(self, ctx: Context, sender: Person, body: str) -> None:
+        regs = strong_registrations(ctx) or ctx.hits("intent.substitute")
+        lines = body.split("\n")
+        focus = attending("\n".join(regs + [x for x in lines
+                                             if EMAIL.search(x) or _LIST_LINE.match(x)] +
+                                      _name_lines(lines, ctx.rules)), ctx)
+        others, named_self = self._others(ctx, sender, focus)
+        correction = [s for s in regs[1:] if ctx.rules.regex("people.only").search(s)]
+        if correction and others:
+            # "Korrektur: … Bitte also nur Frau Lange und mich eintragen": the later sentence
+            # that narrows the list wins; the people it names keep the full names given earlier
+            last = fold(correction[-1])
+            others = [p for p in others if (p.surname and re.search(rf"\b{re.escape(p.surname)}\b", last))
+                      or (p.email and p.email in last)]
+        self_in = named_self or any(ctx.rules.pattern("intent.self").search(s) for s in regs)
+        absent = bool(ctx.hits("intent.self_absent"))
+        if "substitute" in ctx.reasons and others:
+            ctx.substitute = as_attendees(others[:1])[0]
+            people = others[:1]
+        elif not others:
+            people = [sender]
+        elif absent or not self_in:
+            people = others
+        else:
+            people = [sender, *others]
+        ctx.attendees = as_attendees(people)
+
+    def _cancel(self, ctx: Context, sender: Person, body: str) -> None:
+        sents = ctx.hits("intent.cancel")
+        first_person = ctx.rules.regex("people.first_person")
+        others, _ = self._others(ctx, sender, "\n".join(sents))
+        partial = [s for s in sents if not first_person.search(s.split(",")[0])
+                   or _named_first(s, others, first_person)]
+        if partial and not others:
+            # "meine Kollegin kommt doch nicht mit": her name stands where she was registered
+            # ("ich hatte mich und meine Kollegin Ines Brandt angemeldet")
+            named, _ = self._others(ctx, sender, body)
+            if named and len(named) <= (someone_count(" ".join(partial), ctx) or 1):
+                others = named
+        if others and any(ctx.rules.regex("people.and_me").search(s) for s in sents):
+            # "meine Kollegin Claudia Behrens und ich … absagen": "X und ich" adds the sender
+            ctx.attendees = as_attendees([sender, *others])
+            ctx.cancel_seats = len(others) + 1
+            return
+        if others and partial:
+            ctx.attendees = as_attendees(others)
+            ctx.cancel_seats = len(others)
+            return
+        before, now = group_size_change(body, ctx)
+        if before and now is not None and before > now:
+            ctx.cancel_seats = before - now
+        elif partial:
+            ctx.cancel_seats = someone_count(" ".join(partial), ctx)
+        elif any(ctx.rules.regex("people.we").search(s) for s in sents):
+            # "wir müssen die Anmeldung für alle drei zurückziehen": the whole group goes,
+            # with the people named where it was registered ("Frau Gül Erdem, … und ich")
+            named, _ = self._others(ctx, sender, body)
+            group = max(group_size(body, ctx.rules) or 0, all_of(sents, ctx), 1 + len(named))
+            ctx.attendees = as_attendees([sender, *named])
+            ctx.cancel_seats = group if group > 1 else None
+            return
+        ctx.attendees = as_attendees([sender])
+
+
+def _name_lines(lines: list[str], rules: Rules) -> list[str]:
+    """People listed one per line without bullets: titled name lines ("Frau Teresa Conti"),
+    and the short lines of a block below a line ending in a colon ("… melden wir an:")."""
+    out: list[str] = []
+    block = False
+    for line in lines:
+        t = line.strip()
+        if not t:
+            block = block and not out  # the block ends at the first empty line after names
+            continue
+        if len(t) <= 80 and (block or rules.regex("names.title_line").match(t)):
+            out.append(t)
+        block = t.endswith(":") or (block and len(t) <= 80)
+    return out
+
+
+def _named_first(sentence: str, others: list[Person], first_person: re.Pattern[str]) -> bool:
+    """Someone named stands before the sender's own words ("Dr. Ahmed Saleh will not be able
+    to join us, so please take him off the list"): the cancellation is hers or his."""
+    first = first_person.search(sentence)
+    at = first.start() if first else len(sentence)
+    return any(p.name and 0 <= sentence.find(p.name.split()[-1]) < at for p in others)

@@ -1,0 +1,73 @@
+"""The chain rule for party size, and the group counts a cancellation needs."""
+
+from __future__ import annotations
+
+from mailbot.classify.closing import text_without_closing
+from mailbot.classify.party import accompanied_group, companions, group_size, listed_party
+from mailbot.classify.reading import Context, Flow
+from mailbot.parse.text import flowing
+from mailbot.types import IntentKind
+
+
+def all_of(sents: list[str], ctx: Context) -> int:
+    """"für alle drei", "all four of us": the size of a group that withdraws together."""
+    for s in sents:
+        m = ctx.rules.regex("people.all_of").search(s)
+        if m:
+            word = m.group(1).casefold()
+            return int(word) if word.isdigit() else ctx.rules.numbers("seats.number").get(word, 0)
+    return 0
+
+
+def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:
+    """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2); "statt zu dritt" counts too."""
+    m = ctx.rules.regex("people.seats_now").search(body)
+    if not m:
+        return None, None
+    now = group_size(m.group(0)[:30], ctx.rules)
+    rest = body[:m.start()] + " " + body[m.start() + 30:]
+    before = group_size(rest, ctx.rules)
+    return before, now
+
+
+def someone_count(text: str, ctx: Context) -> int | None:
+    """How many of a group drop out: "meine Kollegin" = 1, "zwei Kolleginnen" = 2."""
+    for rx in ctx.rules.patterns("seats.someone"):
+        m = rx.search(text)
+        if m:
+            n = m.group("n")
+            return (ctx.rules.numbers("seats.number").get(n.casefold(), 1) if n and
+                    not n.isdigit() else int(n) if n else 1)
+    return None
+
+
+class SeatsRule:
+    name = "seats"
+    description = "Party size: totals ('zu dritt', '3 Plätze') or the sender plus companions"
+
+    def apply(self, ctx: Context) -> Flow:
+        if ctx.kind in (IntentKind.REGISTER, IntentKind.CANCEL):
+            ctx.party_size = self._count(ctx)
+        return Flow.CONTINUE
+
+    def _count(self, ctx: Context) -> int:
+        n = len(ctx.attendees)
+        if ctx.kind == IntentKind.CANCEL:
+            return ctx.cancel_seats or max(1, n)
+        if ctx.via_forward or ctx.substitute:
+            return max(1, n)
+        text = text_without_closing(ctx.body, ctx)
+        total = group_size(text, ctx.rules)
+        listed = listed_party(text, ctx.rules)
+        if listed > (total or 0):
+            total = listed
+        along = accompanied_group(flowing(text), ctx.rules)
+        if along > (total or 0):
+            return max(along, n)
+        if total:
+            return max(total, n)
+        extra = companions(text, ctx.rules)
+        if extra:
+            sender_in = any(a.email == ctx.mail.sender_email for a in ctx.attendees)
+            return max(n, extra + (1 if sender_in else 0))
+        return max(1, n)

@@ -1,0 +1,142 @@
+"""The sender of a human mail: name, address and organisation (also of web-form mails), and people in Cc."""
+
+from __future__ import annotations
+
+import re
+
+from mailbot.classify.people import (
+    EMAIL,
+    Person,
+    clean_display_name,
+    is_person,
+    org_in_text,
+    signature_org,
+    signature_person,
+)
+from mailbot.classify.reading import Context
+from mailbot.parse.text import fold
+
+_INITIAL = re.compile(r"(?:^|\s)[A-ZÄÖÜ]\.(?:\s|$)")
+
+
+def form_fields(ctx: Context) -> dict[str, str]:
+    """The person's fields of a web-form mail ("name", "email", "org"), when the sender only
+    relays the form (the website's own or a no-reply address)."""
+    sender = ctx.mail.sender_email
+    relay = ctx.rules.regex("forms.relay_sender")
+    if not sender or not (relay.match(sender) or sender.split("@")[-1] in ctx.own_domains):
+        return {}
+    out: dict[str, str] = {}
+    for m in ctx.rules.regex("forms.field").finditer(ctx.body):
+        key, value = m.group(1).lower(), m.group(2).strip()
+        kind = "email" if "mail" in key else "name" if "name" in key else "org"
+        if kind == "email":
+            found = EMAIL.search(value)
+            value = found.group(0).lower() if found else ""
+        if value and kind not in out:
+            out[kind] = value
+    return out if "name" in out or "email" in out else {}
+
+
+def _from_subject(ctx: Context, display: str) -> str:
+    """A full name in the subject ("Anmeldung – Petra Maier-Lutz, Caritas …") for a sender
+    whose display name has only an initial ("P. Maier-Lutz")."""
+    if not display:
+        return ""
+    surname = fold(display.split()[-1])
+    for piece in re.split(r"\s*[,;:|–—/(]\s*|\s+-\s+", ctx.subject):
+        words = piece.split()
+        for k in (3, 2):
+            cand = " ".join(words[-k:])
+            if len(words) >= k and fold(words[-1]) == surname and is_person(cand, ctx.rules):
+                return cand
+    return ""
+
+
+def sender_person(ctx: Context, block: list[str]) -> Person:
+    rules = ctx.rules
+    form = form_fields(ctx)
+    if form:
+        return Person(form.get("name", ""), form.get("email") or ctx.mail.reply_to or None)
+    display = clean_display_name(ctx.mail.sender_name, rules)
+    sig = signature_person(block, rules)
+    if not sig and (not is_person(display, rules) or _INITIAL.search(display)):
+        sig = _from_subject(ctx, display)
+    name = ""
+    if is_person(display, rules) and is_person(sig, rules) and \
+            fold(display.split()[-1]) == fold(sig.split()[-1]):
+        name = max(display, sig, key=len)
+    elif is_person(display, rules):
+        name = display
+    elif is_person(sig, rules):
+        name = sig
+    elif is_person(display, rules, min_tokens=1):
+        name = display
+    else:
+        name = sig
+    return Person(name, ctx.mail.sender_email or None)
+
+
+def event_names(ctx: Context) -> list[str]:
+    return [n for e in ctx.events for n in (e.title, *e.aliases)]
+
+
+def organisation(ctx: Context, block: list[str], person: str, text: str) -> str | None:
+    rules = ctx.rules
+    form = form_fields(ctx)
+    if form:
+        return form.get("org")
+    org = signature_org(block, rules, person)
+    if org:
+        return org
+    display = clean_display_name(ctx.mail.sender_name, rules) or ctx.mail.sender_name
+    if display and rules.pattern("names.org_word").search(display) and not ctx.via_forward:
+        return display
+    found = org_in_text(text, rules, event_names(ctx))
+    if found:
+        return found
+    if not rules.regex("forms.phone_line").sub("", text).strip():
+        # an empty body (a phone footer at most): the subject may carry it ("… – Petra
+        # Maier-Lutz, Caritas Fils-Neckar-Alb")
+        skip = [fold(n) for n in event_names(ctx)]
+        for piece in re.split(r"\s*[,;|–—/]\s*|\s+-\s+", ctx.subject)[1:]:
+            if rules.pattern("names.org_word").search(piece) and \
+                    not any(n in fold(piece) for n in skip):
+                return piece.strip(" .")
+    for line in text.split("\n"):  # "1) Sabine Röttger (ich), Kreis Gütersloh, sabine@…"
+        if person and person in line:
+            for seg in line.split(","):
+                seg = seg.strip()
+                if seg and person not in seg and not EMAIL.search(seg) and \
+                        rules.pattern("names.org_word").search(seg):
+                    return seg
+    return None
+
+
+def attending(text: str, ctx: Context) -> str:
+    """The text without clauses that only mention someone ("Frau Y. hat mir Ihre
+    Veranstaltung empfohlen – ich melde mich an"): a recommender is no attendee."""
+    mentioned = ctx.rules.pattern("names.mentioned_only")
+    if not mentioned.search(text):
+        return text
+    clause = ctx.rules.regex("people.mention_clause")
+    return "\n".join(" – ".join(c for c in clause.split(line) if not mentioned.search(c))
+                     for line in text.split("\n"))
+
+
+def cc_people(ctx: Context, text: str) -> list[Person]:
+    """Colleagues in Cc whose name the text mentions ("Er steht in Kopie")."""
+    from email.utils import getaddresses
+
+    out: list[Person] = []
+    raw = ctx.mail.headers.get("cc", "")
+    if not raw:
+        return out
+    from mailbot.parse.mime import header_text
+
+    folded = fold(text)
+    for name, addr in getaddresses([raw]):
+        name = clean_display_name(header_text(name), ctx.rules)
+        if name and addr and fold(name.split()[-1]) in folded:
+            out.append(Person(name, addr.lower()))
+    return out

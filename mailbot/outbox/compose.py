@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import parseaddr
@@ -29,9 +29,27 @@ from mailbot.outbox import i18n
 from mailbot.outbox.ics import make_ics
 from mailbot.types import LOOP_HEADER, OutgoingMail
 
+
+
+class _Headers(HeaderRegistry):
+    """The stdlib's registry builds a new class with type() for every header it stores (about
+    30 per message); build the class for each header name once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
 # SMTP line endings, and 7bit so German text goes out quoted-printable: the message is then
 # valid on any relay, with or without 8BITMIME, and in .eml files alike.
-POLICY = policy.SMTP.clone(cte_type="7bit")
+POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=_Headers())
 
 LOOP_PREFIX = "mailbot/1"
 FALLBACK_LANGUAGE = "de"

@@ -37,6 +37,18 @@ _NETWORK_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, Ti
                    OSError)
 
 
+def _flat(msg: EmailMessage, sender: str, rcpts: list[str]) -> bytes | None:
+    """The message as bytes, flattened once with its own policy (composed messages carry SMTP
+    line endings and 7bit bodies, valid with or without 8BITMIME); None when it needs what
+    aiosmtplib's send_message does on top (a copy without Bcc, SMTPUTF8)."""
+    if "Bcc" in msg or "Resent-Bcc" in msg or not (sender + "".join(rcpts)).isascii():
+        return None
+    pol = msg.policy
+    if getattr(pol, "linesep", "\n") != "\r\n" or getattr(pol, "cte_type", "8bit") != "7bit":
+        return None  # not composed by us: let aiosmtplib pick line endings and encoding
+    return msg.as_bytes(policy=pol)
+
+
 class SmtpTransport:
     """Sends over SMTP: implicit TLS (smtps), STARTTLS required (smtp), or none (smtp+plain).
 
@@ -237,7 +249,12 @@ class SmtpTransport:
         if not sender or not rcpts:
             return SendResult(SendStatus.FAILED, "message has no From or no To address"), False
         try:
-            refused, reply = await client.send_message(msg, sender=sender, recipients=rcpts)
+            data = _flat(msg, sender, rcpts)
+            if data is None:  # Bcc to strip, or non-ASCII addresses (SMTPUTF8): the general way
+                refused, reply = await client.send_message(msg, sender=sender,
+                                                           recipients=rcpts)
+            else:
+                refused, reply = await client.sendmail(sender, rcpts, data)
         except SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             detail = "recipient refused: " + "; ".join(f"{r.code} {r.message}"

@@ -33,7 +33,7 @@ class EventRule:
                 text = "\n".join(s for s in ctx.sentences if s not in declined)
         if ctx.via_forward and ctx.forwarded:
             text, quoted = text + "\n" + ctx.forwarded.text, ""
-        m = match_event(ctx.mail, ctx.events, ctx.now, ctx.subject, text, quoted,
+        m = match_event(ctx.mail, ctx.events, ctx.now, ctx.subject, text, quoted, ctx.rules,
                         text_may_override=registers)
         ctx.event, ctx.candidates, ctx.event_decided_by = m.event, m.candidates, m.decided_by
         ctx.reasons += [f"event: {r}" for r in m.reasons]

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from mailbot.classify.dates import find_dates
+from mailbot.classify.dates import Calendar, find_dates
 from mailbot.parse.text import skeleton
+from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, slug_from_own_id
 
 _PLUS = re.compile(r"^[^@+]+\+([a-z0-9_-]+)@", re.I)
@@ -18,8 +19,6 @@ _WORD = re.compile(r"[a-z0-9]+")
 W_ALIAS, W_DATE, W_VENUE, W_CITY, W_TITLE_WORD, W_MONTH = 10.0, 6.0, 4.0, 4.0, 2.0, 3.0
 # How much each part of the mail counts: what the sender wrote beats what they quoted.
 W_SUBJECT, W_TEXT, W_QUOTE = 1.0, 1.0, 0.35
-_GENERIC = frozenset({"strase", "strasse", "platz", "hale", "halle", "raum", "saal", "haus",
-                      "gebaude", "zentrum", "kulturzentrum", "stadthale", "rathaus", "hotel"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def found(rx: re.Pattern[str], text: str) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _profiles(events: tuple[EventInfo, ...]) -> tuple[_Profile, ...]:
+def _profiles(events: tuple[EventInfo, ...], generic: frozenset[str]) -> tuple[_Profile, ...]:
     word_sets = [set(_WORD.findall(skeleton(e.title + " " + " ".join(e.aliases))))
                  for e in events]
     out = []
@@ -75,7 +74,7 @@ def _profiles(events: tuple[EventInfo, ...]) -> tuple[_Profile, ...]:
         venue_name = e.venue.split(",")[0]
         city = skeleton(e.city)
         venue = {w for w in _WORD.findall(skeleton(venue_name))
-                 if len(w) >= 5 and w not in _GENERIC and w != city}
+                 if len(w) >= 5 and w not in generic and w != city}
         start, end = e.starts, max(e.ends, e.starts)
         days: set[tuple[int, int]] = set()
         day = start
@@ -91,12 +90,13 @@ def _profiles(events: tuple[EventInfo, ...]) -> tuple[_Profile, ...]:
 
 
 def _score_text(text: str, profiles: Sequence[_Profile], weight: float,
-                scores: dict[str, float], why: dict[str, list[str]], where: str) -> None:
+                scores: dict[str, float], why: dict[str, list[str]], where: str,
+                rules: Rules) -> None:
     if not text.strip():
         return
     sk = skeleton(text)
     words = set(_WORD.findall(sk))
-    dates = find_dates(text.lower())
+    dates = find_dates(text.lower(), Calendar.of(rules))
     cities = [p.city for p in profiles]
     months = [m for p in profiles for m in p.months]
     for p in profiles:
@@ -129,22 +129,23 @@ def _decide(scores: dict[str, float]) -> str | None:
     return ranked[0][0] if s1 >= 3.0 and s1 >= 1.6 * s2 and s1 - s2 >= 2.0 else None
 
 
-def _named_in_text(text: str, events: Sequence[EventInfo], now: datetime) -> str | None:
+def _named_in_text(text: str, events: Sequence[EventInfo], now: datetime,
+                   rules: Rules) -> str | None:
     """The open event the sender's own words name clearly (by name, or a name's worth)."""
     open_events = tuple(e for e in events if e.is_open_at(now))
     if not open_events or not text.strip():
         return None
-    profiles = _profiles(open_events)
+    profiles = _profiles(open_events, rules.words("event.venue_generic"))
     scores = {p.slug: 0.0 for p in profiles}
     why: dict[str, list[str]] = {p.slug: [] for p in profiles}
-    _score_text(text, profiles, W_TEXT, scores, why, "text")
+    _score_text(text, profiles, W_TEXT, scores, why, "text", rules)
     decided = _decide(scores)
     return decided if decided and scores[decided] >= W_ALIAS else None
 
 
 def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
-                subject: str, text: str, quoted: str, text_may_override: bool = False
-                ) -> EventMatch:
+                subject: str, text: str, quoted: str, rules: Rules,
+                text_may_override: bool = False) -> EventMatch:
     """The event the mail means, or None with the open candidates when nothing decides.
     With `text_may_override`, a reply to our mail about one event that registers for
     another by name ("melden Sie mich außerdem für den Fachtag an") goes to that one."""
@@ -156,25 +157,25 @@ def match_event(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     for mid in mail.in_reply_to:
         slug = slug_from_own_id(mid)
         if slug and slug in by_slug:
-            other = _named_in_text(text, events, now) if text_may_override else None
+            other = _named_in_text(text, events, now, rules) if text_may_override else None
             if other and other != slug:
                 return EventMatch(other, (), ("named in a reply to our mail",), "text")
             return EventMatch(slug, (), ("reply to our mail",), "own-id")
-    best = _match_open(mail, events, now, subject, text, quoted)
+    best = _match_open(mail, events, now, subject, text, quoted, rules)
     if best.decided_by in ("text", "quote"):
         return best
     # A mail that names an event which has started or closed by now ("morgen komme ich zum
     # zweiten Tag des Fachtags") means that one: the answer is "closed", not "which event?".
     # Only a name counts: vague references (dates, a city, "im Herbst") stay with open events.
-    closed = _named_closed(events, now, subject, text)
+    closed = _named_closed(events, now, subject, text, rules)
     return EventMatch(closed, (), ("names an event that is closed",), "text") if closed else best
 
 
 def _named_closed(events: Sequence[EventInfo], now: datetime, subject: str,
-                  text: str) -> str | None:
+                  text: str, rules: Rules) -> str | None:
     if all(e.is_open_at(now) for e in events):
         return None
-    profiles = _profiles(tuple(events))
+    profiles = _profiles(tuple(events), rules.words("event.venue_generic"))
     open_slugs = {e.slug for e in events if e.is_open_at(now)}
     # the sender's own words first: a subject may repeat ours about another event
     for where in (text, subject + "\n" + text):
@@ -185,15 +186,13 @@ def _named_closed(events: Sequence[EventInfo], now: datetime, subject: str,
     return None
 
 
-# "zu Punkt 2", "Nr. 2", "Veranstaltung 2", "item 2", "point 2", "no. 2": a numbered item of a quoted list
-_ITEM_REF = re.compile(r"\b(?:punkt|nr\.?|nummer|veranstaltung|termin|angebot|item|point|number|no\.|event)"
-                       r"\s*(\d{1,2})\b(?![.:]\d)", re.I)
+# "zu Punkt 2", "Nr. 2", "item 2": a numbered item of a quoted list (event.item_ref)
 _ITEM_LINE = re.compile(r"^[>\s]*(\d{1,2})[.)]\s+(\S.*)$")
 
 
-def _numbered_item(text: str, quoted: str) -> str:
+def _numbered_item(text: str, quoted: str, rules: Rules) -> str:
     """The text of the quoted list item the sender points at by its number, or ""."""
-    refs = {m.group(1) for m in _ITEM_REF.finditer(text)}
+    refs = {m.group(1) for m in rules.regex("event.item_ref").finditer(text)}
     if len(refs) != 1 or not quoted:
         return ""
     want = refs.pop()
@@ -205,23 +204,23 @@ def _numbered_item(text: str, quoted: str) -> str:
 
 
 def _match_open(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
-                subject: str, text: str, quoted: str) -> EventMatch:
+                subject: str, text: str, quoted: str, rules: Rules) -> EventMatch:
     open_events = tuple(e for e in events if e.is_open_at(now))
     if not open_events:
         return EventMatch(None, (), ("no event open",), "")
-    profiles = _profiles(open_events)
+    profiles = _profiles(open_events, rules.words("event.venue_generic"))
     scores = {p.slug: 0.0 for p in profiles}
     why: dict[str, list[str]] = {p.slug: [] for p in profiles}
     own = dict.fromkeys(scores, 0.0)
     own_why: dict[str, list[str]] = {p.slug: [] for p in profiles}
-    _score_text(text, profiles, W_TEXT, own, own_why, "text")
+    _score_text(text, profiles, W_TEXT, own, own_why, "text", rules)
     if subject != mail.subject.strip():
         # "Re: Anmeldebestätigung – X" repeats the subject of what is answered; the sender's
         # own words, when they name one event clearly, come first
         decided = _decide(own)
         if decided and own[decided] >= W_ALIAS:
             return EventMatch(decided, (), tuple(own_why[decided]), "text")
-    _score_text(subject, profiles, W_SUBJECT, scores, why, "subject")
+    _score_text(subject, profiles, W_SUBJECT, scores, why, "subject", rules)
     for slug, s in own.items():
         scores[slug] += s
         why[slug] += own_why[slug]
@@ -229,16 +228,16 @@ def _match_open(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
     decided = _decide(scores)
     if decided:
         return EventMatch(decided, (), tuple(why[decided]), "text")
-    item = _numbered_item(text, quoted[:3000])
+    item = _numbered_item(text, quoted[:3000], rules)
     if item:
         # "Zu Punkt 2 melde ich mich an" under a quoted list: only that item counts
         picked = dict.fromkeys(scores, 0.0)
         picked_why: dict[str, list[str]] = {p.slug: [] for p in profiles}
-        _score_text(item, profiles, W_TEXT, picked, picked_why, "numbered item in the quote")
+        _score_text(item, profiles, W_TEXT, picked, picked_why, "numbered item in the quote", rules)
         decided = _decide(picked)
         if decided:
             return EventMatch(decided, (), tuple(picked_why[decided]), "quote")
-    _score_text(quoted[:3000], profiles, W_QUOTE, scores, why, "quote")
+    _score_text(quoted[:3000], profiles, W_QUOTE, scores, why, "quote", rules)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, s1 = ranked[0]
     decided = _decide(scores)

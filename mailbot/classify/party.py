@@ -59,8 +59,6 @@ def accompanied_group(text: str, rules: Rules) -> int:
 
 _CLAUSE = re.compile(r"[^.!?:;\n]+")
 _PAREN_TEXT = re.compile(r"\([^)]*\)")
-_ITEMS = re.compile(r"\s*(?:,|\bund\b|\band\b|\bsowie\b|&)\s*", re.I)
-_SELF = re.compile(r"\b(?:ich|i|me|myself)\b", re.I)
 
 
 def listed_party(text: str, rules: Rules) -> int:
@@ -69,12 +67,13 @@ def listed_party(text: str, rules: Rules) -> int:
     counted group), else it is no such list and 0 is returned."""
     one = rules.patterns("seats.listed_one")
     many = rules.patterns("seats.listed_many")
+    items_split, self_in = rules.regex("seats.list_items"), rules.regex("seats.self_in_list")
     best = 0
     for clause in _CLAUSE.finditer(_PAREN_TEXT.sub(" ", text)):
         c = clause.group(0).strip()
-        if not _SELF.search(c) or ("," not in c and not _ITEMS.search(c)):
+        if not self_in.search(c) or ("," not in c and not items_split.search(c)):
             continue
-        items = [i.strip() for i in _ITEMS.split(c) if i.strip()]
+        items = [i.strip() for i in items_split.split(c) if i.strip()]
         if len(items) < 2:
             continue
         total = 0

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from mailbot.rulebook.matcher import Matcher
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Rules:
     sections: Mapping[str, Section]
     directory: Path
     _cache: dict[str, Matcher] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _plain: dict[str, re.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
     _words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     _numbers: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
@@ -88,6 +92,12 @@ class Rules:
             rx = self._plain[name] = re.compile(
                 parts[0] if len(parts) == 1 else "|".join(f"(?:{p})" for p in parts), flags)
         return rx
+
+    def derived(self, key: str, make: Callable[[Rules], T]) -> T:
+        """What a module builds from these rules (its compiled patterns), built once."""
+        if key not in self._derived:
+            self._derived[key] = make(self)
+        return cast(T, self._derived[key])
 
     def weights(self, name: str) -> dict[str, float]:
         """Named numbers (confidence factors and the like) of a section and its variants."""

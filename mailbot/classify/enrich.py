@@ -61,11 +61,12 @@ class Confidence:
 
     def apply(self, ctx: Context) -> Flow:
         if ctx.kind in (IntentKind.REGISTER, IntentKind.CANCEL):
+            lowered = ctx.rules.weights("confidence.lowered")
             if ctx.event is None:
-                ctx.confidence *= 0.85 if ctx.candidates else 0.6
+                ctx.confidence *= lowered["no_event_but_candidates" if ctx.candidates else "no_event"]
             elif ctx.event_decided_by == "only-open":
-                ctx.confidence *= 0.9
+                ctx.confidence *= lowered["only_open_event"]
             if any(not a.name for a in ctx.attendees):
-                ctx.confidence *= 0.9
+                ctx.confidence *= lowered["attendee_without_name"]
         ctx.confidence = round(max(0.0, min(1.0, ctx.confidence)), 2)
         return Flow.CONTINUE

@@ -82,10 +82,10 @@ class OfferAnswerRule(_Undecided):
             return
         if ctx.rules.pattern("intent.yes").match(lines[0]):
             ctx.accepts_offer = True
-            ctx.decide(IntentKind.REGISTER, 0.8, "short yes to an offer")
+            ctx.decide(IntentKind.REGISTER, ctx.sure("offer_answer"), "short yes to an offer")
         elif ctx.rules.pattern("intent.no").match(lines[0]):
             ctx.accepts_offer = False
-            ctx.decide(IntentKind.CANCEL, 0.8, "short no to an offer")
+            ctx.decide(IntentKind.CANCEL, ctx.sure("offer_answer"), "short no to an offer")
 
 
 class Phishing(_Undecided):
@@ -100,7 +100,7 @@ class Phishing(_Undecided):
         found = ctx.hits("intent.phishing")
         if found and (_LINK.search(ctx.mail.full_text or ctx.mail.text)
                       or ctx.hits("intent.phishing_action") or len(found) > 1):
-            ctx.decide(IntentKind.OTHER, 0.8, "phishing: confirm an account via a link")
+            ctx.decide(IntentKind.OTHER, ctx.sure("phishing"), "phishing: confirm an account via a link")
 
 
 class EraseRule(_Undecided):
@@ -109,7 +109,7 @@ class EraseRule(_Undecided):
 
     def decide(self, ctx: Context) -> None:
         if ctx.hits("intent.erase"):
-            ctx.decide(IntentKind.ERASE, 0.9, "asks to delete personal data")
+            ctx.decide(IntentKind.ERASE, ctx.sure("erase"), "asks to delete personal data")
 
 
 class SubstituteRule(_Undecided):
@@ -118,7 +118,8 @@ class SubstituteRule(_Undecided):
 
     def decide(self, ctx: Context) -> None:
         if ctx.hits("intent.substitute"):
-            ctx.decide(IntentKind.REGISTER, 0.8, "substitution: someone takes the sender's seat")
+            ctx.decide(IntentKind.REGISTER, ctx.sure("substitute"),
+                       "substitution: someone takes the sender's seat")
             ctx.reasons.append("substitute")
 
 
@@ -140,7 +141,7 @@ class CancelRule(_Undecided):
             return
         if len(registers) > len(cancels) + (1 if in_subject else 0):
             return  # e.g. "meine Kollegin kann nicht, ich melde mich aber an"
-        conf = 0.9 if cancels and not registers else 0.7
+        conf = ctx.sure("cancel" if cancels and not registers else "cancel_unsure")
         ctx.decide(IntentKind.CANCEL, conf, "cancels" + (" (subject)" if not cancels else ""))
 
 
@@ -167,7 +168,7 @@ class Invitation(_Undecided):
         self_reg = [s for s in strong_registrations(ctx)
                     if ctx.rules.pattern("intent.self").search(s)]
         if not self_reg:
-            ctx.decide(IntentKind.OTHER, 0.75, "an invitation or announcement by others")
+            ctx.decide(IntentKind.OTHER, ctx.sure("invitation"), "an invitation or announcement by others")
 
 
 class RegisterRule(_Undecided):
@@ -176,7 +177,7 @@ class RegisterRule(_Undecided):
 
     def decide(self, ctx: Context) -> None:
         if strong_registrations(ctx) and not conditional_only(ctx):
-            ctx.decide(IntentKind.REGISTER, 0.92, "registers")
+            ctx.decide(IntentKind.REGISTER, ctx.sure("register"), "registers")
 
 
 class QuestionRule(_Undecided):
@@ -186,7 +187,7 @@ class QuestionRule(_Undecided):
     def decide(self, ctx: Context) -> None:
         asks = question_sentences(ctx)
         if asks or ctx.hits("intent.registration_question") or conditional_only(ctx):
-            ctx.decide(IntentKind.QUESTION, 0.85, "asks a question")
+            ctx.decide(IntentKind.QUESTION, ctx.sure("question"), "asks a question")
 
 
 class ForwardedRegistration(_Undecided):
@@ -198,7 +199,8 @@ class ForwardedRegistration(_Undecided):
         if fwd is None or not strong_registrations(ctx, fwd.text):
             return
         ctx.via_forward = True
-        ctx.decide(IntentKind.REGISTER, 0.8, f"forwarded registration of {fwd.email}")
+        ctx.decide(IntentKind.REGISTER, ctx.sure("forwarded_registration"),
+                   f"forwarded registration of {fwd.email}")
 
 
 class SubjectOnly(_Undecided):
@@ -209,7 +211,7 @@ class SubjectOnly(_Undecided):
         if not _subject_says(ctx, "intent.register_subject"):
             return
         if len(ctx.body) <= 200 and "?" not in ctx.body:
-            ctx.decide(IntentKind.REGISTER, 0.65, "registration only by subject")
+            ctx.decide(IntentKind.REGISTER, ctx.sure("subject_only"), "registration only by subject")
 
 
 class Fallback(_Undecided):
@@ -217,4 +219,4 @@ class Fallback(_Undecided):
     description = "Nothing recognised: other, for a human to look at"
 
     def decide(self, ctx: Context) -> None:
-        ctx.decide(IntentKind.OTHER, 0.5, "nothing recognised")
+        ctx.decide(IntentKind.OTHER, ctx.sure("nothing_recognised"), "nothing recognised")

@@ -19,7 +19,7 @@ class OwnLoop:
     def apply(self, ctx: Context) -> Flow:
         if not ctx.mail.ours:
             return Flow.CONTINUE
-        ctx.decide(IntentKind.OTHER, 0.99, "our own mail (loop header)")
+        ctx.decide(IntentKind.OTHER, ctx.sure("own_loop"), "our own mail (loop header)")
         return Flow.STOP
 
 
@@ -32,7 +32,7 @@ class Bounce:
         if not (ctx.mail.is_bounce_report or signals):
             return Flow.CONTINUE
         sure = bool(ctx.mail.bounced_recipients) or len(signals) > 1
-        ctx.decide(IntentKind.BOUNCE, 0.97 if sure else 0.9,
+        ctx.decide(IntentKind.BOUNCE, ctx.sure("bounce_sure" if sure else "bounce"),
                    "bounce: " + ", ".join(signals or ["report"]))
         return Flow.STOP
 
@@ -53,9 +53,11 @@ class AutoReply:
             # "Diese Nachricht wurde automatisch erstellt." under a mail that answers nothing
             # (no reply headers, no Re:, no machine headers): no auto-responder wrote it, it is unsolicited
             # (phishing, newsletters); an absence notice stays one. Still final: nobody answers it either way.
-            ctx.decide(IntentKind.OTHER, 0.8, "automatic wording in unsolicited mail")
+            ctx.decide(IntentKind.OTHER, ctx.sure("automatic_unsolicited"),
+                       "automatic wording in unsolicited mail")
             return Flow.STOP
-        ctx.decide(IntentKind.AUTO_REPLY, 0.96 if by_header or len(signals) > 1 else 0.88,
+        ctx.decide(IntentKind.AUTO_REPLY, ctx.sure(
+            "auto_reply_sure" if by_header or len(signals) > 1 else "auto_reply"),
                    "automatic: " + ", ".join(signals))
         return Flow.STOP
 
@@ -68,5 +70,5 @@ class ListMail:
         signals = _markers(ctx, Marker.LIST)
         if not signals:
             return Flow.CONTINUE
-        ctx.decide(IntentKind.OTHER, 0.9, "list or bulk mail: " + ", ".join(signals))
+        ctx.decide(IntentKind.OTHER, ctx.sure("list_mail"), "list or bulk mail: " + ", ".join(signals))
         return Flow.STOP

@@ -59,6 +59,10 @@ class Context:
     via_forward: bool = False  # the intent came from a forwarded original
     _hits: dict[tuple[str, str | None], list[str]] = field(default_factory=dict, repr=False)
 
+    def sure(self, decision: str) -> float:
+        """The confidence a decision starts with (rules/confidence.toml)."""
+        return self.rules.weights("confidence.decided")[decision]
+
     def decide(self, kind: IntentKind, confidence: float, reason: str) -> None:
         self.kind, self.confidence = kind, confidence
         self.reasons.append(reason)

@@ -36,7 +36,7 @@ class Section:
         if self.regexes:
             return any(rx.search(text) for rx in self.regexes)
         key = text.casefold().strip()
-        return key in self.words or key in self.numbers
+        return key in self.words or key in self.numbers or key in self.weights
 
 
 @dataclass(frozen=True)

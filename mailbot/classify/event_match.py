@@ -233,7 +233,8 @@ def _match_open(mail: InboundMail, events: Sequence[EventInfo], now: datetime,
         # "Zu Punkt 2 melde ich mich an" under a quoted list: only that item counts
         picked = dict.fromkeys(scores, 0.0)
         picked_why: dict[str, list[str]] = {p.slug: [] for p in profiles}
-        _score_text(item, profiles, W_TEXT, picked, picked_why, "numbered item in the quote", rules)
+        _score_text(item, profiles, W_TEXT, picked, picked_why,
+                    where="numbered item in the quote", rules=rules)
         decided = _decide(picked)
         if decided:
             return EventMatch(decided, (), tuple(picked_why[decided]), "quote")

@@ -79,7 +79,7 @@ def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
         cand = tail.sub("", tail.sub("", m.group(2).strip(" .,")))
         cand = re.sub(r"\s*\(\s*$", "", cand)
         cand = _SENTENCE_END.split(cand)[0]  # "… in July. I volunteer": the name ended
-        if m.group(1).lower() == "des":
+        if m.group(1).lower() in rules.words("people.genitive"):
             cand = _nominative_genitive(cand, rules)
         if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6 and \
                 not any(n in fold(cand) for n in skip):

@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mailbot.models import (
-    DigestRun,
-    Event,
-    InboundRecord,
-    OutboxRow,
-    OutboxStatus,
-    Person,
-    Registration,
-)
+from mailbot.models import DigestRun, Event, OutboxRow, Registration
 from mailbot.models import RegState as S
-from mailbot.registrations.identity import email_key
 from mailbot.registrations.messages import Mailer
 from mailbot.registrations.seats import seats_taken, waiting_list
 from mailbot.reports import export
-from mailbot.types import Outcome
+from mailbot.reports.digest_items import MAIL_NAMES, mailto, needs_you
+from mailbot.reports.digest_model import Change, Digest, EventSummary, Item
+
+__all__ = ["MAIL_NAMES", "Change", "Digest", "EventSummary", "Item", "build_digest",
+           "coordinators", "digest_job", "local_day", "mailto", "needs_you", "render_text",
+           "send_one", "summarise"]
 
 log = logging.getLogger("mailbot.reports.digest")
 
@@ -39,107 +31,6 @@ TEMPLATE = "digest"
 BAR_WIDTH = 20
 # Events that ended longer ago than this drop out of the digest (nothing changes any more).
 KEEP_AFTER_END = timedelta(days=2)
-# Names of our own mails, for "which mail could not be delivered".
-MAIL_NAMES = {
-    "de": {"confirmation": "Anmeldebestätigung", "waitlisted": "Wartelistenbestätigung",
-           "partly_waitlisted": "Bestätigung mit Warteliste", "moved_up": "Nachrücken",
-           "offer": "Platzangebot", "reminder": "Erinnerung", "cancelled": "Absagebestätigung",
-           "venue_notice": "Ortsangabe", "seats_changed": "geänderte Plätze",
-           "question_ack": "Eingangsbestätigung einer Frage", "digest": "Tagesübersicht"},
-    "en": {"confirmation": "confirmation", "waitlisted": "waiting list confirmation",
-           "partly_waitlisted": "confirmation with waiting list", "moved_up": "moved up",
-           "offer": "seat offer", "reminder": "reminder", "cancelled": "cancellation",
-           "venue_notice": "venue notice", "seats_changed": "changed seats",
-           "question_ack": "question acknowledgement", "digest": "daily digest"},
-}
-
-
-@dataclass
-class Change:
-    """A registration that was made, cancelled or moved up since the last digest."""
-
-    name: str
-    email: str
-    organization: str
-    seats: int
-    waiting: bool
-    cancelled: bool
-    at: str  # ISO 8601
-
-
-@dataclass
-class Item:
-    """Something a coordinator has to look at; `id` is the mail for `mailbot review`."""
-
-    kind: str  # question | review | quarantine | bounce | reply_limit
-    who: str
-    name: str = ""
-    subject: str = ""
-    text: str = ""
-    reason: str = ""
-    mailto: str = ""
-    event: str = ""  # event title, "" when the mail named none
-    at: str = ""
-    id: int | None = None
-
-
-@dataclass
-class EventSummary:
-    slug: str
-    title: str
-    starts: str
-    ends: str
-    city: str
-    venue: str
-    capacity: int
-    taken: int
-    free: int
-    waiting_seats: int
-    waiting_people: int
-    taken_pct: int
-    bar: str
-    new: list[Change] = field(default_factory=list)
-    cancelled: list[Change] = field(default_factory=list)
-    moved_up: list[Change] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.new or self.cancelled or self.moved_up)
-
-
-@dataclass
-class Digest:
-    coordinator: str
-    day: str  # local date, YYYY-MM-DD
-    language: str
-    since: datetime | None  # the previous digest; None: everything so far
-    events: list[EventSummary]
-    needs_you: list[Item]
-
-    @property
-    def is_empty(self) -> bool:
-        """Nothing changed and nothing waits for a human: no mail unless digest_when_empty."""
-        return not self.needs_you and not any(e.changed for e in self.events)
-
-    def of_kind(self, *kinds: str) -> list[Item]:
-        return [i for i in self.needs_you if i.kind in kinds]
-
-    def context(self) -> dict[str, Any]:
-        """The template context: JSON only, since it is stored with the outbox row."""
-        return {
-            "name": "", "coordinator": self.coordinator, "day": self.day,
-            "since": self.since.isoformat() if self.since else "",
-            "events": [{**asdict(e), "changed": e.changed} for e in self.events],
-            "questions": [asdict(i) for i in self.of_kind("question")],
-            "review": [asdict(i) for i in self.of_kind("review", "quarantine")],
-            "bounces": [asdict(i) for i in self.of_kind("bounce")],
-            "reply_limit": [asdict(i) for i in self.of_kind("reply_limit")],
-            "new_count": sum(len(e.new) for e in self.events),
-            "cancelled_count": sum(len(e.cancelled) for e in self.events),
-            "moved_count": sum(len(e.moved_up) for e in self.events),
-            "needs_count": len(self.needs_you),
-            "empty": self.is_empty,
-        }
 
 
 # ---------------------------------------------------------------- building
@@ -172,22 +63,6 @@ def bar(pct: int, width: int = BAR_WIDTH) -> str:
     return "[" + "#" * full + "-" * (width - full) + "]"
 
 
-def mailto(address: str, subject: str) -> str:
-    subject = " ".join(subject.split())
-    if subject and not subject.lower().startswith(("re:", "aw:")):
-        subject = "Re: " + subject
-    return f"mailto:{quote(address, safe='@')}?subject={quote(subject)}"
-
-
-def _short(text: str, n: int = 300) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
-
-
-def _since(column: Any, since: datetime | None) -> Any:
-    return column >= since if since is not None else column.is_not(None)
-
-
 def _change(reg: Registration, at: datetime | None) -> Change:
     person = reg.person
     return Change(name=person.name or (reg.attendees or [""])[0] or person.email,
@@ -218,107 +93,6 @@ def summarise(s: Session, ev: Event, since: datetime | None) -> EventSummary:
                    if r.state == S.CANCELLED and after(r.cancelled_at)],
         moved_up=[_change(r, r.moved_up_at) for r in regs
                   if after(r.moved_up_at) and r.state != S.CANCELLED])
-
-
-def _headers(raw: bytes | None) -> tuple[str, str]:
-    """Sender and subject from stored raw bytes (a quarantined mail has no parsed fields)."""
-    if not raw:
-        return "", ""
-    try:
-        msg = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-        sender = msg.get("From")
-        addr = sender.addresses[0].addr_spec if sender and sender.addresses else ""
-        return str(addr).lower(), " ".join(str(msg.get("Subject") or "").split())
-    except Exception:  # broken headers are why it may be quarantined: show what we have
-        return "", ""
-
-
-def needs_you(s: Session, events: list[Event], since: datetime | None, lang: str) -> list[Item]:
-    slugs = {e.slug: e.title for e in events}
-    ids = {e.id: e.title for e in events}
-    known = set(s.scalars(select(Event.slug)))
-
-    def _mine(slug: str | None, slugs: dict[str, str] = slugs) -> bool:
-        # A mail about another coordinator's event is theirs; one that names no (known)
-        # event is everybody's, so that somebody looks at it.
-        return not slug or slug in slugs or slug not in known
-
-    items: list[Item] = []
-
-    # questions in registrations, and mails that only asked something
-    for reg in s.scalars(select(Registration).where(
-            Registration.event_id.in_(ids), Registration.has_question.is_(True),
-            _since(Registration.created_at, since)).order_by(Registration.created_at)):
-        items.append(Item("question", reg.person.email, name=reg.person.name,
-                          text=_short(reg.question), event=ids[reg.event_id],
-                          mailto=mailto(reg.person.email, ids[reg.event_id]),
-                          at=reg.created_at.isoformat()))
-    for rec in s.scalars(select(InboundRecord).where(
-            InboundRecord.intent == "question", InboundRecord.outcome == Outcome.DONE,
-            _since(InboundRecord.created_at, since)).order_by(InboundRecord.created_at)):
-        if rec.sender and _mine(rec.event_slug, slugs):
-            items.append(Item("question", rec.sender, subject=rec.subject,
-                              text=_short(rec.excerpt), event=slugs.get(rec.event_slug or "", ""),
-                              mailto=mailto(rec.sender, rec.subject), at=rec.created_at.isoformat(),
-                              id=rec.id))
-
-    # mails a human must decide on: all still open, however old
-    for rec in s.scalars(select(InboundRecord).where(
-            InboundRecord.outcome.in_([Outcome.REVIEW, Outcome.QUARANTINE]),
-            InboundRecord.resolved_at.is_(None)).order_by(InboundRecord.created_at)):
-        if not _mine(rec.event_slug, slugs):
-            continue
-        sender, subject = rec.sender, rec.subject
-        if not sender or not subject:
-            raw_sender, raw_subject = _headers(rec.raw)
-            sender, subject = sender or raw_sender, subject or raw_subject
-        items.append(Item(rec.outcome.value, sender, subject=subject, text=_short(rec.excerpt),
-                          reason=_short(rec.reason, 200), event=slugs.get(rec.event_slug or "", ""),
-                          mailto=mailto(sender, subject) if sender else "",
-                          at=rec.created_at.isoformat(), id=rec.id))
-
-    items += _bounces(s, ids, since, lang)
-
-    # senders who hit the reply limit: a loop with a robot, or someone upset
-    seen: set[str] = set()
-    for rec in s.scalars(select(InboundRecord).where(
-            InboundRecord.reason.like("%reply limit%"), _since(InboundRecord.created_at, since))
-            .order_by(InboundRecord.created_at)):
-        if rec.sender and rec.sender not in seen and _mine(rec.event_slug, slugs):
-            seen.add(rec.sender)
-            items.append(Item("reply_limit", rec.sender, subject=rec.subject,
-                              reason=_short(rec.reason, 200), at=rec.created_at.isoformat(),
-                              event=slugs.get(rec.event_slug or "", ""), id=rec.id))
-    return items
-
-
-def _bounces(s: Session, ids: dict[int, str], since: datetime | None, lang: str) -> list[Item]:
-    """Addresses our mail did not reach: bounce reports, and mails the server refused for good."""
-    failed: dict[str, tuple[str, datetime]] = {}  # address -> (why, when)
-    for rec in s.scalars(select(InboundRecord).where(_since(InboundRecord.created_at, since))
-                         .order_by(InboundRecord.created_at)):
-        for addr in rec.bounced or ():
-            failed.setdefault(str(addr).strip().lower(), ("", rec.created_at))
-    for row in s.scalars(select(OutboxRow).where(
-            OutboxRow.status == OutboxStatus.FAILED, OutboxRow.template != "digest",
-            or_(_since(OutboxRow.next_attempt_at, since), _since(OutboxRow.created_at, since)))):
-        failed.setdefault(row.to_addr, (_short(row.last_error, 200), row.created_at))
-    items = []
-    for addr, (why, at) in failed.items():
-        regs = list(s.scalars(select(Registration).join(Registration.person).where(
-            Person.email_key == email_key(addr))))
-        rows = list(s.scalars(select(OutboxRow).where(OutboxRow.to_addr == addr)
-                              .order_by(OutboxRow.created_at.desc())))
-        events = {r.event_id for r in regs} | {r.event_id for r in rows if r.event_id}
-        if events and not events & ids.keys():
-            continue  # someone else's participant
-        name = regs[0].person.name if regs else ""
-        last = rows[0].template if rows else ""
-        what = MAIL_NAMES[lang].get(last, last)
-        items.append(Item("bounce", addr, name=name, text=what, reason=why,
-                          event=", ".join(ids[e] for e in sorted(events & ids.keys())),
-                          at=at.isoformat()))
-    return items
 
 
 def language_of(events: list[Event]) -> str:

@@ -51,5 +51,5 @@ def classify(mail: InboundMail, events: Sequence[EventInfo], rules: Rules,
         has_question=ctx.has_question, question=ctx.question, confidence=ctx.confidence,
         candidate_events=ctx.candidates, cancel_seats=ctx.cancel_seats,
         substitute=ctx.substitute, accepts_offer=ctx.accepts_offer,
-        reasons=tuple(ctx.reasons), language=mail.language,
+        reasons=tuple(ctx.reasons), language=mail.language, machine=ctx.machine,
     )

@@ -20,6 +20,7 @@ class OwnLoop:
         if not ctx.mail.ours:
             return Flow.CONTINUE
         ctx.decide(IntentKind.OTHER, ctx.sure("own_loop"), "our own mail (loop header)")
+        ctx.machine = True
         return Flow.STOP
 
 
@@ -32,6 +33,7 @@ class Bounce:
         if not (ctx.mail.is_bounce_report or signals):
             return Flow.CONTINUE
         sure = bool(ctx.mail.bounced_recipients) or len(signals) > 1
+        ctx.machine = True
         ctx.decide(IntentKind.BOUNCE, ctx.sure("bounce_sure" if sure else "bounce"),
                    "bounce: " + ", ".join(signals or ["report"]))
         return Flow.STOP
@@ -45,6 +47,7 @@ class AutoReply:
         signals = _markers(ctx, Marker.AUTO)
         if not signals:
             return Flow.CONTINUE
+        ctx.machine = True  # an auto-responder, or automatic wording in unsolicited mail
         by_header = any(not s.endswith((":subject", ":body")) for s in signals)
         if list(ctx.mail.auto_markers) == [marker(Marker.AUTO, "body")] and \
                 not ctx.mail.in_reply_to and \
@@ -70,5 +73,6 @@ class ListMail:
         signals = _markers(ctx, Marker.LIST)
         if not signals:
             return Flow.CONTINUE
+        ctx.machine = True  # `other`, but no human needs to look at it
         ctx.decide(IntentKind.OTHER, ctx.sure("list_mail"), "list or bulk mail: " + ", ".join(signals))
         return Flow.STOP

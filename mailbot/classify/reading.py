@@ -43,6 +43,7 @@ class Context:
     rules: Rules
     now: datetime
     kind: IntentKind | None = None
+    machine: bool = False  # a machine wrote the mail (set by the machine rules)
     confidence: float = 0.0
     reasons: list[str] = field(default_factory=list)
     event: str | None = None

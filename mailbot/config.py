@@ -112,6 +112,7 @@ class Settings:
     send_retries: int = 8
     retry_seconds: float = 60.0
     log_level: str = "INFO"
+    learned_model: bool = True
 
     @property
     def tz(self) -> ZoneInfo:
@@ -274,5 +275,15 @@ def load_settings(config_path: str | Path | None = None,
         send_retries=int(number("send_retries", 8, int)),
         retry_seconds=number("retry_seconds", 60.0),
         log_level=str(get("log_level", "INFO")).upper(),
+        learned_model=flag("learned_model", True),
     )
     return settings.validate()
+
+def learned_model_setting() -> bool:
+    """MAILBOT_LEARNED_MODEL (learned_model in the file): may the learned intent model decide
+    where the rules could not? On unless switched off; a configuration that cannot be read
+    leaves it on (the command reading it reports the error itself)."""
+    try:
+        return load_settings().learned_model
+    except ConfigError:
+        return True

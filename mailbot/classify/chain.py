@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mailbot.classify import enrich, intents, machines
+from mailbot.classify import enrich, intents, learned_rule, machines
 from mailbot.classify.reading import Context, Flow, Rule
 from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
@@ -27,6 +27,7 @@ CHAIN: list[Rule] = [
     intents.QuestionRule(),
     intents.ForwardedRegistration(),
     intents.SubjectOnly(),
+    learned_rule.LearnedIntent(),
     intents.Fallback(),
     enrich.EventRule(),
     enrich.PeopleRule(),

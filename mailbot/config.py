@@ -112,6 +112,8 @@ class Settings:
     send_retries: int = 8
     retry_seconds: float = 60.0
     log_level: str = "INFO"
+    lmtp_listen: str | None = None  # "host:port" or a unix socket path (LMTP intake)
+    lmtp_max_bytes: int = 25 * 1024 * 1024
     learned_model: bool = True
 
     @property
@@ -152,6 +154,10 @@ class Settings:
                               "MAILBOT_SMTP_PASSWORD_FILE")
         return u
 
+    def lmtp(self) -> tuple[str, int] | str:
+        """Where the LMTP intake listens: (host, port), or the path of a unix socket."""
+        return parse_listen(self.lmtp_listen or "")
+
     def validate(self) -> Settings:
         """Check every value that can be checked without a network; returns self."""
         try:
@@ -163,6 +169,11 @@ class Settings:
             self.imap()
         if self.smtp_url:
             self.smtp()
+        if self.lmtp_listen:
+            self.lmtp()
+        if self.lmtp_max_bytes < 1:
+            raise ConfigError(f"MAILBOT_LMTP_MAX_BYTES: {self.lmtp_max_bytes} must be at least 1"
+                              " (the largest mail the LMTP intake accepts, in bytes)")
         if "@" not in self.from_address.addr_spec:
             raise ConfigError(f"MAILBOT_FROM: {self.from_addr!r} has no e-mail address")
         if not self.database_url or "://" not in self.database_url:
@@ -171,6 +182,18 @@ class Settings:
         if self.rules_dir is not None and not self.rules_dir.is_dir():
             raise ConfigError(f"rules directory {self.rules_dir} does not exist")
         return self
+
+
+def parse_listen(value: str) -> tuple[str, int] | str:
+    """MAILBOT_LMTP_LISTEN: "127.0.0.1:2424", "[::1]:2424", or an absolute unix socket path."""
+    if value.startswith("/"):
+        return value
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if sep and host and port.isdigit() and 0 < int(port) < 65536:
+        return host, int(port)
+    raise ConfigError(f"MAILBOT_LMTP_LISTEN: {value!r} is neither host:port (e.g. 127.0.0.1:2424)"
+                      " nor an absolute path of a unix socket (e.g. /run/mailbot/lmtp.sock)")
 
 
 def default_rules_dir() -> Path:
@@ -275,6 +298,8 @@ def load_settings(config_path: str | Path | None = None,
         send_retries=int(number("send_retries", 8, int)),
         retry_seconds=number("retry_seconds", 60.0),
         log_level=str(get("log_level", "INFO")).upper(),
+        lmtp_listen=str(get("lmtp_listen")) if get("lmtp_listen") else None,
+        lmtp_max_bytes=int(number("lmtp_max_bytes", 25 * 1024 * 1024, int)),
         learned_model=flag("learned_model", True),
     )
     return settings.validate()

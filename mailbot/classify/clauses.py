@@ -1,0 +1,385 @@
+"""The new text of a mail as clauses: sentences → tokens → tags and lemmas → Clause values.
+
+Pure: text in, clauses out. Tokens come from syntok (MIT), tags and lemmas from the Hanover
+Tagger HanTa (LGPL; German STTS, English CLAWS C5). Sentences are the ones every chain rule
+reads (mailbot.parse.text.sentences), which keeps "am 12. September" in one sentence where
+syntok's own segmenter splits it.
+
+A sentence is cut into segments at clause punctuation and before a conjunction of condition.
+In each segment the verb that says what someone wants is read with its separable particle
+joined ("melde … an" → anmelden, "sign … up" → sign up), together with negation, the modal
+verb, the condition, the subject and whether it asks. All words come from
+rules/<language>/clauses.toml (ClauseWords); none are written here.
+
+Cost: the tagger loads once per process (lazily, ~0.3 s per language), and a sentence holding
+none of the cue words of its language is never tagged; clauses are cached per sentence.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from mailbot.rulebook import Rules, Section, load_file
+
+CLAUSE_FILE = "clauses.toml"  # in each language folder of the rules
+
+# Clause punctuation (a segment ends there). Not the full stop: the sentences are already cut,
+# so a "." inside one ends a date or an abbreviation ("am 12. September … an").
+_SPLIT = frozenset(",;:!?")
+_MAX_TOKENS = 80  # a longer "sentence" (a list without stops) is read in windows of this size
+_PHRASE_REACH = 3  # an English phrasal verb's particle or object follows within this many words
+
+
+class Subject(enum.Enum):
+    """Who does what the clause says."""
+
+    FIRST_SINGULAR = "1sg"
+    FIRST_PLURAL = "1pl"
+    ADDRESSEE = "2"  # the coordinators, without the sender as object: an instruction
+    THIRD = "3"  # a colleague, a group, someone named
+    GENERIC = "generic"  # nobody in particular
+    NONE = "-"
+
+
+class Want(enum.Enum):
+    REGISTER = "register"
+    CANCEL = "cancel"
+    ERASE = "erase"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One segment of a sentence, read for what someone wants."""
+
+    sentence: str
+    verb: str  # lemma, particle joined ("anmelden"); "" when the segment has no verb
+    want: Want | None  # what the clause asks for, negation applied (None: nothing we act on)
+    negated: bool
+    modal: str  # lemma of the modal verb ("mögen", "will"), or ""
+    conditional: bool  # stands under a condition, or is the condition
+    subject: Subject
+    request: bool  # the coordinators are asked to do it for the sender ("melden Sie mich an")
+    question: bool
+
+    def describe(self) -> str:
+        return ", ".join((
+            self.verb, self.subject.value + (" (request)" if self.request else ""),
+            "negated" if self.negated else "not negated",
+            *((f"modal {self.modal}",) if self.modal else ()),
+            "conditional" if self.conditional else "not conditional",
+            *(("question",) if self.question else ()),
+        ))
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Tag classes of one tagset, casefolded (prefixes or whole tags, as the rules say)."""
+
+    verb: tuple[str, ...]
+    auxiliary: tuple[str, ...]
+    finite: frozenset[str]
+    particle: frozenset[str]
+    participle: frozenset[str]
+    negation: frozenset[str]
+    noun: tuple[str, ...]
+    possessive: frozenset[str]
+    asking: frozenset[str]
+
+    def is_verb(self, tag: str) -> bool:
+        return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
+
+
+@dataclass(frozen=True)
+class ClauseWords:
+    """The clause words of one language (the sections of rules/<language>/clauses.toml)."""
+
+    language: str
+    model: str
+    unknown_noun: str
+    min_unknown: int
+    tags: Tags
+    cues: tuple[str, ...]
+    verbs: tuple[tuple[str, Want], ...]  # lemma (or phrase) → what it asks for
+    cancel_negated: frozenset[str]
+    erase_objects: frozenset[str]
+    negation: frozenset[str]
+    modal: frozenset[str]
+    condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
+    subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
+    addressee: frozenset[str]
+    objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
+    own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
+
+    @property
+    def verb_wants(self) -> dict[str, Want]:
+        return dict(self.verbs)
+
+
+_PERSONS = ((Subject.FIRST_SINGULAR, "first_singular"), (Subject.FIRST_PLURAL, "first_plural"))
+_loaded: dict[tuple[int, str], tuple[Rules, ClauseWords | None]] = {}
+
+
+def load_words(rules: Rules, language: str) -> ClauseWords | None:
+    """The clause words of `language`: rules/<language>/clauses.toml, read with the rule
+    book's loader (validated like every rule file) once per rules; None without that file."""
+    key = (id(rules), language)
+    hit = _loaded.get(key)
+    if hit is None or hit[0] is not rules:
+        path = Path(rules.directory) / language / CLAUSE_FILE
+        sections = load_file(path) if path.is_file() else {}
+        hit = _loaded[key] = (rules, _read_words(sections, language) if sections else None)
+    return hit[1]
+
+
+def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords | None:
+    def words(name: str) -> frozenset[str]:
+        found = sections.get(f"clause.{name}")
+        return found.words if found else frozenset()
+
+    def persons(group: str) -> tuple[tuple[str, Subject], ...]:
+        return tuple((w, who) for who, key in _PERSONS for w in sorted(words(f"{group}.{key}")))
+
+    model = words("tagger")
+    if not model:
+        return None
+    numbers = sections["clause.tagger"].numbers
+    noun = min(words("unknown_noun"), default="")
+
+    def tags(name: str) -> tuple[str, ...]:
+        return tuple(sorted(words(f"tags.{name}")))
+
+    return ClauseWords(
+        language=language, model=min(model),
+        # German nouns are written capitalised, and the tagger reads case
+        unknown_noun=noun[:1].upper() + noun[1:], min_unknown=numbers.get("min_unknown", 0),
+        tags=Tags(verb=tags("verb"), auxiliary=tags("auxiliary"),
+                  finite=frozenset(tags("finite")), particle=frozenset(tags("particle")),
+                  participle=frozenset(tags("participle")),
+                  negation=frozenset(tags("negation")), noun=tags("noun"),
+                  possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking"))),
+        cues=tuple(sorted(words("cue"))),
+        verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
+        cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
+        negation=words("negation"), modal=words("modal"),
+        condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
+        subjects=persons("subject") + tuple(
+            (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
+            for w in sorted(words(f"subject.{key}"))),
+        addressee=words("subject.addressee"), objects=persons("object"),
+        own=persons("possessive"),
+    )
+
+
+# --- the libraries, loaded once per process ------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _tagger(model: str) -> Any:
+    from HanTa import HanoverTagger
+
+    return HanoverTagger.HanoverTagger(model)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    from syntok.tokenizer import Tokenizer
+
+    return Tokenizer(replace_not_contraction=True)  # "can't" → "ca" "not"
+
+
+@lru_cache(maxsize=4096)
+def _lemma(model: str, word: str, tag: str) -> str:
+    return str(_tagger(model).analyze(word, pos=tag)[0]).casefold()
+
+
+def tokens(sentence: str) -> list[str]:
+    return [t.value for t in _tokenizer().tokenize(sentence)]
+
+
+def tag(words: ClauseWords, toks: Sequence[str]) -> list[str]:
+    """The tags of `toks` as the model writes them ("VV(FIN)", "VVI"). A long capitalised word
+    the model does not know (past the first token) is tagged as the stand-in noun."""
+    tagger = _tagger(words.model)
+    known = tagger.cache
+    stand_in = words.unknown_noun
+    shown = [t if not stand_in or i == 0 or len(t) < words.min_unknown or not t[0].isupper()
+             or t.lower() in known else stand_in for i, t in enumerate(toks)]
+    return [str(t) for t in tagger.tag_sent(shown, taglevel=0)]
+
+
+def _plain(tag: str) -> str:
+    """"VV(FIN)" → "vvfin": the tag as the rules write it, casefolded."""
+    return tag.replace("(", "").replace(")", "").casefold()
+
+
+# --- clauses --------------------------------------------------------------------------------
+
+def has_cue(sentence: str, words: ClauseWords) -> bool:
+    low = sentence.casefold()
+    return any(c in low for c in words.cues)
+
+
+def read(sentences: Iterable[str], words: ClauseWords) -> list[Clause]:
+    """The clauses of every sentence that holds a cue word (in order)."""
+    out: list[Clause] = []
+    after_question = False
+    for s in sentences:
+        if has_cue(s, words):
+            out += sentence_clauses(s, words, after_question)
+        after_question = s.rstrip().endswith("?")
+    return out
+
+
+@lru_cache(maxsize=2048)
+def sentence_clauses(sentence: str, words: ClauseWords,
+                     after_question: bool = False) -> tuple[Clause, ...]:
+    """The clauses of one sentence. `after_question`: the sentence before asked, so a bare
+    "if so" / "wenn ja" makes this one wait on the answer."""
+    toks = tokens(sentence)
+    out: list[Clause] = []
+    for start in range(0, len(toks), _MAX_TOKENS):
+        window = toks[start:start + _MAX_TOKENS]
+        raw = tag(words, window)
+        out += _window_clauses(sentence, window, raw, words, after_question)
+    return tuple(out)
+
+
+def _starts_condition(low: Sequence[str], i: int, words: ClauseWords) -> bool:
+    return any(tuple(low[i:i + len(c)]) == c for c in words.condition)
+
+
+def _segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
+    """(start, end) of each segment: cut at clause punctuation and before a condition."""
+    low = [t.casefold() for t in toks]
+    segs, start = [], 0
+    for i, t in enumerate(toks):
+        if t in _SPLIT:
+            if i > start:
+                segs.append((start, i))
+            start = i + 1
+        elif i > start and _starts_condition(low, i, words):
+            segs.append((start, i))
+            start = i
+    if start < len(toks):
+        segs.append((start, len(toks)))
+    return segs
+
+
+def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
+                    words: ClauseWords, after_question: bool) -> list[Clause]:
+    low = [t.casefold() for t in toks]
+    tags = [_plain(t) for t in raw]
+    asks = sentence.rstrip().endswith("?") or "?" in toks
+    segs = _segments(toks, words)
+    conditions = []
+    for a, b in segs:
+        if _starts_condition(low, a, words):
+            has_verb = any(words.tags.is_verb(tags[i]) for i in range(a, b))
+            conditions.append(has_verb or after_question)
+        else:
+            conditions.append(False)
+    conditional = any(conditions)
+    out = []
+    for n, (a, b) in enumerate(segs):
+        c = _clause(low, toks, raw, tags, a, b, words)
+        if c is None:
+            continue
+        question = asks and (n == len(segs) - 1 or words.tags.is_verb(tags[a])
+                             or tags[a] in words.tags.asking)
+        out.append(Clause(
+            sentence=sentence, verb=c[0], want=c[1], negated=c[2], modal=c[3],
+            conditional=conditional, subject=c[4], request=c[5], question=question))
+    return out
+
+
+def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: Sequence[str],
+            a: int, b: int, words: ClauseWords
+            ) -> tuple[str, Want | None, bool, str, Subject, bool] | None:
+    t = words.tags
+    verbs = [i for i in range(a, b) if t.is_verb(tags[i])]
+    if not verbs:
+        return None
+    table = words.verb_wants
+    lemmas = {i: _lemma(words.model, toks[i], raw[i]) for i in verbs}
+    chosen, verb = verbs[-1], lemmas[verbs[-1]]
+    for i in verbs:
+        found = _verb_phrase(i, lemmas[i], low, tags, a, b, words, table)
+        if found:
+            chosen, verb = i, found
+            break
+    negated = any(low[i] in words.negation or tags[i] in t.negation for i in range(a, b))
+    modal = next((lemmas[i] for i in verbs if i != chosen and lemmas[i] in words.modal), "")
+    subject, request = _subject(low, toks, raw, tags, a, b, verbs, chosen, words)
+    if tags[chosen] in t.participle:
+        return verb, None, False, modal, subject, request  # "angemeldet", "joined": done, not asked
+    want = table.get(verb)
+    if want is Want.ERASE and not any(
+            _lemma(words.model, toks[i], raw[i]) in words.erase_objects or
+            low[i] in words.erase_objects for i in range(a, b) if tags[i].startswith(t.noun)):
+        want = None
+    if negated:
+        want = Want.CANCEL if want is Want.REGISTER or verb in words.cancel_negated else None
+    elif verb in words.cancel_negated:
+        want = None
+    return verb, want, negated, modal, subject, request
+
+
+def _verb_phrase(i: int, lemma: str, low: Sequence[str], tags: Sequence[str], a: int, b: int,
+                 words: ClauseWords, table: dict[str, Want]) -> str:
+    """The verb at `i` as the table knows it: particle joined, with a word before it ("dabei
+    sein") or a particle or object after it ("sign up", "make it"); "" when not known."""
+    wanted = table.keys() | words.cancel_negated
+    if tags[i] in words.tags.finite:
+        # a separable particle closes the clause: tagged as one, or the clause's last word
+        ends = [j for j in range(i + 1, b) if tags[j] in words.tags.particle]
+        if b - 1 > i:
+            ends.append(b - 1)
+        for j in ends:
+            if low[j] + lemma in wanted:
+                return low[j] + lemma
+    for j in range(i + 1, min(b, i + 1 + _PHRASE_REACH)):
+        if f"{lemma} {low[j]}" in wanted:
+            return f"{lemma} {low[j]}"
+    for j in range(a, i):
+        if f"{low[j]} {lemma}" in wanted:
+            two = f"{low[j - 1]} {low[j]} {lemma}" if j > a else ""
+            return two if two in wanted else f"{low[j]} {lemma}"
+    return lemma if lemma in wanted else ""
+
+
+def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: Sequence[str],
+             a: int, b: int, verbs: Sequence[int], verb: int,
+             words: ClauseWords) -> tuple[Subject, bool]:
+    """Who does what the verb at `verb` says, and whether the coordinators are asked to act
+    for the sender ("Bitte melden Sie mich an", "Please register me", "stornieren Sie meine …").
+    Of several subjects in the segment ("I hope you can join") the one nearest the verb."""
+    subjects, objects, own = dict(words.subjects), dict(words.objects), dict(words.own)
+    t = words.tags
+    found: list[tuple[int, Subject]] = []
+    for i in range(a, b):
+        # a word that may also be a third person ("Sie": "she", "they") addresses the
+        # coordinators only when capitalised inside the clause
+        if low[i] in words.addressee and (
+                low[i] not in subjects or (i > a and toks[i][:1].isupper())):
+            found.append((i, Subject.ADDRESSEE))
+        elif low[i] in subjects:
+            found.append((i, subjects[low[i]]))
+    possessives = [i for i in range(a, b) if tags[i] in t.possessive]
+    mine = next((objects[low[i]] for i in range(a, b) if low[i] in objects), None) or next(
+        (own[w] for w in (_lemma(words.model, toks[i], raw[i]) for i in possessives)
+         if w in own), None)
+    if found:
+        who = min(found, key=lambda f: (abs(f[0] - verb), f[0] > verb))[1]
+        if who is Subject.ADDRESSEE and mine is not None:
+            return mine, True
+        return who, False
+    first = verbs[0]
+    if any(tags[i].startswith(t.noun) or tags[i] in t.possessive for i in range(a, first)):
+        return Subject.THIRD, False  # a noun or name before the verb: "meine Kollegin meldet …"
+    if mine is not None:  # "bitte für mich anmelden", "register me", "cancel my booking"
+        return mine, True
+    return (Subject.THIRD, False) if possessives else (Subject.NONE, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mailbot.classify import clause_rule, enrich, intents, machines
+from mailbot.classify import clause_rule, enrich, intents, learned_rule, machines
 from mailbot.classify.reading import Context, Flow, Rule
 from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
@@ -28,6 +28,7 @@ CHAIN: list[Rule] = [
     intents.ForwardedRegistration(),
     intents.SubjectOnly(),
     clause_rule.ClauseIntent(),
+    learned_rule.LearnedIntent(),
     intents.Fallback(),
     enrich.EventRule(),
     enrich.PeopleRule(),
@@ -52,5 +53,5 @@ def classify(mail: InboundMail, events: Sequence[EventInfo], rules: Rules,
         has_question=ctx.has_question, question=ctx.question, confidence=ctx.confidence,
         candidate_events=ctx.candidates, cancel_seats=ctx.cancel_seats,
         substitute=ctx.substitute, accepts_offer=ctx.accepts_offer,
-        reasons=tuple(ctx.reasons), language=mail.language,
+        reasons=tuple(ctx.reasons), language=mail.language, machine=ctx.machine,
     )

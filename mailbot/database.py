@@ -61,8 +61,9 @@ def migrations_dir() -> Path:
     raise ConfigError("cannot find the database migrations (db/); reinstall mailbot")
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (run on every start; cheap when current)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest Alembic revision (run on every start; cheap when current),
+    or to `revision`."""
     from alembic import command
     from alembic.config import Config
 
@@ -70,9 +71,22 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["skip_logging_config"] = True
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # A SQLite migration copies a table and drops the old one; with foreign keys on,
+                # that drop would delete the registrations of every event (ON DELETE CASCADE).
+                # The pragma is ignored inside a transaction, so it is set before BEGIN.
+                conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+            finally:
+                if sqlite:
+                    conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                        "PRAGMA foreign_keys=ON")
     except OperationalError as exc:
         raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)}: "
                           f"{str(exc.orig).strip().splitlines()[0]}") from None

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     Float,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from mailbot.types import EventInfo, Outcome
+from mailbot.types import EventInfo, IntentKind, Outcome
 
 
 def utcnow() -> datetime:
@@ -67,8 +68,18 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class ErasureKind(enum.StrEnum):
+    REQUEST = "request"  # the person asked by mail
+    RETENTION = "retention"  # the event ended longer ago than its retention_days
+
+
 class Event(Base):
     __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="ck_events_capacity_not_negative"),
+        CheckConstraint("ends >= starts", name="ck_events_ends_not_before_starts"),
+        CheckConstraint("sequence >= 0", name="ck_events_sequence_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
@@ -123,8 +134,23 @@ class Person(Base):
 
 class Registration(Base):
     __tablename__ = "registrations"
-    __table_args__ = (UniqueConstraint("event_id", "person_id"),
-                      Index("ix_registrations_event_state", "event_id", "state"))
+    # States as stored (member names). Registered/offered hold seats, waiting ones none, a
+    # cancelled one nothing; an offer has an end. (Adding seats during an offer registers and
+    # keeps offer_until: so no check that only offers have one.)
+    __table_args__ = (
+        UniqueConstraint("event_id", "person_id"),
+        Index("ix_registrations_event_state", "event_id", "state"),
+        CheckConstraint("seats >= 0 AND waiting_seats >= 0",
+                        name="ck_registrations_seats_not_negative"),
+        CheckConstraint("state NOT IN ('REGISTERED', 'OFFERED') OR seats >= 1",
+                        name="ck_registrations_holding_has_seats"),
+        CheckConstraint("state <> 'WAITING' OR seats = 0",
+                        name="ck_registrations_waiting_holds_no_seats"),
+        CheckConstraint("state <> 'CANCELLED' OR (seats = 0 AND waiting_seats = 0"
+                        " AND offer_until IS NULL)", name="ck_registrations_cancelled_is_empty"),
+        CheckConstraint("state <> 'OFFERED' OR offer_until IS NOT NULL",
+                        name="ck_registrations_offer_has_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -154,16 +180,25 @@ class InboundRecord(Base):
     """One inbound mail: identity (mailbox, UIDVALIDITY, UID; Message-ID), what it was, outcome."""
 
     __tablename__ = "inbound_mails"
-    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid"),
+        # Several records may share a Message-ID (the same mail under two UIDs, a quarantined
+        # first copy); only the one whose mail was applied claims it, so a mail is applied once.
+        UniqueConstraint("applied_message_id", name="uq_inbound_mails_applied_message_id"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1",
+                        name="ck_inbound_mails_confidence_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(500))
     uidvalidity: Mapped[int] = mapped_column(Integer)
     uid: Mapped[str] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(500), index=True)
+    applied_message_id: Mapped[str | None] = mapped_column(String(500))  # the claim, see above
     sender: Mapped[str] = mapped_column(String(320), default="")
     subject: Mapped[str] = mapped_column(Text, default="")
-    intent: Mapped[str] = mapped_column(String(20), default="other")
+    intent: Mapped[IntentKind] = mapped_column(Enum(IntentKind, native_enum=False, length=20),
+                                               default=IntentKind.OTHER)
     event_slug: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     outcome: Mapped[Outcome] = mapped_column(Enum(Outcome, native_enum=False, length=20))
@@ -178,7 +213,12 @@ class InboundRecord(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        CheckConstraint("auto_submitted IN ('auto-replied', 'auto-generated')",
+                        name="ck_outbox_auto_submitted"),
+        CheckConstraint("attempts >= 0", name="ck_outbox_attempts_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template: Mapped[str] = mapped_column(String(50))
@@ -210,11 +250,14 @@ class Erasure(Base):
     """That an erasure happened, and nothing about whom (DSGVO Art. 17 accountability)."""
 
     __tablename__ = "erasures"
+    __table_args__ = (CheckConstraint("registrations_removed >= 0",
+                                      name="ck_erasures_removed_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     registrations_removed: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[str] = mapped_column(String(20), default="request")  # request | retention
+    kind: Mapped[ErasureKind] = mapped_column(Enum(ErasureKind, native_enum=False, length=20),
+                                              default=ErasureKind.REQUEST)
 
 
 class DigestRun(Base):

@@ -1,0 +1,182 @@
+"""The LMTP intake with a real LMTP client (smtplib.LMTP) on loopback, on SQLite and PostgreSQL:
+a 250 per recipient only after the commit, a retry recognised, 451 without a database, 550 for a
+mail too large."""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mailbot.config import load_settings
+from mailbot.database import Database
+from mailbot.errors import ConfigError
+from mailbot.models import InboundRecord
+from mailbot.outbox.transport import open_transport
+from mailbot.registrations.event_changes import import_events
+from mailbot.registrations.events_file import load_events
+from mailbot.runners.lmtp import LmtpService, start_lmtp
+from mailbot.runners.worker import Worker
+from tests.e2e import FROM, ROOT, TO, DbView, registration, wait_until, write_events
+from tests.servers import SmtpSink, free_port
+
+MAX_BYTES = 100_000
+
+
+@dataclass
+class Served:
+    worker: Worker
+    service: LmtpService
+    view: DbView
+    sink: SmtpSink
+
+    def client(self) -> smtplib.LMTP:
+        listen = self.worker.settings.lmtp()
+        conn = (smtplib.LMTP(listen) if isinstance(listen, str)
+                else smtplib.LMTP(*listen, timeout=30))
+        conn.ehlo()
+        return conn
+
+
+def serve(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Iterator[Served]:
+    settings = load_settings(env={
+        "MAILBOT_DATABASE_URL": db_url, "MAILBOT_FROM": FROM,
+        "MAILBOT_RULES_DIR": str(ROOT / "rules"), "MAILBOT_SMTP_URL": sink.url,
+        "MAILBOT_LMTP_LISTEN": listen, "MAILBOT_LMTP_MAX_BYTES": str(MAX_BYTES)})
+    w = Worker(settings=settings, db=Database(db_url))
+    w.transport = open_transport(settings.smtp())
+    with w.db.session() as s:
+        import_events(s, w.mailer(s), load_events(write_events(tmp_path)))
+    service = start_lmtp(w, w.understand, w.delivery_pass, threading.Lock())
+    view = DbView.open(db_url)
+    try:
+        yield Served(w, service, view, sink)
+    finally:
+        service.stop()
+        view.close()
+        w.transport.close()
+        w.db.dispose()
+
+
+@pytest.fixture
+def served(db_url: str, tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[Served]:
+    yield from serve(db_url, tmp_path, smtp_sink, f"127.0.0.1:{free_port()}")
+
+
+def send(conn: smtplib.LMTP, sender: str, rcpts: list[str], data: bytes
+         ) -> list[tuple[int, bytes]]:
+    """One LMTP transaction without SIZE; the reply for each recipient (RFC 2033)."""
+    conn.mail(sender)
+    for r in rcpts:
+        code, text = conn.rcpt(r)
+        assert code == 250, text
+    conn.putcmd("data")
+    code, text = conn.getreply()
+    assert code == 354, text
+    conn.send(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+    return [conn.getreply() for _ in rcpts]
+
+
+def test_each_recipient_gets_250_only_after_the_registration_is_committed(
+        served: Served) -> None:
+    m = registration(1, tag="lmtp")
+    conn = served.client()
+    replies = send(conn, m.sender, [TO, "anmeldung@events.example"], m.data)
+    # the 250s came back: the registration and its record are already in the database
+    registered = served.view.registrations()
+    conn.quit()
+
+    assert [code for code, _ in replies] == [250, 250]
+    assert [text.endswith(f"<{r}>".encode()) for (_, text), r in
+            zip(replies, [TO, "anmeldung@events.example"], strict=True)] == [True, True]
+    assert registered == [(m.sender, m.slug, "registered")]
+    [rec] = served.view.inbound()
+    assert rec.mailbox == f"lmtp://{served.worker.settings.lmtp_listen}"
+    [confirmation] = served.sink.wait_for(1)
+    assert confirmation.rcpt_tos == (m.sender,)
+
+
+def test_a_retry_after_a_lost_answer_is_recognised_and_not_applied_twice(
+        served: Served) -> None:
+    m = registration(2, tag="lmtp")
+    conn = served.client()
+    conn.mail(m.sender)
+    conn.rcpt(TO)
+    conn.putcmd("data")
+    assert conn.getreply()[0] == 354
+    conn.send(m.data + b"\r\n.\r\n")
+    conn.close()  # the answer is lost: the mail host will deliver the same mail again
+    wait_until("the first delivery's record", lambda: served.view.count(InboundRecord))
+
+    again = served.client()
+    assert send(again, m.sender, [TO], m.data)[0][0] == 250
+    assert again.sendmail(m.sender, [TO], m.data) == {}  # and once more, with SIZE
+    again.quit()
+
+    assert served.view.count(InboundRecord) == 1
+    assert served.view.registrations() == [(m.sender, m.slug, "registered")]
+    served.sink.wait_for(1)
+    with pytest.raises(AssertionError):
+        served.sink.wait_for(2, timeout=1.0)
+
+
+def test_without_a_database_each_recipient_gets_451_and_the_retry_is_taken_in(
+        served: Served, db_url: str, tmp_path: Path) -> None:
+    good = served.worker.db
+    gone = (f"sqlite:///{tmp_path}/no-such-dir/mailbot.db" if db_url.startswith("sqlite")
+            else f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test")
+    served.worker.db = Database(gone, auto_migrate=False)
+    m = registration(3, tag="lmtp")
+    conn = served.client()
+    try:
+        replies = send(conn, m.sender, [TO, "second@events.example"], m.data)
+    finally:
+        served.worker.db.dispose()
+        served.worker.db = good
+    assert [(code, text[:5]) for code, text in replies] == [(451, b"4.3.0")] * 2
+    assert served.view.count(InboundRecord) == 0
+
+    assert send(conn, m.sender, [TO], m.data)[0][0] == 250  # the mail host's retry
+    conn.quit()
+    assert served.view.registrations() == [(m.sender, m.slug, "registered")]
+    served.sink.wait_for(1)
+
+
+def test_a_mail_too_large_gets_550_for_each_recipient_and_the_connection_goes_on(
+        served: Served) -> None:
+    m = registration(4, tag="lmtp")
+    big = m.data + b"x" * 76 + (b"\r\n" + b"x" * 76) * (MAX_BYTES // 78 + 10)
+    conn = served.client()
+
+    replies = send(conn, m.sender, [TO, "second@events.example"], big)
+    assert [(code, text[:5]) for code, text in replies] == [(550, b"5.3.4")] * 2
+    with pytest.raises(smtplib.SMTPSenderRefused) as refused:  # announced with SIZE: at once
+        conn.sendmail(m.sender, [TO], big)
+    assert refused.value.smtp_code == 550
+    conn.rset()
+    assert send(conn, m.sender, [TO], m.data)[0][0] == 250
+    conn.quit()
+    assert served.view.count(InboundRecord) == 1
+
+
+def test_it_listens_on_a_unix_socket(db_url: str, tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    path = tmp_path / "lmtp.sock"
+    for served in serve(db_url, tmp_path, smtp_sink, str(path)):
+        m = registration(5, tag="lmtp")
+        conn = served.client()
+        assert send(conn, m.sender, [TO], m.data)[0][0] == 250
+        conn.quit()
+        assert served.view.registrations() == [(m.sender, m.slug, "registered")]
+        assert served.worker.settings.lmtp() == str(path)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("value", ["2424", "localhost", "127.0.0.1:99999", "relative/lmtp.sock"])
+def test_a_listen_value_that_is_neither_host_port_nor_a_socket_path_is_refused(
+        value: str) -> None:
+    with pytest.raises(ConfigError, match="MAILBOT_LMTP_LISTEN: .* neither host:port"):
+        load_settings(env={"MAILBOT_LMTP_LISTEN": value})

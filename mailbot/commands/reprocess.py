@@ -16,7 +16,7 @@ from mailbot.commands.review_records import (
 )
 from mailbot.errors import UserError
 from mailbot.models import InboundRecord
-from mailbot.runners.intake import apply_and_answer
+from mailbot.runners.intake import already_applied, apply_and_answer
 from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo, Outcome
 
@@ -80,14 +80,10 @@ def reprocess_one(w: Worker, rec_id: int, events: list[EventInfo]) -> str:
             old_mid = server_message_id(rec)
             rec.message_id, rec.sender = mail.message_id, mail.sender_email
             rec.subject, rec.excerpt = mail.subject[:500], mail.text[:500]
-            rec.intent, rec.event_slug = intent.kind.value, intent.event
+            rec.intent, rec.event_slug = intent.kind, intent.event
             rec.confidence = intent.confidence
-            dup = s.scalars(select(InboundRecord.id).where(
-                InboundRecord.message_id == mail.message_id, InboundRecord.id != rec.id,
-                InboundRecord.outcome != Outcome.QUARANTINE)).first()
-            if dup is not None:
+            if already_applied(s, rec):
                 outcome = Outcome.DONE
-                rec.reason = f"same Message-ID as mail #{dup}: not applied twice"
             else:
                 rec.reason = ""
                 outcome = apply_and_answer(s, w, rec, mail, intent)

@@ -81,17 +81,23 @@ def new_record(raw: RawMessage, mail: InboundMail, intent: Intent, now: datetime
         excerpt=(intent.question or mail.text)[:500], created_at=now)
 
 
-def _already_applied(s: Session, rec: InboundRecord) -> bool:
-    """Add `rec`; True (and why, in rec.reason) when a mail with its Message-ID was applied
-    before, e.g. delivered twice: its effects stand and this one is not applied again. The
-    lookup runs before the new row exists; a quarantined earlier record had no effects."""
-    dup = s.scalars(select(InboundRecord).where(
-        InboundRecord.message_id == rec.message_id)).first()
+def already_applied(s: Session, rec: InboundRecord) -> bool:
+    """Add `rec` and claim its Message-ID for it; True (and why, in rec.reason) when a mail
+    with that Message-ID was applied before, e.g. delivered twice: its effects stand and this
+    one is not applied again. The claim is a unique column, so of two copies taken in at the
+    same time only one is applied; a quarantined record never claims (it had no effects)."""
     s.add(rec)
     s.flush()
-    if dup is None or dup.outcome == Outcome.QUARANTINE:
+    try:
+        with s.begin_nested():  # a lost claim undoes only itself (and expires rec)
+            rec.applied_message_id = rec.message_id
+            s.flush()
         return False
-    rec.reason = f"same Message-ID as mail #{dup.id}: not applied twice"
+    except IntegrityError:
+        pass
+    first = s.scalar(select(InboundRecord.id).where(
+        InboundRecord.applied_message_id == rec.message_id))
+    rec.reason = f"same Message-ID as mail #{first}: not applied twice"
     return True
 
 
@@ -109,7 +115,7 @@ def record_and_apply(rt: Runtime, raw: RawMessage, mail: InboundMail, intent: In
                      ) -> Outcome:
     with rt.db.session() as s:
         rec = new_record(raw, mail, intent, rt.clock())
-        outcome = (Outcome.DONE if _already_applied(s, rec)
+        outcome = (Outcome.DONE if already_applied(s, rec)
                    else apply_and_answer(s, rt, rec, mail, intent))
         rec.outcome = outcome
         if outcome in RAW_KEEP:
@@ -240,7 +246,7 @@ def _apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outc
     try:
         with s.begin_nested():
             rec = new_record(raw, mail, intent, rt.clock())
-            outcome = (Outcome.DONE if _already_applied(s, rec)
+            outcome = (Outcome.DONE if already_applied(s, rec)
                        else apply_and_answer(s, rt, rec, mail, intent))
             rec.outcome = outcome
             if outcome in RAW_KEEP:

@@ -1,0 +1,255 @@
+"""Migrations on SQLite and PostgreSQL: a database of the first schema keeps its data on upgrade,
+and the constraints that arrive with 0002 hold afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from mailbot.database import Database, make_engine, migrate
+from mailbot.models import (
+    Erasure,
+    ErasureKind,
+    Event,
+    InboundRecord,
+    OutboxRow,
+    Registration,
+    RegState,
+)
+from mailbot.runners.intake import already_applied
+from mailbot.types import IntentKind, Outcome
+
+T0 = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+STARTS = datetime(2027, 3, 4, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def old_db(db_url: str) -> Iterator[tuple[str, sa.MetaData]]:
+    """A database at revision 0001 (today's first schema) and its reflected tables."""
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0001")
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        yield db_url, meta
+    finally:
+        engine.dispose()
+
+
+def _insert(db_url: str, meta: sa.MetaData, table: str, rows: list[dict[str, Any]]) -> None:
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(meta.tables[table].insert(), rows)
+    finally:
+        engine.dispose()
+
+
+def _fill(db_url: str, meta: sa.MetaData) -> None:
+    """An event, people, registrations in every state, mails sharing Message-IDs, an outbox row
+    pointing at both, an erasure: written as the first schema stores them (lower-case intents)."""
+    _insert(db_url, meta, "events", [dict(
+        id=1, slug="fachtag", title="Fachtag", starts=STARTS, ends=STARTS + timedelta(hours=7),
+        tz_offset_minutes=60, city="Hannover", venue="", capacity=3, aliases=[], language="de",
+        coordinators=["koord@example.org"], registration_deadline=None, reminder_days=2,
+        confirm_hours=24, retention_days=30, sequence=0, purged_at=None, created_at=T0,
+        updated_at=T0)])
+    _insert(db_url, meta, "people", [dict(
+        id=i, email_key=f"p{i}@verein.example", email=f"p{i}@verein.example", name=f"P {i}",
+        organization=None, language="de", created_at=T0) for i in range(1, 6)])
+    reg = dict(event_id=1, attendees=[], organization=None, has_question=False, question="",
+               registered_by=None, reminder_sent_at=None, moved_up_at=None, cancelled_at=None,
+               waiting_since=None, offer_until=None, created_at=T0, updated_at=T0)
+    _insert(db_url, meta, "registrations", [
+        {**reg, "id": 1, "person_id": 1, "state": "REGISTERED", "seats": 1, "waiting_seats": 0,
+         "uid": "u1"},
+        {**reg, "id": 2, "person_id": 2, "state": "REGISTERED", "seats": 1, "waiting_seats": 1,
+         "waiting_since": T0, "uid": "u2"},
+        {**reg, "id": 3, "person_id": 3, "state": "OFFERED", "seats": 1, "waiting_seats": 0,
+         "offer_until": T0 + timedelta(hours=24), "moved_up_at": T0, "uid": "u3"},
+        {**reg, "id": 4, "person_id": 4, "state": "WAITING", "seats": 0, "waiting_seats": 2,
+         "waiting_since": T0, "uid": "u4"},
+        {**reg, "id": 5, "person_id": 5, "state": "CANCELLED", "seats": 0, "waiting_seats": 0,
+         "cancelled_at": T0, "uid": "u5"},
+    ])
+    rec = dict(mailbox="INBOX", uidvalidity=7, sender="p1@verein.example", subject="Anmeldung",
+               event_slug="fachtag", confidence=0.9, reason="", excerpt="", bounced=[], raw=None,
+               resolved_at=None, moved_at=None, created_at=T0)
+    _insert(db_url, meta, "inbound_mails", [
+        # the first copy could not be read: it had no effects and claims nothing
+        {**rec, "id": 1, "uid": "1", "message_id": "a@x", "intent": "other",
+         "outcome": "QUARANTINE", "raw": b"broken"},
+        {**rec, "id": 2, "uid": "2", "message_id": "a@x", "intent": "register", "outcome": "DONE"},
+        {**rec, "id": 3, "uid": "3", "message_id": "a@x", "intent": "register", "outcome": "DONE",
+         "reason": "same Message-ID as mail #2: not applied twice"},
+        {**rec, "id": 4, "uid": "4", "message_id": "b@x", "intent": "other", "outcome": "REVIEW"},
+        {**rec, "id": 5, "uid": "5", "message_id": "quarantine-5", "intent": "other",
+         "outcome": "QUARANTINE"},
+        {**rec, "id": 6, "uid": "6", "message_id": "c@x", "intent": "auto_reply",
+         "outcome": "DONE"},
+    ])
+    _insert(db_url, meta, "outbox", [dict(
+        id=1, template="confirmation", language="de", to_addr="p1@verein.example", context={},
+        ics=None, attachments=[], message_id="own-1@mailbot", in_reply_to="a@x", references=[],
+        reply_to=None, auto_submitted="auto-replied", dedupe_key=None, event_id=1, inbound_id=2,
+        status="SENT", attempts=1, next_attempt_at=T0, lease_until=None, last_error="",
+        sent_at=T0, created_at=T0)])
+    _insert(db_url, meta, "erasures", [dict(id=1, at=T0, registrations_removed=2,
+                                            kind="retention")])
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # the rows above gave their ids themselves
+                for table in ("events", "people", "registrations", "inbound_mails", "outbox",
+                              "erasures"):
+                    conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', "
+                                         f"'id'), (SELECT max(id) FROM {table}))"))
+    finally:
+        engine.dispose()
+
+
+def _fails(db: Database, **changes: Any) -> bool:
+    """Whether inserting a registration of the first event for a new person is refused."""
+    from mailbot.models import Person
+
+    try:
+        with db.session() as s:
+            person = Person(email_key="new@x", email="new@x")
+            s.add(person)
+            s.flush()
+            row: dict[str, Any] = dict(event_id=1, person_id=person.id, uid="new", seats=1,
+                                       waiting_seats=0, state=RegState.REGISTERED)
+            s.add(Registration(**{**row, **changes}))
+    except IntegrityError:
+        return True
+    return False
+
+
+def test_an_upgrade_keeps_every_row_and_claims_each_applied_message_id_once(
+        old_db: tuple[str, sa.MetaData]) -> None:
+    url, meta = old_db
+    _fill(url, meta)
+    db = Database(url)  # migrates to head, as `mailbot run` does on start
+    try:
+        with db.session() as s:
+            regs = {r.id: r for r in s.scalars(sa.select(Registration))}
+            assert {i: (r.state, r.seats, r.waiting_seats) for i, r in regs.items()} == {
+                1: (RegState.REGISTERED, 1, 0), 2: (RegState.REGISTERED, 1, 1),
+                3: (RegState.OFFERED, 1, 0), 4: (RegState.WAITING, 0, 2),
+                5: (RegState.CANCELLED, 0, 0)}
+            assert regs[3].offer_until == T0 + timedelta(hours=24)
+            # copying a table on SQLite must not cascade: the outbox row keeps its references
+            row = s.scalars(sa.select(OutboxRow)).one()
+            assert (row.inbound_id, row.event_id) == (2, 1)
+            recs = {r.id: r for r in s.scalars(sa.select(InboundRecord))}
+            assert {i: r.intent for i, r in recs.items()} == {
+                1: IntentKind.OTHER, 2: IntentKind.REGISTER, 3: IntentKind.REGISTER,
+                4: IntentKind.OTHER, 5: IntentKind.OTHER, 6: IntentKind.AUTO_REPLY}
+            assert {i: r.applied_message_id for i, r in recs.items()} == {
+                1: None, 2: "a@x", 3: None, 4: "b@x", 5: None, 6: "c@x"}
+            assert s.scalars(sa.select(Erasure)).one().kind == ErasureKind.RETENTION
+            assert s.scalar(sa.select(sa.func.count()).select_from(Event)) == 1
+        with db.engine.connect() as conn:  # stored like `outcome`: the member's name
+            assert conn.execute(sa.text("SELECT intent FROM inbound_mails WHERE id = 6")
+                                ).scalar() == "AUTO_REPLY"
+    finally:
+        db.dispose()
+
+
+def test_after_the_upgrade_the_constraints_refuse_impossible_rows(
+        old_db: tuple[str, sa.MetaData]) -> None:
+    url, meta = old_db
+    _fill(url, meta)
+    db = Database(url)
+    try:
+        assert not _fails(db)  # the baseline row is fine
+        assert _fails(db, seats=0)  # registered without a seat
+        assert _fails(db, state=RegState.OFFERED)  # an offer without an end
+        assert _fails(db, state=RegState.WAITING, waiting_seats=1)  # waiting but holding one
+        assert _fails(db, state=RegState.CANCELLED, seats=0, waiting_seats=1)
+        assert _fails(db, seats=-1, state=RegState.WAITING)
+        with pytest.raises(IntegrityError), db.session() as s:
+            s.get_one(Event, 1).capacity = -1
+        with pytest.raises(IntegrityError), db.session() as s:
+            s.get_one(InboundRecord, 3).applied_message_id = "a@x"  # #2 claimed it
+    finally:
+        db.dispose()
+
+
+def test_a_later_copy_of_an_applied_mail_loses_the_claim(old_db: tuple[str, sa.MetaData]
+                                                         ) -> None:
+    url, meta = old_db
+    _fill(url, meta)
+    db = Database(url)
+    try:
+        def take(uid: str, message_id: str) -> tuple[bool, str, str | None]:
+            with db.session() as s:
+                rec = InboundRecord(mailbox="INBOX", uidvalidity=7, uid=uid,
+                                    message_id=message_id, intent=IntentKind.REGISTER,
+                                    outcome=Outcome.DONE, created_at=T0)
+                dup = already_applied(s, rec)
+                return dup, rec.reason, rec.applied_message_id
+
+        assert take("7", "a@x") == (True, "same Message-ID as mail #2: not applied twice", None)
+        assert take("8", "d@x") == (False, "", "d@x")
+        assert take("9", "d@x") == (True, "same Message-ID as mail #8: not applied twice", None)
+    finally:
+        db.dispose()
+
+
+def test_rows_that_would_break_a_new_check_stop_the_upgrade_with_their_ids(
+        old_db: tuple[str, sa.MetaData]) -> None:
+    url, meta = old_db
+    _fill(url, meta)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE registrations SET seats = 1 WHERE id = 5"))
+        with pytest.raises(RuntimeError, match=r"registrations ids \[5\] break "
+                                               r"ck_registrations_cancelled_is_empty"):
+            migrate(engine)
+        with engine.connect() as conn:  # nothing changed: still the first schema
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")
+                                ).scalar() == "0001"
+            assert conn.execute(sa.text("SELECT intent FROM inbound_mails WHERE id = 2")
+                                ).scalar() == "register"
+    finally:
+        engine.dispose()
+
+
+def test_a_downgrade_gives_the_first_schema_back(old_db: tuple[str, sa.MetaData]) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from mailbot.database import migrations_dir
+
+    url, meta = old_db
+    _fill(url, meta)
+    Database(url).dispose()
+    engine = make_engine(url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.attributes["skip_logging_config"] = True
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0001")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT intent FROM inbound_mails ORDER BY id")
+                                ).scalars().all() == ["other", "register", "register", "other",
+                                                      "other", "auto_reply"]
+            assert conn.execute(sa.text("SELECT count(*) FROM registrations")).scalar() == 5
+            assert conn.execute(sa.text("SELECT inbound_id FROM outbox")).scalar() == 2
+            assert "applied_message_id" not in {
+                c["name"] for c in sa.inspect(conn).get_columns("inbound_mails")}
+    finally:
+        engine.dispose()

@@ -8,11 +8,15 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
+
+if TYPE_CHECKING:
+    from mailbot.runners.lmtp import LmtpService
 
 log = logging.getLogger("mailbot")
 
@@ -25,11 +29,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     s = settings(args)
-    w = worker(s, mailbox=True, transport=True)
+    # with MAILBOT_LMTP_LISTEN the mail host pushes mail; a mailbox URL is then optional
+    w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=True)
     _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
     if args.once:
         try:
-            n = w.intake_pass()
+            n = w.intake_pass() if w.mailbox is not None else 0
             w.housekeeping()
             sent = w.delivery_pass()
             print(f"handled {n} mail(s), sent {sent}" if n is not None else
@@ -65,11 +70,16 @@ def serve(w: Worker) -> int:
     signal.signal(signal.SIGINT, on_signal)
     lock = threading.Lock()
     sched = scheduler.start(w, lock)
+    lmtp: LmtpService | None = None
     log.info("mailbot running on %s", w.mailbox.name if w.mailbox else "?")
-    _backlog_bar(w)
+    if w.mailbox is not None:
+        _backlog_bar(w)
     w.should_stop = stop.is_set
     failures = 0
     try:
+        lmtp = _start_lmtp(w, lock) if w.settings.lmtp_listen else None
+        while w.mailbox is None and not stop.wait(1.0):
+            pass  # LMTP only: the server, its deliveries and the scheduler run in threads
         while not stop.is_set():
             try:
                 handled = w.intake_pass()
@@ -101,9 +111,18 @@ def serve(w: Worker) -> int:
                 log.exception("intake pass failed: %s", exc)
                 stop.wait(min(60.0, 2.0 ** min(failures, 6)))
     finally:
+        if lmtp is not None:
+            lmtp.stop()
         sched.shutdown(wait=False)
         close(w)
     return 0
+
+
+def _start_lmtp(w: Worker, lock: threading.Lock) -> LmtpService:
+    """The LMTP intake beside (or instead of) the mailbox; its replies are sent at once."""
+    from mailbot.runners.lmtp import start_lmtp
+
+    return start_lmtp(w, w.understand, w.delivery_pass, lock)
 
 
 def _backlog_bar(w: Worker) -> None:

@@ -100,9 +100,9 @@ def run_once(env: dict[str, str], work: Path, timeout: float = 3600
 
 
 def throughput(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path,
-               n: int) -> Row:
+               n: int, run: int = 0) -> Row:
     """`mailbot run --once` over n registration mails, to the last confirmation at the sink."""
-    mails = registrations(n, tag=f"bench{n}")
+    mails = registrations(n, tag=f"bench{run}x{n}")  # new senders and Message-IDs each run
     append_many(dovecot, [m.data for m in mails])
     sink.clear()
     wall, rss, out, _err = run_once(env, work)
@@ -213,7 +213,7 @@ def main() -> int:
         if not args.only_profile:
             startup, startup_rss, _out, _err = run_once(env, work)  # start-up, connections
             rows = [raw_limit(dovecot, sink, args.raw)]
-            rows += [throughput(env, dovecot, sink, work, n) for n in sizes]
+            rows += [throughput(env, dovecot, sink, work, n, i) for i, n in enumerate(sizes)]
             table(rows, startup, startup_rss)
             if args.latency:
                 latency(env, dovecot, sink, work, args.latency)

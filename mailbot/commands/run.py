@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
+from mailbot.runners.intake import start_reader
+from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
 
@@ -32,6 +34,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # with MAILBOT_LMTP_LISTEN the mail host pushes mail; a mailbox URL is then optional
     w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=True)
     _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
+    # a backlog is read and answered on every core
+    w.pool = CorePool(initializer=start_reader, initargs=(w.understand,))
     if args.once:
         try:
             n = w.intake_pass() if w.mailbox is not None else 0
@@ -135,7 +139,7 @@ def _backlog_bar(w: Worker) -> None:
 
 
 def close(w: Worker) -> None:
-    for thing in (w.mailbox, w.transport):
+    for thing in (w.pool, w.mailbox, w.transport):
         if thing is not None:
             with contextlib.suppress(Exception):  # closing is best effort
                 thing.close()

@@ -10,6 +10,7 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime as rfc2822_date
 from email.utils import parseaddr
 from typing import Any
@@ -28,7 +29,6 @@ from jinja2.runtime import Context
 from mailbot.outbox import i18n
 from mailbot.outbox.ics import make_ics
 from mailbot.types import LOOP_HEADER, OutgoingMail
-
 
 
 class _Headers(HeaderRegistry):
@@ -74,6 +74,26 @@ def loop_value(message_id: str) -> str:
     """The loop header value: a fixed marker plus a short hash that names this one mail."""
     digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:16]
     return f"{LOOP_PREFIX} {digest}"
+
+
+class Flat(EmailMessage):
+    """A message composed and flattened elsewhere (a worker process): its headers, for the
+    envelope and the logs, and the exact bytes to send; never flattened again."""
+
+    flat: bytes = b""
+
+    def as_bytes(self, unixfrom: bool = False, policy: Any = None) -> bytes:
+        linesep = (policy or self.policy).linesep
+        return self.flat if linesep == "\r\n" else self.flat.replace(b"\r\n",
+                                                                       linesep.encode())
+
+
+def flat_message(data: bytes) -> Flat:
+    """`data` (as made by make_message().as_bytes()) as a message: only the headers are read."""
+    msg = BytesHeaderParser(_class=Flat, policy=POLICY).parsebytes(data)
+    assert isinstance(msg, Flat)
+    msg.flat = data
+    return msg
 
 
 # ---------------------------------------------------------------- filters

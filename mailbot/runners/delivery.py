@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 
@@ -18,6 +19,7 @@ from mailbot.config import Settings
 from mailbot.database import affected
 from mailbot.models import OutboxRow, OutboxStatus
 from mailbot.runners.base import Runtime, domain
+from mailbot.runners.pool import CorePool
 from mailbot.types import OutgoingMail, SendStatus
 
 log = logging.getLogger("mailbot")
@@ -53,30 +55,77 @@ def claim_due(rt: Runtime, limit: int = 50) -> list[int]:
 
 
 # -- render -----------------------------------------------------------------------------------
-def compose(row: OutboxRow, settings: Settings) -> EmailMessage:
-    from mailbot.outbox.compose import make_message
-
-    mail = OutgoingMail(
+def outgoing(row: OutboxRow) -> OutgoingMail:
+    return OutgoingMail(
         template=row.template, language=row.language, to=row.to_addr, context=row.context,
         message_id=row.message_id, in_reply_to=row.in_reply_to,
         references=tuple(row.references or ()), reply_to=row.reply_to,
         auto_submitted=row.auto_submitted, ics=row.ics,
         attachments=tuple((a["filename"], a["mime"], base64.b64decode(a["b64"]))
                           for a in row.attachments or ()))
-    return make_message(mail, settings.from_addr, settings.tz)
 
 
-def render(rt: Runtime, ids: list[int]) -> list[tuple[int, EmailMessage]]:
-    """The claimed rows as messages; a row that cannot be rendered fails for good."""
+def compose(row: OutboxRow, settings: Settings) -> EmailMessage:
+    from mailbot.outbox.compose import make_message
+
+    return make_message(outgoing(row), settings.from_addr, settings.tz)
+
+
+def _render_chunk(mails: list[OutgoingMail], from_addr: str, tz: ZoneInfo
+                  ) -> list[bytes | str]:
+    """In a worker process: each mail composed and flattened (bytes), or why it cannot be."""
+    from mailbot.outbox.compose import make_message
+
+    out: list[bytes | str] = []
+    for mail in mails:
+        try:
+            msg = make_message(mail, from_addr, tz)
+            out.append(msg.as_bytes(policy=msg.policy))
+        except Exception as exc:  # a template bug must not block the queue
+            out.append(str(exc) or type(exc).__name__)
+    return out
+
+
+def _cannot_render(row: OutboxRow, exc: object) -> None:
+    row.status, row.last_error = OutboxStatus.FAILED, f"render: {exc}"[:1000]
+    log.error("outbox %s (%s) cannot be rendered: %s", row.id, row.template, exc)
+
+
+def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
+           ) -> list[tuple[int, EmailMessage]]:
+    """The claimed rows as messages; a row that cannot be rendered fails for good. With a pool
+    and enough rows, they are composed and flattened on every core; the main process reads
+    back only the headers, and the transport sends the bytes as they are."""
     batch: list[tuple[int, EmailMessage]] = []
     with rt.db.session() as s:
-        for row in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids))
-                             .order_by(OutboxRow.id)):
+        rows = list(s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids))
+                              .order_by(OutboxRow.id)))
+        if (pool is None or not pool.worth_it(len(rows))
+                or not rt.settings.from_addr.isascii()):
+            for row in rows:
+                try:
+                    batch.append((row.id, compose(row, rt.settings)))
+                except Exception as exc:  # a template bug must not block the queue
+                    _cannot_render(row, exc)
+            return batch
+        from mailbot.outbox.compose import flat_message
+
+        mails: list[tuple[OutboxRow, OutgoingMail]] = []
+        for row in rows:
             try:
-                batch.append((row.id, compose(row, rt.settings)))
-            except Exception as exc:  # a template bug must not block the queue
-                row.status, row.last_error = OutboxStatus.FAILED, f"render: {exc}"[:1000]
-                log.error("outbox %s (%s) cannot be rendered: %s", row.id, row.template, exc)
+                if row.to_addr.isascii():
+                    mails.append((row, outgoing(row)))
+                else:  # SMTPUTF8: flattened by the transport with a UTF-8 policy
+                    batch.append((row.id, compose(row, rt.settings)))
+            except Exception as exc:
+                _cannot_render(row, exc)
+        flats = pool.map_chunks(_render_chunk, [m for _, m in mails], rt.settings.from_addr,
+                                rt.settings.tz)
+        for (row, _), flat in zip(mails, flats, strict=True):
+            if isinstance(flat, str):
+                _cannot_render(row, flat)
+            else:
+                batch.append((row.id, flat_message(flat)))
     return batch
 
 
@@ -123,13 +172,14 @@ class Delivery:
 
     rt: Runtime
     transport: Any  # mailbot.outbox.transport.base.Transport
+    pool: CorePool | None = None  # large batches rendered on every core
 
     def run(self, limit: int = 50) -> int:
         """Send what is due; returns how many mails the server accepted."""
         assert self.transport is not None
         sent = 0
         while ids := claim_due(self.rt, limit):
-            results = self.send(render(self.rt, ids))
+            results = self.send(render(self.rt, ids, self.pool))
             sent += results.count(SendStatus.SENT)
             if SendStatus.RETRY in results and SendStatus.SENT not in results:
                 break  # the server is unwell: back off, the rows carry their next attempt

@@ -23,6 +23,7 @@ from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.models import InboundRecord
 from mailbot.runners.base import Runtime, domain
 from mailbot.runners.locks import exclusive
+from mailbot.runners.pool import CorePool
 from mailbot.types import EventInfo, InboundMail, Intent, Outcome
 
 log = logging.getLogger("mailbot")
@@ -105,7 +106,8 @@ def apply_and_answer(s: Session, rt: Runtime, rec: InboundRecord, mail: InboundM
                      intent: Intent) -> Outcome:
     """Run the apply chain; a reply held back by the daily limit is noted on the record."""
     m = rt.mailer(s)
-    outcome = apply(s, m, Inbound(rec, mail, intent), chain(rt.settings.min_confidence))
+    outcome = apply(s, m, Inbound(rec, mail, intent),
+                    chain(rt.settings.min_confidence, rt.settings.trust))
     if m.limited:
         rec.reason = f"reply limit reached for {len(set(m.limited))} address(es)"
     return outcome
@@ -136,6 +138,8 @@ def after_conflict(rt: Runtime, raw: RawMessage) -> Outcome:
 # -- quarantine: the mail, its error and its bytes, for a human -------------------------------
 def quarantine_reason(exc: BaseException) -> str:
     """The error and where it was raised (file and line), short enough for a record."""
+    if isinstance(exc, Unreadable):
+        return exc.reason
     where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     at = f" at {where[0].filename.rsplit('/', 1)[-1]}:{where[0].lineno}" if where else ""
     return f"{type(exc).__name__}: {exc}{at}"[:1000]
@@ -200,6 +204,46 @@ def understand_each(read: Understand, datas: list[bytes], events: list[EventInfo
         except Exception as exc:  # a bug or a mail we cannot read: quarantined later
             out.append(exc)
     return out
+
+
+class Unreadable(Exception):
+    """A mail a worker process could not read: the reason (error and place) comes back as text,
+    since a traceback does not cross the process boundary."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_read_here: Understand | None = None  # the reader of this worker process (inherited by fork)
+
+
+def _read_chunk(datas: list[bytes], events: list[EventInfo]) -> list[Understood]:
+    assert _read_here is not None
+    return [got if not isinstance(got, Exception) else Unreadable(quarantine_reason(got))
+            for got in understand_each(_read_here, datas, events)]
+
+
+def start_reader(read: Understand) -> None:
+    """The initializer of a CorePool that reads mails: the reader of each worker process."""
+    global _read_here
+    _read_here = read
+
+
+def pooled(read: Understand, pool: CorePool) -> UnderstandMany:
+    """Read a batch on every core (a small one right here)."""
+
+    def read_many(datas: list[bytes], events: list[EventInfo]) -> list[Understood]:
+        if not pool.worth_it(len(datas)):
+            return understand_each(read, datas, events)
+        first: list[Understood] = []
+        if not pool.started:
+            # the first mail is read here: whatever `read` loads on first use (rules, models)
+            # is then loaded once, before the fork, not once in every process
+            first, datas = understand_each(read, datas[:1], events), datas[1:]
+        return first + pool.map_chunks(_read_chunk, datas, events)
+
+    return read_many
 
 
 def _key(raw: RawMessage) -> tuple[str, int, str]:

@@ -13,6 +13,7 @@ from mailbot.models import OutboxRow
 from mailbot.registrations.lifecycle import purge_one_event
 from mailbot.runners import delivery, intake, scheduled
 from mailbot.runners.base import Runtime
+from mailbot.runners.pool import CorePool
 from mailbot.types import EventInfo, InboundMail, Intent, Outcome
 
 
@@ -22,6 +23,7 @@ class Worker(Runtime):
     transport: Any = None  # mailbot.outbox.transport.base.Transport
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
     should_stop: Callable[[], bool] = lambda: False
+    pool: CorePool | None = None  # large batches read and rendered on every core
 
     def understand(self, data: bytes, events: list[EventInfo]) -> tuple[InboundMail, Intent]:
         return intake.understand(data, events, self.rules, self.clock())
@@ -29,7 +31,8 @@ class Worker(Runtime):
     def _intake(self) -> intake.Intake:
         # built per call: on_mail, should_stop and understand may be swapped between passes
         return intake.Intake(self, self.mailbox, self.understand, self.on_mail,
-                             self.should_stop)
+                             self.should_stop,
+                             intake.pooled(self.understand, self.pool) if self.pool else None)
 
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None) -> Outcome:
         return self._intake().handle_one_mail(raw, events)
@@ -41,7 +44,7 @@ class Worker(Runtime):
         return delivery.compose(row, self.settings)
 
     def delivery_pass(self, limit: int = 50) -> int:
-        return delivery.Delivery(self, self.transport).run(limit)
+        return delivery.Delivery(self, self.transport, self.pool).run(limit)
 
     def housekeeping(self) -> dict[str, int]:
         return scheduled.housekeeping(self)

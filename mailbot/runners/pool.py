@@ -1,0 +1,72 @@
+"""Work on every core: forked worker processes for the pure steps of a large batch (reading
+mails, rendering replies), while the database and the servers stay with the main process."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _worker_start(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """In each worker process: end with the parent, even when it is killed (Linux), and leave
+    SIGTERM/SIGINT to the parent, which stops the pool itself (the handlers of `mailbot run`
+    came along with the fork)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if initializer is not None:
+        initializer(*initargs)
+
+
+class CorePool:
+    """A process pool, one process per core, forked on first use: what the parent loaded
+    before (rules, templates, models) is loaded once, not once per process. A batch smaller
+    than `threshold`, or a machine with one core, is worked on in the calling process."""
+
+    def __init__(self, workers: int | None = None, threshold: int = 16,
+                 initializer: Callable[..., None] | None = None,
+                 initargs: tuple[Any, ...] = ()) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.threshold = threshold
+        self._initializer, self._initargs = initializer, initargs
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def worth_it(self, n: int) -> bool:
+        return n >= self.threshold and self.workers >= 2
+
+    def map_chunks(self, fn: Callable[..., list[R]], items: Sequence[T], *args: Any
+                   ) -> list[R]:
+        """`fn(chunk, *args)` for a few chunks per process, the results in order; `fn` is a
+        module-level function returning one result per item."""
+        if not self.worth_it(len(items)):
+            return fn(list(items), *args)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_start, initargs=(self._initializer, self._initargs))
+        # a few chunks per process: an uneven chunk does not leave a core idle for long
+        size = max(1, -(-len(items) // (2 * self.workers)))
+        futures = [self._pool.submit(fn, list(items[i:i + size]), *args)
+                   for i in range(0, len(items), size)]
+        return [r for f in futures for r in f.result()]
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

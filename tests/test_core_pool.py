@@ -1,0 +1,85 @@
+"""Large batches on every core: mails read and replies rendered in forked worker processes give
+what the calling process would have given."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from mailbot.outbox.compose import flat_message, make_message
+from mailbot.runners import delivery, intake
+from mailbot.runners.pool import CorePool
+from mailbot.types import EventInfo, InboundMail, Intent, OutgoingMail
+
+NOW = datetime(2027, 1, 10, 9, 0, tzinfo=ZoneInfo("UTC"))
+
+
+def _mail(n: int) -> bytes:
+    return (f"From: Person {n} <p{n}@verein.example>\r\nTo: anmeldung@mitgen.example\r\n"
+            f"Subject: Anmeldung\r\nMessage-ID: <c{n}@verein.example>\r\n\r\n"
+            f"Hiermit melde ich mich an.\r\n\r\nPerson {n}\r\n").encode()
+
+
+def read(data: bytes, events: list[EventInfo]) -> tuple[InboundMail, Intent]:
+    if b"<c3@" in data:
+        raise ValueError("cannot read this one")
+    from mailbot.classify import load_rules
+    from mailbot.config import default_rules_dir
+
+    return intake.understand(data, events, load_rules(default_rules_dir()), NOW)
+
+
+def test_a_batch_read_in_worker_processes_equals_one_read_here_and_errors_keep_their_place(
+        ) -> None:
+    datas = [_mail(n) for n in range(20)]
+    pool = CorePool(workers=2, threshold=4, initializer=intake.start_reader, initargs=(read,))
+    try:
+        pooled = intake.pooled(read, pool)(datas, [])
+        assert pool.started
+    finally:
+        pool.close()
+    here = intake.understand_each(read, datas, [])
+    assert len(pooled) == len(here) == 20
+    for a, b in zip(pooled, here, strict=True):
+        if isinstance(b, Exception):
+            assert isinstance(a, Exception)
+            assert "cannot read this one" in intake.quarantine_reason(a)
+            assert ".py:" in intake.quarantine_reason(a)  # where it was raised, from the worker
+        else:
+            assert a == b
+
+
+def test_a_small_batch_is_read_here_without_starting_processes() -> None:
+    pool = CorePool(workers=2, threshold=16, initializer=intake.start_reader, initargs=(read,))
+    got = intake.pooled(read, pool)([_mail(n) for n in range(5)], [])
+    assert len(got) == 5 and not pool.started
+
+
+def test_a_reply_rendered_in_a_worker_process_goes_out_as_the_same_bytes() -> None:
+    tz = ZoneInfo("Europe/Berlin")
+    mail = OutgoingMail(template="confirmation", language="de", to="joerg@verein.example",
+                        context={"name": "Jörg Weiß", "seats": 1, "original_subject": "Anmeldung",
+                                 "event": {"title": "Fachtag „Gleichstellung“", "slug": "f",
+                                           "starts": "2027-09-16T10:00:00+02:00",
+                                           "ends": "2027-09-16T16:30:00+02:00",
+                                           "city": "Hannover", "venue": "Pavillon"}},
+                        message_id="r1@mitgen.example", in_reply_to="c1@verein.example")
+    sender = "MitGeN Anmeldung <anmeldung@mitgen.example>"
+    pool = CorePool(workers=2, threshold=1)
+    try:
+        [flat] = pool.map_chunks(delivery._render_chunk, [mail], sender, tz)
+    finally:
+        pool.close()
+    assert isinstance(flat, bytes), flat
+    here = make_message(mail, sender, tz)
+    msg = flat_message(flat)
+
+    def without_date(data: bytes) -> list[bytes]:  # and with the random boundaries named
+        data = re.sub(rb"===============\d+==", b"BOUNDARY", data)
+        return [line for line in data.split(b"\r\n") if not line.startswith(b"Date:")]
+
+    assert without_date(msg.as_bytes(policy=msg.policy)) == without_date(
+        here.as_bytes(policy=here.policy))
+    assert msg["To"] == here["To"] and msg["From"] == here["From"]
+    assert msg.as_bytes(policy=msg.policy.clone(linesep="\n")) == flat.replace(b"\r\n", b"\n")

@@ -75,6 +75,23 @@ class EventInfo:
         return when < min(closes, self.starts)
 
 
+class Trust(enum.StrEnum):
+    """How far a mail is known to come from its From: address (mailbot.parse.authentication)."""
+
+    UNVERIFIED = "unverified"  # anyone can write any From: header
+    VERIFIED = "verified"  # our own mail server says DMARC pass or aligned DKIM pass
+    CONFIRMED = "confirmed"  # the address itself answered "Ja" to our confirmation request
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """Whose Authentication-Results count (their authserv-ids), and how long a confirmation
+    request stays valid."""
+
+    authserv_ids: tuple[str, ...] = ()  # none: nobody is verified, every destructive act asks
+    confirm_hours: int = 48
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -106,6 +123,8 @@ class InboundMail:
     attachments: tuple[Attachment, ...] = ()
     ours: bool = False  # carries mailbot's own loop marker
     defects: tuple[str, ...] = ()  # what was broken but survived (charset, MIME structure)
+    # every Authentication-Results header value, top (added last) first; see parse.authentication
+    authentication_results: tuple[str, ...] = ()
 
     @property
     def answer_to(self) -> str:

@@ -53,6 +53,13 @@ def _headers(msg: Message) -> dict[str, str]:
     return out
 
 
+def _authentication_results(msg: Message) -> tuple[str, ...]:
+    """Every Authentication-Results value in header order (parse.authentication judges them)."""
+    values = [v if isinstance(v, str) else str(v) for v in msg.get_all("Authentication-Results")
+              or []]
+    return tuple(v[:_MAX_HEADER] for v in values[:20])
+
+
 _SIMPLE_ADDR = re.compile(r"^\s*(?:\"?([^\"<>,;()@]*?)\"?\s*<([^<>@\s,;]+@[^<>\s,;]+)>|"
                           r"<?([^<>@\s,;\"()]+@[^<>\s,;\"()]+?)>?)\s*$")
 
@@ -209,4 +216,5 @@ def _parse(data: bytes, rules: Rules) -> InboundMail:
         auto_markers=tuple(markers), is_bounce_report=bounce,
         bounced_recipients=tuple(recipients), attachments=tuple(body.attachments),
         ours=LOOP_HEADER.lower() in headers, defects=tuple(defects),
+        authentication_results=_authentication_results(msg),
     )

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailbot.errors import ConfigError, read_toml
-from mailbot.types import Outcome
+from mailbot.types import Outcome, TrustPolicy
 
 DEFAULT_FROM = "mailbot <anmeldung@localhost>"
 
@@ -115,6 +115,13 @@ class Settings:
     lmtp_listen: str | None = None  # "host:port" or a unix socket path (LMTP intake)
     lmtp_max_bytes: int = 25 * 1024 * 1024
     learned_model: bool = True
+    trusted_authserv: tuple[str, ...] = ()  # authserv-ids of our mail server (Authentication-Results)
+    confirm_hours: int = 48  # how long a confirmation request of an unverified sender is valid
+
+    @property
+    def trust(self) -> TrustPolicy:
+        """Whose Authentication-Results count, and how long confirmation requests last."""
+        return TrustPolicy(self.trusted_authserv, self.confirm_hours)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -174,6 +181,9 @@ class Settings:
         if self.lmtp_max_bytes < 1:
             raise ConfigError(f"MAILBOT_LMTP_MAX_BYTES: {self.lmtp_max_bytes} must be at least 1"
                               " (the largest mail the LMTP intake accepts, in bytes)")
+        if self.confirm_hours < 1:
+            raise ConfigError(f"MAILBOT_CONFIRM_HOURS: {self.confirm_hours} must be at least 1"
+                              " (hours a confirmation request of an unverified sender is valid)")
         if "@" not in self.from_address.addr_spec:
             raise ConfigError(f"MAILBOT_FROM: {self.from_addr!r} has no e-mail address")
         if not self.database_url or "://" not in self.database_url:
@@ -301,8 +311,17 @@ def load_settings(config_path: str | Path | None = None,
         lmtp_listen=str(get("lmtp_listen")) if get("lmtp_listen") else None,
         lmtp_max_bytes=int(number("lmtp_max_bytes", 25 * 1024 * 1024, int)),
         learned_model=flag("learned_model", True),
+        trusted_authserv=_names(get("trusted_authserv", ())),
+        confirm_hours=int(number("confirm_hours", 48, int)),
     )
     return settings.validate()
+
+
+def _names(raw: object) -> tuple[str, ...]:
+    """A TOML list, or one string of names separated by commas or spaces."""
+    items = raw if isinstance(raw, list | tuple) else str(raw or "").replace(",", " ").split()
+    return tuple(str(i).strip().lower() for i in items if str(i).strip())
+
 
 def learned_model_setting() -> bool:
     """MAILBOT_LEARNED_MODEL (learned_model in the file): may the learned intent model decide

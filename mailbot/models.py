@@ -270,3 +270,30 @@ class DigestRun(Base):
     day: Mapped[str] = mapped_column(String(10))  # local date, YYYY-MM-DD
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (UniqueConstraint("coordinator", "day"),)
+
+
+class PendingState(enum.StrEnum):
+    PENDING = "pending"  # the confirmation request is out, no answer yet
+    DONE = "done"  # the address said "Ja": the action was carried out
+    REFUSED = "refused"  # the address said "Nein": nothing was done
+    EXPIRED = "expired"  # the "Ja" came too late: nothing was done
+
+
+class PendingAction(Base):
+    """A destructive request from an unverified sender, held until the address itself confirms
+    it by answering our request (whose Message-ID is the token; only the owner received it)."""
+
+    __tablename__ = "pending_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(500), unique=True)  # Message-ID of our request
+    action: Mapped[str] = mapped_column(String(20))  # cancel | erase | substitute | decline
+    sender: Mapped[str] = mapped_column(String(320), index=True)  # email key of the From:
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # mail facts + Intent to replay
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_mails.id", ondelete="SET NULL"))
+    state: Mapped[PendingState] = mapped_column(
+        Enum(PendingState, native_enum=False, length=20), default=PendingState.PENDING)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]

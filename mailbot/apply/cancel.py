@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.confirm import hold
 from mailbot.apply.inbound import Inbound, ask_which_event, event_by_slug, reply
 from mailbot.registrations.cancellation import active_registrations, cancel_registration
 from mailbot.registrations.identity import email_key, find_person
@@ -19,6 +20,8 @@ class Cancel:
     def __call__(self, s: Session, m: Mailer, inb: Inbound) -> Outcome | None:
         if inb.intent.kind != IntentKind.CANCEL:
             return None
+        if (held := hold(s, m, inb, "cancel")) is not None:
+            return held  # not even "not registered" goes out before the address confirms
         mail, intent = inb.mail, inb.intent
         targets = [a.email for a in intent.attendees if a.email] or [mail.sender_email]
         if email_key(mail.sender_email) not in {email_key(t) for t in targets}:

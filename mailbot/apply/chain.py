@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from mailbot.apply.cancel import Cancel
+from mailbot.apply.confirm import ConfirmAnswer, SenderTrust
 from mailbot.apply.erase import Erase
 from mailbot.apply.inbound import Action, Inbound
 from mailbot.apply.offers import OfferAnswer
@@ -12,7 +13,7 @@ from mailbot.apply.questions import Question
 from mailbot.apply.register import Register
 from mailbot.apply.substitute import Substitute
 from mailbot.registrations.messages import Mailer
-from mailbot.types import IntentKind, Outcome
+from mailbot.types import IntentKind, Outcome, TrustPolicy
 
 
 class OwnMail:
@@ -63,10 +64,14 @@ class LowConfidence:
         return None
 
 
-def chain(min_confidence: float) -> list[Action]:
-    """The order in which actions look at a mail; the first that returns an Outcome wins."""
-    return [OwnMail(), Machine(), NoSender(), OfferAnswer(), LowConfidence(min_confidence), Erase(),
-            Substitute(), Cancel(), Register(), Question()]
+def chain(min_confidence: float, trust: TrustPolicy | None = None) -> list[Action]:
+    """The order in which actions look at a mail; the first that returns an Outcome wins.
+    A confirmed request ("Ja" to our confirmation request) runs through this same list."""
+    actions: list[Action] = [
+        SenderTrust(trust or TrustPolicy()), OwnMail(), Machine(), NoSender(),
+        ConfirmAnswer(lambda s, m, inb: apply(s, m, inb, actions)), OfferAnswer(),
+        LowConfidence(min_confidence), Erase(), Substitute(), Cancel(), Register(), Question()]
+    return actions
 
 
 def apply(s: Session, m: Mailer, inb: Inbound, actions: list[Action]) -> Outcome:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mailbot.models import Event, InboundRecord, OutboxRow
 from mailbot.registrations.messages import Mailer, event_context
-from mailbot.types import InboundMail, Intent, Outcome
+from mailbot.types import InboundMail, Intent, Outcome, Trust, TrustPolicy
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Inbound:
     record: InboundRecord
     mail: InboundMail
     intent: Intent
+    trust: Trust = Trust.UNVERIFIED  # set by the chain's first step (apply.confirm.SenderTrust)
+    policy: TrustPolicy = field(default_factory=TrustPolicy)
 
     @property
     def language(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailbot.apply.confirm import hold
 from mailbot.apply.inbound import Inbound, reply
 from mailbot.models import Registration, RegState
 from mailbot.registrations.cancellation import cancel_registration
@@ -29,6 +30,8 @@ class OfferAnswer:
             .order_by(Registration.offer_until)).first()
         if reg is None:
             return None
+        if not inb.intent.accepts_offer and (held := hold(s, m, inb, "decline", reg.event)):
+            return held
         event = lock_event(s, reg.event_id)
         if inb.intent.accepts_offer:
             reg.state = RegState.REGISTERED

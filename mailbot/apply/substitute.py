@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.confirm import hold
 from mailbot.apply.inbound import Inbound, event_by_slug, reply
 from mailbot.models import Event, Registration
 from mailbot.registrations.cancellation import active_registrations
@@ -29,6 +30,8 @@ class Substitute:
         if len(regs) != 1:
             return None  # nothing (or no single thing) to hand over: treat it as a registration
         reg = regs[0]
+        if (held := hold(s, m, inb, "substitute", reg.event)) is not None:
+            return held
         ev = lock_event(s, reg.event_id)
         if sub.email and find_person(s, sub.email) is None:
             _hand_over(s, m, inb, ev, reg, sub.name, sub.email)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mailbot.classify import clause_rule, enrich, intents, learned_rule, machines
+from mailbot.classify import clause_rule, enrich, intents, learned_rule, machines, offers_unsolicited
 from mailbot.classify.reading import Context, Flow, Rule
 from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
@@ -19,6 +19,7 @@ CHAIN: list[Rule] = [
     machines.ListMail(),
     intents.OfferAnswerRule(),
     intents.Phishing(),
+    offers_unsolicited.UnsolicitedOffer(),
     intents.EraseRule(),
     intents.SubstituteRule(),
     intents.CancelRule(),

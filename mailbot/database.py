@@ -61,9 +61,9 @@ def migrations_dir() -> Path:
     raise ConfigError("cannot find the database migrations (db/); reinstall mailbot")
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
     """Bring the schema to the newest Alembic revision (run on every start; cheap when current),
-    or to `revision`."""
+    or up (or `down`) to `revision`."""
     from alembic import command
     from alembic.config import Config
 
@@ -82,7 +82,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             try:
                 with conn.begin():
                     cfg.attributes["connection"] = conn
-                    command.upgrade(cfg, revision)
+                    (command.downgrade if down else command.upgrade)(cfg, revision)
             finally:
                 if sqlite:
                     conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]

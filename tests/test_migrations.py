@@ -29,16 +29,27 @@ STARTS = datetime(2027, 3, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def old_db(db_url: str) -> Iterator[tuple[str, sa.MetaData]]:
-    """A database at revision 0001 (today's first schema) and its reflected tables."""
+def old_db(db_url: str) -> Iterator[str]:
+    """A database at revision 0001 (today's first schema) with data in it (see _fill)."""
     engine = make_engine(db_url)
     try:
         migrate(engine, "0001")
         meta = sa.MetaData()
         meta.reflect(engine)
-        yield db_url, meta
     finally:
         engine.dispose()
+    _fill(db_url, meta)
+    yield db_url
+
+
+@pytest.fixture
+def upgraded(old_db: str) -> Iterator[Database]:
+    """That database opened by mailbot, which migrates it to head as `mailbot run` does."""
+    db = Database(old_db)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def _insert(db_url: str, meta: sa.MetaData, table: str, rows: list[dict[str, Any]]) -> None:
@@ -131,125 +142,90 @@ def _fails(db: Database, **changes: Any) -> bool:
 
 
 def test_an_upgrade_keeps_every_row_and_claims_each_applied_message_id_once(
-        old_db: tuple[str, sa.MetaData]) -> None:
-    url, meta = old_db
-    _fill(url, meta)
-    db = Database(url)  # migrates to head, as `mailbot run` does on start
+        upgraded: Database) -> None:
+    db = upgraded
+    with db.session() as s:
+        regs = {r.id: r for r in s.scalars(sa.select(Registration))}
+        assert {i: (r.state, r.seats, r.waiting_seats) for i, r in regs.items()} == {
+            1: (RegState.REGISTERED, 1, 0), 2: (RegState.REGISTERED, 1, 1),
+            3: (RegState.OFFERED, 1, 0), 4: (RegState.WAITING, 0, 2),
+            5: (RegState.CANCELLED, 0, 0)}
+        assert regs[3].offer_until == T0 + timedelta(hours=24)
+        # copying a table on SQLite must not cascade: the outbox row keeps its references
+        row = s.scalars(sa.select(OutboxRow)).one()
+        assert (row.inbound_id, row.event_id) == (2, 1)
+        recs = {r.id: r for r in s.scalars(sa.select(InboundRecord))}
+        assert {i: r.intent for i, r in recs.items()} == {
+            1: IntentKind.OTHER, 2: IntentKind.REGISTER, 3: IntentKind.REGISTER,
+            4: IntentKind.OTHER, 5: IntentKind.OTHER, 6: IntentKind.AUTO_REPLY}
+        assert {i: r.applied_message_id for i, r in recs.items()} == {
+            1: None, 2: "a@x", 3: None, 4: "b@x", 5: None, 6: "c@x"}
+        assert s.scalars(sa.select(Erasure)).one().kind == ErasureKind.RETENTION
+        assert s.scalar(sa.select(sa.func.count()).select_from(Event)) == 1
+    with db.engine.connect() as conn:  # stored like `outcome`: the member's name
+        assert conn.execute(sa.text("SELECT intent FROM inbound_mails WHERE id = 6")
+                            ).scalar() == "AUTO_REPLY"
+
+
+def test_after_the_upgrade_the_constraints_refuse_impossible_rows(upgraded: Database) -> None:
+    db = upgraded
+    assert not _fails(db)  # the baseline row is fine
+    assert _fails(db, seats=0)  # registered without a seat
+    assert _fails(db, state=RegState.OFFERED)  # an offer without an end
+    assert _fails(db, state=RegState.WAITING, waiting_seats=1)  # waiting but holding one
+    assert _fails(db, state=RegState.CANCELLED, seats=0, waiting_seats=1)
+    assert _fails(db, seats=-1, state=RegState.WAITING)
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.get_one(Event, 1).capacity = -1
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.get_one(InboundRecord, 3).applied_message_id = "a@x"  # #2 claimed it
+
+
+def test_a_later_copy_of_an_applied_mail_loses_the_claim(upgraded: Database) -> None:
+    def take(uid: str, message_id: str) -> tuple[bool, str, str | None]:
+        with upgraded.session() as s:
+            rec = InboundRecord(mailbox="INBOX", uidvalidity=7, uid=uid,
+                                message_id=message_id, intent=IntentKind.REGISTER,
+                                outcome=Outcome.DONE, created_at=T0)
+            dup = already_applied(s, rec)
+            return dup, rec.reason, rec.applied_message_id
+
+    assert take("7", "a@x") == (True, "same Message-ID as mail #2: not applied twice", None)
+    assert take("8", "d@x") == (False, "", "d@x")
+    assert take("9", "d@x") == (True, "same Message-ID as mail #8: not applied twice", None)
+
+
+@pytest.fixture
+def engine(old_db: str) -> Iterator[sa.Engine]:
+    e = make_engine(old_db)
     try:
-        with db.session() as s:
-            regs = {r.id: r for r in s.scalars(sa.select(Registration))}
-            assert {i: (r.state, r.seats, r.waiting_seats) for i, r in regs.items()} == {
-                1: (RegState.REGISTERED, 1, 0), 2: (RegState.REGISTERED, 1, 1),
-                3: (RegState.OFFERED, 1, 0), 4: (RegState.WAITING, 0, 2),
-                5: (RegState.CANCELLED, 0, 0)}
-            assert regs[3].offer_until == T0 + timedelta(hours=24)
-            # copying a table on SQLite must not cascade: the outbox row keeps its references
-            row = s.scalars(sa.select(OutboxRow)).one()
-            assert (row.inbound_id, row.event_id) == (2, 1)
-            recs = {r.id: r for r in s.scalars(sa.select(InboundRecord))}
-            assert {i: r.intent for i, r in recs.items()} == {
-                1: IntentKind.OTHER, 2: IntentKind.REGISTER, 3: IntentKind.REGISTER,
-                4: IntentKind.OTHER, 5: IntentKind.OTHER, 6: IntentKind.AUTO_REPLY}
-            assert {i: r.applied_message_id for i, r in recs.items()} == {
-                1: None, 2: "a@x", 3: None, 4: "b@x", 5: None, 6: "c@x"}
-            assert s.scalars(sa.select(Erasure)).one().kind == ErasureKind.RETENTION
-            assert s.scalar(sa.select(sa.func.count()).select_from(Event)) == 1
-        with db.engine.connect() as conn:  # stored like `outcome`: the member's name
-            assert conn.execute(sa.text("SELECT intent FROM inbound_mails WHERE id = 6")
-                                ).scalar() == "AUTO_REPLY"
+        yield e
     finally:
-        db.dispose()
+        e.dispose()
 
 
-def test_after_the_upgrade_the_constraints_refuse_impossible_rows(
-        old_db: tuple[str, sa.MetaData]) -> None:
-    url, meta = old_db
-    _fill(url, meta)
-    db = Database(url)
-    try:
-        assert not _fails(db)  # the baseline row is fine
-        assert _fails(db, seats=0)  # registered without a seat
-        assert _fails(db, state=RegState.OFFERED)  # an offer without an end
-        assert _fails(db, state=RegState.WAITING, waiting_seats=1)  # waiting but holding one
-        assert _fails(db, state=RegState.CANCELLED, seats=0, waiting_seats=1)
-        assert _fails(db, seats=-1, state=RegState.WAITING)
-        with pytest.raises(IntegrityError), db.session() as s:
-            s.get_one(Event, 1).capacity = -1
-        with pytest.raises(IntegrityError), db.session() as s:
-            s.get_one(InboundRecord, 3).applied_message_id = "a@x"  # #2 claimed it
-    finally:
-        db.dispose()
+def test_rows_that_would_break_a_new_check_stop_the_upgrade_with_their_ids(engine: sa.Engine
+                                                                          ) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE registrations SET seats = 1 WHERE id = 5"))
+    with pytest.raises(RuntimeError, match=r"registrations ids \[5\] break "
+                                           r"ck_registrations_cancelled_is_empty"):
+        migrate(engine)
+    with engine.connect() as conn:  # nothing changed: still the first schema
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")
+                            ).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT intent FROM inbound_mails WHERE id = 2")
+                            ).scalar() == "register"
 
 
-def test_a_later_copy_of_an_applied_mail_loses_the_claim(old_db: tuple[str, sa.MetaData]
-                                                         ) -> None:
-    url, meta = old_db
-    _fill(url, meta)
-    db = Database(url)
-    try:
-        def take(uid: str, message_id: str) -> tuple[bool, str, str | None]:
-            with db.session() as s:
-                rec = InboundRecord(mailbox="INBOX", uidvalidity=7, uid=uid,
-                                    message_id=message_id, intent=IntentKind.REGISTER,
-                                    outcome=Outcome.DONE, created_at=T0)
-                dup = already_applied(s, rec)
-                return dup, rec.reason, rec.applied_message_id
-
-        assert take("7", "a@x") == (True, "same Message-ID as mail #2: not applied twice", None)
-        assert take("8", "d@x") == (False, "", "d@x")
-        assert take("9", "d@x") == (True, "same Message-ID as mail #8: not applied twice", None)
-    finally:
-        db.dispose()
-
-
-def test_rows_that_would_break_a_new_check_stop_the_upgrade_with_their_ids(
-        old_db: tuple[str, sa.MetaData]) -> None:
-    url, meta = old_db
-    _fill(url, meta)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE registrations SET seats = 1 WHERE id = 5"))
-        with pytest.raises(RuntimeError, match=r"registrations ids \[5\] break "
-                                               r"ck_registrations_cancelled_is_empty"):
-            migrate(engine)
-        with engine.connect() as conn:  # nothing changed: still the first schema
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")
-                                ).scalar() == "0001"
-            assert conn.execute(sa.text("SELECT intent FROM inbound_mails WHERE id = 2")
-                                ).scalar() == "register"
-    finally:
-        engine.dispose()
-
-
-def test_a_downgrade_gives_the_first_schema_back(old_db: tuple[str, sa.MetaData]) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from mailbot.database import migrations_dir
-
-    url, meta = old_db
-    _fill(url, meta)
-    Database(url).dispose()
-    engine = make_engine(url)
-    try:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(migrations_dir()))
-        cfg.attributes["skip_logging_config"] = True
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-                    "PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                cfg.attributes["connection"] = conn
-                command.downgrade(cfg, "0001")
-        with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT intent FROM inbound_mails ORDER BY id")
-                                ).scalars().all() == ["other", "register", "register", "other",
-                                                      "other", "auto_reply"]
-            assert conn.execute(sa.text("SELECT count(*) FROM registrations")).scalar() == 5
-            assert conn.execute(sa.text("SELECT inbound_id FROM outbox")).scalar() == 2
-            assert "applied_message_id" not in {
-                c["name"] for c in sa.inspect(conn).get_columns("inbound_mails")}
-    finally:
-        engine.dispose()
+def test_a_downgrade_gives_the_first_schema_back(engine: sa.Engine) -> None:
+    migrate(engine)
+    migrate(engine, "0001", down=True)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT intent FROM inbound_mails ORDER BY id")
+                            ).scalars().all() == ["other", "register", "register", "other",
+                                                  "other", "auto_reply"]
+        assert conn.execute(sa.text("SELECT count(*) FROM registrations")).scalar() == 5
+        assert conn.execute(sa.text("SELECT inbound_id FROM outbox")).scalar() == 2
+        assert "applied_message_id" not in {
+            c["name"] for c in sa.inspect(conn).get_columns("inbound_mails")}

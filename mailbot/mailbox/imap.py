@@ -49,7 +49,7 @@ class ImapMailbox:
     def __init__(self, url: str, password: str | None = None,
                  folders: dict[Outcome, str] | None = None, *, timeout: float = 30.0,
                  retry_for: float | None = 60.0, use_idle: bool = True, use_move: bool = True,
-                 batch_size: int = 50, idle_refresh: float = 300.0, poll_interval: float = 30.0,
+                 batch_size: int = 200, idle_refresh: float = 300.0, poll_interval: float = 30.0,
                  backoff: float = 0.5, max_backoff: float = 60.0) -> None:
         self.url: ServerUrl = parse_server_url(url, _IMAP, "mailbox URL", ())
         self._password = self.url.password if self.url.password is not None else password

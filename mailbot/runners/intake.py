@@ -376,7 +376,7 @@ class Intake:
                 self.on_mail(outcome)
         return outcomes
 
-    def run(self, batch: int = 100) -> int | None:
+    def run(self, batch: int = 200) -> int | None:
         """Handle everything in the inbox now; returns how many mails were handled, or None
         when another worker is taking in this mailbox right now (it will handle them)."""
         assert self.mailbox is not None

@@ -37,7 +37,7 @@ class Worker(Runtime):
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None) -> Outcome:
         return self._intake().handle_one_mail(raw, events)
 
-    def intake_pass(self, batch: int = 100) -> int | None:
+    def intake_pass(self, batch: int = 200) -> int | None:
         return self._intake().run(batch)
 
     def compose(self, row: OutboxRow) -> EmailMessage:

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
-from mailbot.runners.intake import start_reader
-from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
 
@@ -34,8 +32,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     # with MAILBOT_LMTP_LISTEN the mail host pushes mail; a mailbox URL is then optional
     w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=True)
     _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
-    # a backlog is read and answered on every core
-    w.pool = CorePool(initializer=start_reader, initargs=(w.understand,))
     if args.once:
         try:
             n = w.intake_pass() if w.mailbox is not None else 0

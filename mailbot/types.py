@@ -33,6 +33,10 @@ class IntentKind(enum.StrEnum):
     CANCEL = "cancel"
     QUESTION = "question"
     ERASE = "erase"
+    ACCESS = "access"  # "what data do you hold about me?" (DSGVO Art. 15)
+    # a coordinator's command by mail (venue, capacity, close, list, digest items); set on
+    # the record by apply once the sender is known to coordinate the event, never by classify
+    COORDINATOR_COMMAND = "coordinator_command"
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     OTHER = "other"
@@ -141,6 +145,16 @@ class Attendee:
 
 
 @dataclass(frozen=True)
+class Command:
+    """One command line of a mail, as written: classify reads the syntax only; whether the
+    sender may give it (an event's coordinator, trusted) is decided in apply."""
+
+    verb: str  # venue | capacity | close | list | register | assign | dismiss
+    value: str = ""  # the venue, the slug of an assign
+    number: int | None = None  # the capacity, the digest item (mail #) to resolve
+
+
+@dataclass(frozen=True)
 class Intent:
     """What classify decided; the fields of `mailbot parse --json`."""
 
@@ -161,6 +175,7 @@ class Intent:
     # a machine wrote it (classify decided: bounce, auto-reply, list or bulk mail, automatic
     # wording): recorded, never answered and never put before a human; list mail stays `other`
     machine: bool = False
+    commands: tuple[Command, ...] = ()  # coordinator command lines (mailbot/classify/commands.py)
 
 
 @dataclass(frozen=True)

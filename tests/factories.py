@@ -74,6 +74,7 @@ class World:
         self.db = Database(url)
         self.now = now
         self.trust = trust
+        self.office: Any = None  # apply.coordinator.Office for coordinator commands
         with self.db.session() as s:
             import_events(s, self.mailer(s), events)
 
@@ -88,7 +89,7 @@ class World:
                                 outcome=Outcome.DONE, created_at=self.now)
             s.add(rec)
             s.flush()
-            outcome = apply(s, self.mailer(s), Inbound(rec, m, i), chain(0.6, self.trust))
+            outcome = apply(s, self.mailer(s), Inbound(rec, m, i), chain(0.6, self.trust, self.office))
             rec.outcome = outcome
             return outcome
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.access import Access
 from mailbot.apply.cancel import Cancel
 from mailbot.apply.confirm import ConfirmAnswer, SenderTrust
+from mailbot.apply.coordinator import Coordinator, Office
 from mailbot.apply.erase import Erase
 from mailbot.apply.inbound import Action, Inbound
 from mailbot.apply.offers import OfferAnswer
@@ -64,13 +66,17 @@ class LowConfidence:
         return None
 
 
-def chain(min_confidence: float, trust: TrustPolicy | None = None) -> list[Action]:
+def chain(min_confidence: float, trust: TrustPolicy | None = None,
+          office: Office | None = None) -> list[Action]:
     """The order in which actions look at a mail; the first that returns an Outcome wins.
-    A confirmed request ("Ja" to our confirmation request) runs through this same list."""
+    A confirmed request ("Ja" to our confirmation request) runs through this same list.
+    Coordinator commands come before the confidence check (a command mail reads as nothing
+    else) and before registrations; anyone else's command lines fall through to them."""
     actions: list[Action] = [
         SenderTrust(trust or TrustPolicy()), OwnMail(), Machine(), NoSender(),
         ConfirmAnswer(lambda s, m, inb: apply(s, m, inb, actions)), OfferAnswer(),
-        LowConfidence(min_confidence), Erase(), Substitute(), Cancel(), Register(), Question()]
+        Coordinator(office), LowConfidence(min_confidence), Erase(), Access(), Substitute(),
+        Cancel(), Register(), Question()]
     return actions
 
 

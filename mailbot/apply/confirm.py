@@ -26,6 +26,7 @@ from mailbot.registrations.identity import email_key
 from mailbot.registrations.messages import Mailer
 from mailbot.types import (
     Attendee,
+    Command,
     InboundMail,
     Intent,
     IntentKind,
@@ -149,6 +150,7 @@ def _intent(facts: dict[str, Any]) -> Intent:
         **d, "kind": IntentKind(d["kind"]),
         "attendees": tuple(a for a in map(_attendee, d.get("attendees") or ()) if a),
         "substitute": _attendee(d.get("substitute")),
+        "commands": tuple(Command(**c) for c in d.get("commands") or ()),
         "candidate_events": tuple(d.get("candidate_events") or ()),
         "reasons": tuple(d.get("reasons") or ()),
     })

@@ -37,8 +37,10 @@ class Action(Protocol):
 
 def reply(m: Mailer, inb: Inbound, template: str, context: dict[str, Any],
           event: Event | None = None, to: str | None = None,
-          ics: dict[str, Any] | None = None) -> OutboxRow | None:
-    """Answer the inbound mail (threaded, in the sender's language)."""
+          ics: dict[str, Any] | None = None,
+          attachments: list[dict[str, str]] | None = None) -> OutboxRow | None:
+    """Answer the inbound mail (threaded, in the sender's language); `attachments` as
+    Mailer.queue takes them ({filename, mime, b64})."""
     mail = inb.mail
     if "@" not in (to or mail.answer_to):
         return None  # nobody to answer (a mail without a usable From)
@@ -50,7 +52,7 @@ def reply(m: Mailer, inb: Inbound, template: str, context: dict[str, Any],
     refs = tuple(dict.fromkeys([*mail.in_reply_to, mail.message_id]))
     return m.queue(template, to or mail.answer_to, ctx, language=inb.language, event=event,
                    inbound=inb.record, in_reply_to=mail.message_id, references=refs[-10:],
-                   ics=ics)
+                   ics=ics, attachments=attachments)
 
 
 def event_by_slug(s: Session, slug: str | None) -> Event | None:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mailbot.classify import clause_rule, enrich, intents, learned_rule, machines, offers_unsolicited
+from mailbot.classify import (
+    access,
+    clause_rule,
+    commands,
+    enrich,
+    intents,
+    learned_rule,
+    machines,
+    offers_unsolicited,
+)
 from mailbot.classify.reading import Context, Flow, Rule
 from mailbot.rulebook import Rules
 from mailbot.types import EventInfo, InboundMail, Intent, IntentKind
@@ -21,6 +30,7 @@ CHAIN: list[Rule] = [
     intents.Phishing(),
     offers_unsolicited.UnsolicitedOffer(),
     intents.EraseRule(),
+    access.AccessRule(),
     intents.SubstituteRule(),
     intents.CancelRule(),
     intents.Invitation(),
@@ -35,6 +45,7 @@ CHAIN: list[Rule] = [
     enrich.PeopleRule(),
     enrich.SeatsRule(),
     enrich.QuestionFlag(),
+    commands.CommandLines(),
     enrich.Confidence(),
 ]
 
@@ -55,4 +66,5 @@ def classify(mail: InboundMail, events: Sequence[EventInfo], rules: Rules,
         candidate_events=ctx.candidates, cancel_seats=ctx.cancel_seats,
         substitute=ctx.substitute, accepts_offer=ctx.accepts_offer,
         reasons=tuple(ctx.reasons), language=mail.language, machine=ctx.machine,
+        commands=tuple(ctx.commands),
     )

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from mailbot.parse.text import bare_subject, flowing, is_forward_subject, sentences
 from mailbot.rulebook import Rules
-from mailbot.types import Attendee, EventInfo, InboundMail, IntentKind
+from mailbot.types import Attendee, Command, EventInfo, InboundMail, IntentKind
 
 _QUOTE_MARK = re.compile(r"^\s*>+ ?", re.M)
 # A person's registration fits in a few thousand characters; more is pasted material, and
@@ -58,6 +58,7 @@ class Context:
     substitute: Attendee | None = None
     accepts_offer: bool | None = None
     via_forward: bool = False  # the intent came from a forwarded original
+    commands: list[Command] = field(default_factory=list)  # coordinator lines (commands.py)
     _hits: dict[tuple[str, str | None], list[str]] = field(default_factory=dict, repr=False)
 
     def sure(self, decision: str) -> float:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 from sqlalchemy import select
 
-from mailbot.apply.inbound import Inbound, closed_reason
-from mailbot.apply.register import Register
+from mailbot.apply.coordinator import register_reviewed
+from mailbot.apply.inbound import closed_reason
 from mailbot.commands.common import settings, worker
 from mailbot.commands.review_records import (
     OPEN,
@@ -22,11 +21,9 @@ from mailbot.commands.review_records import (
     understand,
 )
 from mailbot.errors import UserError
-from mailbot.models import InboundRecord, Registration
-from mailbot.registrations.identity import find_person
+from mailbot.models import InboundRecord
 from mailbot.registrations.seats import lock_event
 from mailbot.reports.export import find_event
-from mailbot.types import Intent, IntentKind
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -91,16 +88,8 @@ def _register(args: argparse.Namespace, slug: str | None) -> int:
             why = closed_reason(event, m)
             if why:
                 raise UserError(f"registration for {slug} is closed ({why}); nothing was done")
-            base = intent or Intent(IntentKind.REGISTER)
-            wanted = replace(base, kind=IntentKind.REGISTER, event=slug, confidence=1.0,
-                             candidate_events=())
-            Register()(s, m, Inbound(rec, mail, wanted))
-            resolve(rec, m.now, f"registered for {slug} by a coordinator")
-            person = find_person(s, mail.sender_email)
-            reg = s.scalars(select(Registration).where(
-                Registration.event_id == event.id, Registration.person_id == person.id)
-            ).first() if person else None
-            state = reg.state.value if reg else "registered"
+            state = register_reviewed(s, m, rec, mail, intent, event,
+                                      f"registered for {slug} by a coordinator")
             limited = bool(m.limited)
         print(f"mail #{args.id}: {mail.sender_email} {state} for {slug}; " +
               ("no answer sent (reply limit)" if limited else "the answer is queued"))

@@ -7,10 +7,10 @@ import email.parser
 import email.policy
 import logging
 import sys
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from mailbot.apply.coordinator import resolve as resolve  # filing, shared with digest replies
 from mailbot.commands.common import worker
 from mailbot.errors import MailboxError, UserError
 from mailbot.models import InboundRecord
@@ -86,13 +86,6 @@ def understand(w: Worker, rec: InboundRecord, events: list[EventInfo]
         head.get("subject", ""), date=None, in_reply_to=(), text=text, signature="", quoted="",
         full_text=text, language="de", headers={})
     return mail, None
-
-
-def resolve(rec: InboundRecord, now: datetime, what: str) -> None:
-    """Filed: no longer in review, and the raw bytes (personal data) are gone."""
-    rec.resolved_at = now
-    rec.raw = None
-    rec.reason = f"{rec.reason}; {what}" if rec.reason else what
 
 
 def move_to_done(w: Worker, rec_id: int, outcome: Outcome, message_id: str,

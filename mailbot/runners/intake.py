@@ -23,6 +23,7 @@ from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.models import InboundRecord
 from mailbot.runners.base import Runtime, domain
 from mailbot.runners.locks import exclusive
+from mailbot.runners.office import Office
 from mailbot.runners.pool import CorePool
 from mailbot.types import EventInfo, InboundMail, Intent, Outcome
 
@@ -106,8 +107,9 @@ def apply_and_answer(s: Session, rt: Runtime, rec: InboundRecord, mail: InboundM
                      intent: Intent) -> Outcome:
     """Run the apply chain; a reply held back by the daily limit is noted on the record."""
     m = rt.mailer(s)
+    office = Office(rt.settings.tz, lambda: rt.rules, rt.clock)  # coordinator commands
     outcome = apply(s, m, Inbound(rec, mail, intent),
-                    chain(rt.settings.min_confidence, rt.settings.trust))
+                    chain(rt.settings.min_confidence, rt.settings.trust, office))
     if m.limited:
         rec.reason = f"reply limit reached for {len(set(m.limited))} address(es)"
     return outcome

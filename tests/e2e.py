@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email
 import json
 import os
 import signal
@@ -12,6 +13,8 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, getaddresses
 from pathlib import Path
@@ -19,8 +22,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
+from mailbot.config import load_settings
 from mailbot.database import Database
+from mailbot.mailbox.imap import ImapMailbox
 from mailbot.models import Event, InboundRecord, OutboxRow, Person, Registration
+from mailbot.outbox.transport import open_transport
+from mailbot.registrations.event_changes import import_events
+from mailbot.registrations.events_file import load_events
+from mailbot.runners.worker import Worker as InProcessWorker
 from tests.servers import Dovecot, SinkMessage, SmtpSink
 
 T = TypeVar("T")
@@ -347,3 +356,83 @@ class DbView:
     def count(self, model: Any) -> int:
         with self.db.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# in-process worker on Dovecot and the sink, with our mail server's authentication results
+# (tests/test_e2e_trust.py, tests/test_e2e_coordinator.py)
+
+OUR_AUTHSERV = "mx.mitgen.example"
+
+
+def authenticated_mail(sender: str, subject: str, body: str, mid: str, *, vouched: bool,
+                       reply_to: str = "", in_reply_to: str = "") -> bytes:
+    """A mail whose From: domain our server verified (`vouched`), or one a forger wrote."""
+    domain = sender.rpartition("@")[2].strip(">")
+    msg = EmailMessage()
+    if vouched:  # what our mail server writes on top of a mail it verified
+        msg["Authentication-Results"] = (f"{OUR_AUTHSERV}; dkim=pass header.d={domain};"
+                                         f" dmarc=pass header.from={domain}")
+    else:  # a forger can write anything, but only under someone else's authserv-id
+        msg["Authentication-Results"] = f"mx.evil.example; dkim=pass header.d={domain}"
+    msg["From"] = sender
+    msg["To"] = TO
+    msg["Subject"] = subject
+    msg["Date"] = "Mon, 11 Jan 2027 09:00:00 +0100"
+    msg["Message-ID"] = f"<{mid}@{domain}>"
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    if in_reply_to:
+        msg["In-Reply-To"] = f"<{in_reply_to}>"
+        msg["References"] = f"<{in_reply_to}>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+@dataclass
+class InProcess:
+    """A runners.worker.Worker on Dovecot and the sink; `deliver()` takes in and sends once."""
+
+    worker: Any
+    sink: SmtpSink
+
+    def deliver(self) -> list[SinkMessage]:
+        before = len(self.sink.messages)
+        self.worker.intake_pass()
+        self.worker.delivery_pass()
+        return list(self.sink.messages)[before:]
+
+    def close(self) -> None:
+        self.worker.mailbox.close()
+        self.worker.transport.close()
+        self.worker.db.dispose()
+
+
+@contextlib.contextmanager
+def in_process(db_url: str, dovecot: Dovecot, sink: SmtpSink, events: str, directory: Path
+               ) -> Iterator[InProcess]:
+    """Our server's authserv-id trusted, `events` (events.toml text) imported, a fixed clock."""
+    settings = load_settings(env={
+        "MAILBOT_DATABASE_URL": db_url, "MAILBOT_FROM": FROM,
+        "MAILBOT_TRUSTED_AUTHSERV": OUR_AUTHSERV})
+    w = InProcessWorker(settings=settings, db=Database(db_url),
+                        mailbox=ImapMailbox(dovecot.url, dovecot.password),
+                        transport=open_transport(settings.__class__(smtp_url=sink.url).smtp()),
+                        clock=lambda: datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    (directory / "events.toml").write_text(events, encoding="utf-8")
+    with w.db.session() as s:
+        import_events(s, w.mailer(s), load_events(directory / "events.toml"))
+    run = InProcess(w, sink)
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def parsed(m: SinkMessage) -> EmailMessage:
+    return email.message_from_bytes(m.data, policy=policy.default)  # type: ignore[return-value]
+
+
+def plain_text(m: SinkMessage) -> str:
+    """The text part, whitespace folded."""
+    return " ".join(parsed(m).get_body(("plain",)).get_content().split())  # type: ignore[union-attr]

@@ -4,23 +4,15 @@ DKIM pass acts at once."""
 
 from __future__ import annotations
 
-import email
-from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import select
 
-from mailbot.config import load_settings
-from mailbot.database import Database
-from mailbot.mailbox.imap import ImapMailbox
 from mailbot.models import Person, Registration, RegState
-from mailbot.outbox.transport import open_transport
-from mailbot.registrations.event_changes import import_events
-from mailbot.registrations.events_file import load_events
-from mailbot.runners.worker import Worker
-from tests.servers import Dovecot, SinkMessage, SmtpSink
+from tests.e2e import authenticated_mail as mail
+from tests.e2e import in_process, parsed
+from tests.e2e import plain_text as text
+from tests.servers import Dovecot, SmtpSink
 
 EVENT = """
 [[event]]
@@ -33,66 +25,20 @@ capacity = 10
 aliases = ["Werkstattgespräch", "Werkstatt"]
 coordinators = ["koordination@mitgen.example"]
 """
-OURS = "mx.mitgen.example"
-
-
-def mail(sender: str, subject: str, body: str, mid: str, *, vouched: bool,
-         reply_to: str = "", in_reply_to: str = "") -> bytes:
-    msg = EmailMessage()
-    if vouched:  # what our mail server writes on top of a mail it verified
-        msg["Authentication-Results"] = (f"{OURS}; dkim=pass header.d=verein.example;"
-                                         " dmarc=pass header.from=verein.example")
-    else:  # a forger can write anything, but only under someone else's authserv-id
-        msg["Authentication-Results"] = "mx.evil.example; dkim=pass header.d=verein.example"
-    msg["From"] = sender
-    msg["To"] = "anmeldung@mitgen.example"
-    msg["Subject"] = subject
-    msg["Date"] = "Mon, 11 Jan 2027 09:00:00 +0100"
-    msg["Message-ID"] = f"<{mid}@verein.example>"
-    if reply_to:
-        msg["Reply-To"] = reply_to
-    if in_reply_to:
-        msg["In-Reply-To"] = f"<{in_reply_to}>"
-        msg["References"] = f"<{in_reply_to}>"
-    msg.set_content(body)
-    return msg.as_bytes()
-
-
-def parsed(m: SinkMessage) -> email.message.EmailMessage:
-    return email.message_from_bytes(m.data, policy=policy.default)  # type: ignore[return-value]
-
-
-def text(m: SinkMessage) -> str:
-    return " ".join(parsed(m).get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
 
 
 def test_a_forged_cancellation_waits_for_ja_and_a_verified_one_acts_at_once(
         db_url: str, dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path) -> None:
-    settings = load_settings(env={
-        "MAILBOT_DATABASE_URL": db_url, "MAILBOT_FROM": "Anmeldung <anmeldung@mitgen.example>",
-        "MAILBOT_TRUSTED_AUTHSERV": OURS})
-    w = Worker(settings=settings, db=Database(db_url),
-               mailbox=ImapMailbox(dovecot.url, dovecot.password),
-               transport=open_transport(settings.__class__(smtp_url=smtp_sink.url).smtp()),
-               clock=lambda: datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
-    (tmp_path / "events.toml").write_text(EVENT, encoding="utf-8")
-    with w.db.session() as s:
-        import_events(s, w.mailer(s), load_events(tmp_path / "events.toml"))
+    with in_process(db_url, dovecot, smtp_sink, EVENT, tmp_path) as run:
+        w, deliver = run.worker, run.deliver
 
-    def deliver() -> list[SinkMessage]:
-        before = len(smtp_sink.messages)
-        w.intake_pass()
-        w.delivery_pass()
-        return list(smtp_sink.messages)[before:]
+        def state(address: str) -> RegState | None:
+            with w.db.session() as s:
+                return s.scalar(select(Registration.state).join(Person)
+                                .where(Person.email == address))
 
-    def state(address: str) -> RegState | None:
-        with w.db.session() as s:
-            return s.scalar(select(Registration.state).join(Person)
-                            .where(Person.email == address))
-
-    maria, anna = "maria.muster@verein.example", "anna.albers@verein.example"
-    body = "Guten Tag,\n\nhiermit melde ich mich zum Werkstattgespräch an.\n\nViele Grüße\n"
-    try:
+        maria, anna = "maria.muster@verein.example", "anna.albers@verein.example"
+        body = "Guten Tag,\n\nhiermit melde ich mich zum Werkstattgespräch an.\n\nViele Grüße\n"
         dovecot.append(mail(f"Maria Muster <{maria}>", "Anmeldung Werkstattgespräch",
                             body + "Maria Muster\n", "m1", vouched=False))
         dovecot.append(mail(f"Anna Albers <{anna}>", "Anmeldung Werkstattgespräch",
@@ -128,7 +74,3 @@ def test_a_forged_cancellation_waits_for_ja_and_a_verified_one_acts_at_once(
         [done] = deliver()
         assert done.rcpt_tos == (anna,) and "Anmeldung storniert" in text(done)
         assert state(anna) == RegState.CANCELLED
-    finally:
-        w.mailbox.close()  # type: ignore[union-attr]
-        w.transport.close()
-        w.db.dispose()

@@ -331,3 +331,18 @@ def learned_model_setting() -> bool:
         return load_settings().learned_model
     except ConfigError:
         return True
+
+
+def cache_dir(env: dict[str, str] | None = None) -> Path | None:
+    """Where mailbot keeps what it can make again (the trained intent model): MAILBOT_CACHE_DIR,
+    else $XDG_CACHE_HOME/mailbot, else ~/.cache/mailbot; None without a home directory."""
+    env = dict(os.environ) if env is None else env
+    if env.get("MAILBOT_CACHE_DIR"):
+        return Path(env["MAILBOT_CACHE_DIR"]).expanduser()
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG rule: a relative path is ignored
+        return Path(xdg) / "mailbot"
+    try:
+        return Path.home() / ".cache" / "mailbot"
+    except RuntimeError:
+        return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,20 @@ from tests.servers import (
     running_dovecot,
     running_smtp_sink,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The trained intent model is cached in one temp dir for the session (subprocesses too,
+    # MAILBOT_* stripped or not), never in the real ~/.cache.
+    os.environ.pop("MAILBOT_CACHE_DIR", None)
+    os.environ["XDG_CACHE_HOME"] = _CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+_CACHE = tempfile.mkdtemp(prefix="mailbot-test-cache-")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,15 +4,18 @@ not seen, never changes what a machine or safety rule decided, and can be switch
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mailbot.classify import learned, learned_rule, load_rules
-from mailbot.config import load_settings
+from mailbot.classify import learned, learned_rule, learned_store, load_rules
+from mailbot.config import cache_dir, load_settings
 from mailbot.parse import parse
 from mailbot.types import InboundMail, IntentKind
 from tests.understanding import RULES, from_text, intent
@@ -123,3 +126,91 @@ def test_rules_without_training_data_have_no_model(tmp_path: Path) -> None:
     shutil.copytree(RULES.directory, copy)
     shutil.rmtree(copy / learned.DATA_FILE.parent)
     assert learned.model_for(load_rules(copy)) is None
+
+
+ANALYSED = ["Sehr geehrte Damen und Herren,\n\nhiermit  melde ich mich an!", "Grüße aus Köln – Jürgen "
+            "Weiß, Straße 5a; GROSSE Freude: ÄÖÜ äöü ß.", "a b c", "I", "", "   \t\n  ", "x\u00a0y\u2003z",
+            "don't re-send e-mails (please)...", "_lang_de _subj_ AW: Fachtag 00.00.0000\n_url_ ok?",
+            "Wort\r\n\r\nNächste\tZeile\x0bvert\x1cSep", "İstanbul ǅemal ﬁne Σίσυφος ΣΑΣ"]
+
+
+def test_the_plain_python_analysers_give_exactly_the_terms_of_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ANALYSED + [learned.features(r["subject"], r["text"], r["language"])
+                        for r in learned.read_rows(learned.data_file(RULES))[:60]]
+    for settings in (learned.CHARS, learned.WORDS):
+        vec = TfidfVectorizer(**settings)
+        ours, theirs = learned.analyzer_of(vec), vec.build_analyzer()
+        for text in texts:
+            assert ours(text) == theirs(text), text
+    for kind, ngrams in (("char_wb", [(1, 1), (3, 3), (1, 6)]), ("word", [(1, 1), (2, 3)])):
+        for low, high in ngrams:
+            pattern = learned.WORDS["token_pattern"] if kind == "word" else None
+            vec = TfidfVectorizer(analyzer=kind, ngram_range=(low, high), lowercase=False,
+                                  **({"token_pattern": pattern} if pattern else {}))
+            ours, theirs = learned.analyzer_of(vec), vec.build_analyzer()
+            for text in texts:
+                assert ours(text) == theirs(text), (kind, low, high, text)
+
+
+def test_a_cached_model_loads_without_scikit_learn_and_predicts_the_same(tmp_path: Path) -> None:
+    path = learned.data_file(RULES)
+    key = learned.training_key(path.read_bytes())
+    trained = learned.load_or_train(path, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [learned_store.path_of(tmp_path, key).name]
+    loaded = learned_store.load(tmp_path, key)
+    assert isinstance(loaded, learned.Model) and loaded is not trained
+    assert loaded.classes == trained.classes and loaded.size == trained.size
+    for row in learned.read_rows(path):
+        text = learned.features(row["subject"], row["text"], row["language"])
+        a, b = trained.probabilities_of(text), loaded.probabilities_of(text)
+        assert a.keys() == b.keys()
+        assert all(abs(a[k] - b[k]) <= 1e-9 for k in a)
+    # a fresh process finds it there and never imports scikit-learn
+    code = ("import sys; from pathlib import Path; from mailbot.classify import learned, "
+            "load_default_rules; m = learned.model_for(load_default_rules()); "
+            "print(type(m).__name__, m.size, 'sklearn' in sys.modules)")
+    env = {**os.environ, "MAILBOT_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["Model", str(trained.size), "False"]
+
+
+def test_a_missing_corrupt_or_unwritable_cache_only_means_training(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = learned.model_for(RULES)
+    assert isinstance(model, learned.Model)
+    trainings: list[int] = []
+    monkeypatch.setattr(learned, "train", lambda rows: trainings.append(len(rows)) or model)
+    path = learned.data_file(RULES)
+    key = learned.training_key(path.read_bytes())
+    assert learned_store.load(tmp_path, key) is None  # missing
+    learned_store.path_of(tmp_path, key).write_bytes(b"PK\x03\x04 not a model")
+    assert learned_store.load(tmp_path, key) is None  # corrupt
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert learned.load_or_train(path, blocked / "cache") is model  # cannot be created
+    assert not learned_store.save(blocked / "cache", key, model)
+    assert learned.load_or_train(path, tmp_path) is model  # the corrupt file is replaced
+    assert len(trainings) == 2
+    loaded = learned.load_or_train(path, tmp_path)
+    assert len(trainings) == 2 and loaded is not model
+    assert loaded.probabilities_of(UNSEEN) == model.probabilities_of(UNSEEN)
+    assert learned_store.load(tmp_path, "0" * 64) is None  # another key: not this file
+
+
+def test_the_cache_key_follows_the_data_and_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = learned.data_file(RULES).read_bytes()
+    key = learned.training_key(data)
+    assert learned.training_key(data) == key
+    assert learned.training_key(data + b"\n") != key
+    monkeypatch.setitem(learned.REGRESSION, "C", 1.0)
+    assert learned.training_key(data) != key
+
+
+def test_the_cache_directory_setting(tmp_path: Path) -> None:
+    assert cache_dir({"MAILBOT_CACHE_DIR": str(tmp_path), "XDG_CACHE_HOME": "/x"}) == tmp_path
+    assert cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/mailbot")
+    home = cache_dir({"XDG_CACHE_HOME": "relative"})
+    assert home is not None and home.parts[-2:] == (".cache", "mailbot")

@@ -3,8 +3,11 @@
 The training data ships with the rules: `<rules>/learned/intents.jsonl`, one object per line
 with `subject`, `text`, `language` and `intent` (made by bench/build_training_data.py from the
 labelled corpora under tests/fixtures/, e-mail addresses removed). The model is trained on first
-use and kept for the process (a fit takes well under a second); scikit-learn is imported only
-then, so a process whose mails never reach the model never pays for the import.
+use and kept for the process; scikit-learn is imported only then, so a process whose mails never
+reach the model never pays for the import. After training, its parameters are saved in the cache
+directory (mailbot/classify/learned_store.py, no pickle), keyed by the training data, the
+settings and the library versions: the next process loads them in a fraction of a second and
+predicts without scikit-learn (its two analysers are re-implemented below).
 
 Features: character n-grams (2–5, within words) and word uni- and bigrams of the subject and the
 new text, with the language as one more token; a logistic regression with a fixed random_state,
@@ -22,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from mailbot.classify import learned_store
 from mailbot.rulebook import Rules
 from mailbot.types import InboundMail, IntentKind
 
@@ -31,6 +35,14 @@ MAX_CHARS = 2500
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 _DIGITS = re.compile(r"\d")
+_SPACES = re.compile(r"\s\s+")
+# The two vectorisers and the regression train() builds; part of the cache key.
+CHARS: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True,
+                         "min_df": 2, "lowercase": True}
+WORDS: dict[str, Any] = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True,
+                         "lowercase": True, "token_pattern": r"(?u)\b\w+\b"}
+REGRESSION: dict[str, Any] = {"C": 10.0, "max_iter": 2000, "class_weight": "balanced",
+                              "random_state": 0}
 
 
 def strip_addresses(text: str) -> str:
@@ -56,6 +68,73 @@ class IntentModel(Protocol):
     def probabilities(self, mail: InboundMail) -> dict[IntentKind, float]: ...
 
 
+class Analyzer:
+    """scikit-learn's `char_wb` and `word` analysers (no accents stripped, no stop words) in
+    plain Python: the same terms in the same order, so prediction needs no scikit-learn."""
+
+    def __init__(self, kind: str, ngram_range: Iterable[int], lowercase: bool = True,
+                 token_pattern: str | None = None):
+        low, high = (int(n) for n in ngram_range)
+        if kind not in ("char_wb", "word") or (kind == "word") != (token_pattern is not None) \
+                or not 1 <= low <= high:
+            raise ValueError(f"unsupported analyser {kind!r} {low}-{high}")
+        self.kind, self.low, self.high = kind, low, high
+        self.lowercase = bool(lowercase)
+        self.token_pattern = token_pattern
+        self._tokens = re.compile(token_pattern).findall if token_pattern is not None else None
+
+    def settings(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ngram_range": [self.low, self.high],
+                "lowercase": self.lowercase, "token_pattern": self.token_pattern}
+
+    def __call__(self, text: str) -> list[str]:
+        if self.lowercase:
+            text = text.lower()
+        out: list[str] = []
+        if self._tokens is None:  # n-grams inside words, each padded with one space
+            add = out.append
+            for w in _SPACES.sub(" ", text).split():
+                w = " " + w + " "
+                size = len(w)
+                for n in range(self.low, self.high + 1):
+                    add(w[:n])
+                    i = 0
+                    while i + n < size:  # (a loop: faster than a comprehension per word)
+                        i += 1
+                        add(w[i:i + n])
+                    if i == 0:  # a short word counts once
+                        break
+            return out
+        tokens = self._tokens(text)
+        if self.low == 1:
+            out.extend(tokens)
+        for n in range(max(self.low, 2), min(self.high, len(tokens)) + 1):
+            out.extend([" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)])
+        return out
+
+
+def analyzer_of(vec: Any) -> Analyzer:
+    """The plain-Python analyser of a TfidfVectorizer (only the kinds train() uses)."""
+    if any(v is not None for v in (vec.preprocessor, vec.tokenizer, vec.stop_words,
+                                   vec.strip_accents)) or callable(vec.analyzer):
+        raise ValueError("only plain analysers are re-implemented")
+    return Analyzer(vec.analyzer, vec.ngram_range, vec.lowercase,
+                    vec.token_pattern if vec.analyzer == "word" else None)
+
+
+class Part:
+    """One vectoriser of a trained model: its analyser, vocabulary (term: column), idf and the
+    regression's weights of its columns (classes × columns), all as float64."""
+
+    def __init__(self, analyse: Analyzer, vocabulary: dict[str, int], idf: Any, weights: Any):
+        import numpy as np
+
+        self.analyse = analyse
+        self.vocabulary = vocabulary
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+
+
 class Model:
     """A trained intent model: probabilities of each intent for one mail.
 
@@ -63,23 +142,39 @@ class Model:
     vectoriser, linear scores, softmax) on one text: the same figures in a tenth of the time,
     since scikit-learn's per-call checks cost more than the arithmetic."""
 
-    def __init__(self, pipeline: Any, size: int):
+    def __init__(self, classes: Iterable[IntentKind], intercept: Any, parts: list[Part],
+                 size: int):
         import numpy as np
 
-        self._pipeline = pipeline
         self.size = size  # number of training examples
-        self.classes: tuple[IntentKind, ...] = tuple(IntentKind(c) for c in pipeline.classes_)
+        self.classes: tuple[IntentKind, ...] = tuple(classes)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.parts = parts
+        width = len(self.classes)
+        if self.intercept.shape != (width,) or any(
+                p.idf.shape != (len(p.vocabulary),)
+                or p.weights.shape != (width, len(p.vocabulary)) for p in parts):
+            raise ValueError("the model's parameters do not fit together")
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any, size: int) -> Model:
+        """The model of a fitted pipeline (FeatureUnion of TfidfVectorizers, then the regression)."""
+        import numpy as np
+
         lr = pipeline.named_steps["model"]
         coef = np.asarray(lr.coef_, dtype=np.float64)
-        self._intercept = np.asarray(lr.intercept_, dtype=np.float64)
-        self._parts: list[tuple[Any, dict[str, int], Any, Any]] = []
+        intercept = np.asarray(lr.intercept_, dtype=np.float64)
+        if len(pipeline.classes_) == 2:  # one score z for the second class: softmax of (0, z)
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([np.zeros_like(intercept), intercept])
+        parts: list[Part] = []
         offset = 0
         for _, vec in pipeline.named_steps["features"].transformer_list:
             width = len(vec.vocabulary_)
-            self._parts.append((vec.build_analyzer(), vec.vocabulary_,
-                                np.asarray(vec.idf_, dtype=np.float64),
-                                np.ascontiguousarray(coef[:, offset:offset + width])))
+            parts.append(Part(analyzer_of(vec), {str(t): int(c) for t, c in vec.vocabulary_.items()},
+                              vec.idf_, coef[:, offset:offset + width]))
             offset += width
+        return cls((IntentKind(c) for c in pipeline.classes_), intercept, parts, size)
 
     def probabilities(self, mail: InboundMail) -> dict[IntentKind, float]:
         return self.probabilities_of(mail_features(mail))
@@ -87,19 +182,20 @@ class Model:
     def probabilities_of(self, text: str) -> dict[IntentKind, float]:
         import numpy as np
 
-        scores = self._intercept.copy()
-        for analyse, vocabulary, idf, weights in self._parts:
+        scores = self.intercept.copy()
+        for part in self.parts:
             counts: dict[int, int] = {}
-            for term in analyse(text):
-                col = vocabulary.get(term)
+            get = part.vocabulary.get
+            for term in part.analyse(text):
+                col = get(term)
                 if col is not None:
                     counts[col] = counts.get(col, 0) + 1
             if not counts:
                 continue
             cols = np.fromiter(counts, dtype=np.intp, count=len(counts))
             tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            vals = tf * idf[cols]
-            scores += weights[:, cols] @ (vals / np.sqrt(vals @ vals))
+            vals = tf * part.idf[cols]
+            scores += part.weights[:, cols] @ (vals / np.sqrt(vals @ vals))
         scores -= scores.max()
         probs = np.exp(scores)
         probs /= probs.sum()
@@ -126,19 +222,12 @@ def train(rows: Iterable[Mapping[str, str]]) -> Model:
     if len(set(labels)) < 2:
         raise ValueError("the model needs examples of at least two intents")
     union = FeatureUnion([
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                  min_df=2, lowercase=True, dtype=_float32())),
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                                  lowercase=True, token_pattern=r"(?u)\b\w+\b",
-                                  dtype=_float32())),
+        ("chars", TfidfVectorizer(**CHARS, dtype=_float32())),
+        ("words", TfidfVectorizer(**WORDS, dtype=_float32())),
     ])
-    pipeline = Pipeline([
-        ("features", union),
-        ("model", LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced",
-                                     random_state=0)),
-    ])
+    pipeline = Pipeline([("features", union), ("model", LogisticRegression(**REGRESSION))])
     pipeline.fit(texts, labels)
-    return Model(pipeline, len(texts))
+    return Model.from_pipeline(pipeline, len(texts))
 
 
 def _float32() -> Any:
@@ -148,11 +237,36 @@ def _float32() -> Any:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rows.append(json.loads(line))
-    return rows
+    return _rows(path.read_bytes())
+
+
+def _rows(data: bytes) -> list[dict[str, str]]:
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
+def training_key(data: bytes) -> str:
+    """What the model trained on `data` (a training data file's bytes) depends on: the data, the
+    features and settings, this module's code and the versions of the libraries that fit it."""
+    return learned_store.key(data, {
+        "features": [MAX_CHARS, _EMAIL.pattern, _URL.pattern, _DIGITS.pattern],
+        "chars": CHARS, "words": WORDS, "regression": REGRESSION,
+        "code": learned_store.file_digest(Path(__file__)),
+    })
+
+
+def load_or_train(path: Path, cache: Path | None) -> Model:
+    """The model of a training data file: from the cache when it holds it, else trained (and
+    saved there if it can be: a cache that cannot be read or written only costs time)."""
+    data = path.read_bytes()
+    key = training_key(data)
+    if cache is not None:
+        cached = learned_store.load(cache, key)
+        if cached is not None:
+            return cached
+    model = train(_rows(data))
+    if cache is not None:
+        learned_store.save(cache, key, model)
+    return model
 
 
 # The process's model: trained from the data file of a rules directory on first use, unless
@@ -175,7 +289,9 @@ def model_for(rules: Rules) -> IntentModel | None:
         return _trained[path]
     with _lock:
         if path not in _trained:
-            _trained[path] = train(read_rows(path)) if path.is_file() else None
+            from mailbot.config import cache_dir
+
+            _trained[path] = load_or_train(path, cache_dir()) if path.is_file() else None
         return _trained[path]
 
 

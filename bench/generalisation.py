@@ -68,6 +68,10 @@ def main() -> int:
                     help="veto only when the model's most likely intent is not an answered one")
     ap.add_argument("--changes", action="store_true", help="list the mails whose intent the model changed")
     ap.add_argument("--sweep", action="store_true", help="means for a grid of policies")
+    ap.add_argument("--min-intent", type=float, default=0.0,
+                    help="exit 1 when the mean intent accuracy (model on) is below this")
+    ap.add_argument("--min-attendees", type=float, default=0.0,
+                    help="exit 1 when the mean attendee accuracy (model on) is below this")
     a = ap.parse_args()
     t0 = time.perf_counter()
     rules = load_default_rules()
@@ -116,6 +120,13 @@ def main() -> int:
                 print(f"UNSAFE  {name}/{w}")
     print(f"\n{sum(len(v) for v in data.values())} mails in {len(folders)} corpora, "
           f"{time.perf_counter() - t0:.1f} s")
+    low = [f"{field} {got:.3f} < {floor}" for field, floor in
+           (("intent", a.min_intent), ("attendees", a.min_attendees))
+           if (got := mean(on, field) or 0.0) < floor]
+    unsafe = sum(len(s["unsafe"]) for s in on.values())
+    if low or unsafe:
+        print("LOCO below its floors: " + ", ".join(low + ([f"unsafe {unsafe}"] if unsafe else [])))
+        return 1
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from mailbot.classify import clauses as cl
 from mailbot.classify.reading import Context, Flow
 from mailbot.types import IntentKind, slug_from_own_id
 
@@ -176,8 +177,19 @@ class RegisterRule(_Undecided):
     description = "Registrations of the sender or of others"
 
     def decide(self, ctx: Context) -> None:
-        if strong_registrations(ctx) and not conditional_only(ctx):
+        found = [s for s in strong_registrations(ctx) if not negated_registration(ctx, s)]
+        if found and not conditional_only(ctx):
             ctx.decide(IntentKind.REGISTER, ctx.sure("register"), "registers")
+
+
+def negated_registration(ctx: Context, sentence: str) -> bool:
+    """The surface pattern saw a registration, but every clause of the sentence that wants
+    something turns it round ("ich nehme … leider nicht teil"): the clause reading wins."""
+    words = cl.load_words(ctx.rules, ctx.mail.language)
+    if words is None:
+        return False
+    wants = [c for c in cl.read([sentence], words) if c.want is not None]
+    return bool(wants) and all(c.negated and c.want is cl.Want.CANCEL for c in wants)
 
 
 class QuestionRule(_Undecided):

@@ -9,7 +9,8 @@ A sentence is cut into segments at clause punctuation and before a conjunction o
 In each segment the verb that says what someone wants is read with its separable particle
 joined ("melde … an" → anmelden, "sign … up" → sign up), together with negation, the modal
 verb, the condition, the subject and whether it asks. All words come from
-rules/<language>/clauses.toml (ClauseWords); none are written here.
+rules/<language>/clauses.toml (ClauseWords, read by mailbot/classify/clause_words.py); none are
+written here.
 
 Cost: the tagger loads once per process (lazily, ~0.3 s per language), and a sentence holding
 none of the cue words of its language is never tagged; clauses are cached per sentence.
@@ -17,39 +18,24 @@ none of the cue words of its language is never tagged; clauses are cached per se
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from mailbot.rulebook import Rules, Section, load_file
-
-CLAUSE_FILE = "clauses.toml"  # in each language folder of the rules
+# The clause words and their loading live in clause_words; importable from here as before.
+from mailbot.classify.clause_words import CLAUSE_FILE as CLAUSE_FILE
+from mailbot.classify.clause_words import ClauseWords as ClauseWords
+from mailbot.classify.clause_words import Subject as Subject
+from mailbot.classify.clause_words import Tags as Tags
+from mailbot.classify.clause_words import Want as Want
+from mailbot.classify.clause_words import load_words as load_words
 
 # Clause punctuation (a segment ends there). Not the full stop: the sentences are already cut,
 # so a "." inside one ends a date or an abbreviation ("am 12. September … an").
 _SPLIT = frozenset(",;:!?")
 _MAX_TOKENS = 80  # a longer "sentence" (a list without stops) is read in windows of this size
 _PHRASE_REACH = 3  # an English phrasal verb's particle or object follows within this many words
-
-
-class Subject(enum.Enum):
-    """Who does what the clause says."""
-
-    FIRST_SINGULAR = "1sg"
-    FIRST_PLURAL = "1pl"
-    ADDRESSEE = "2"  # the coordinators, without the sender as object: an instruction
-    THIRD = "3"  # a colleague, a group, someone named
-    GENERIC = "generic"  # nobody in particular
-    NONE = "-"
-
-
-class Want(enum.Enum):
-    REGISTER = "register"
-    CANCEL = "cancel"
-    ERASE = "erase"
 
 
 @dataclass(frozen=True)
@@ -74,105 +60,6 @@ class Clause:
             "conditional" if self.conditional else "not conditional",
             *(("question",) if self.question else ()),
         ))
-
-
-@dataclass(frozen=True)
-class Tags:
-    """Tag classes of one tagset, casefolded (prefixes or whole tags, as the rules say)."""
-
-    verb: tuple[str, ...]
-    auxiliary: tuple[str, ...]
-    finite: frozenset[str]
-    particle: frozenset[str]
-    participle: frozenset[str]
-    negation: frozenset[str]
-    noun: tuple[str, ...]
-    possessive: frozenset[str]
-    asking: frozenset[str]
-
-    def is_verb(self, tag: str) -> bool:
-        return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
-
-
-@dataclass(frozen=True)
-class ClauseWords:
-    """The clause words of one language (the sections of rules/<language>/clauses.toml)."""
-
-    language: str
-    model: str
-    unknown_noun: str
-    min_unknown: int
-    tags: Tags
-    cues: tuple[str, ...]
-    verbs: tuple[tuple[str, Want], ...]  # lemma (or phrase) → what it asks for
-    cancel_negated: frozenset[str]
-    erase_objects: frozenset[str]
-    negation: frozenset[str]
-    modal: frozenset[str]
-    condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
-    subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
-    addressee: frozenset[str]
-    objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
-    own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
-
-    @property
-    def verb_wants(self) -> dict[str, Want]:
-        return dict(self.verbs)
-
-
-_PERSONS = ((Subject.FIRST_SINGULAR, "first_singular"), (Subject.FIRST_PLURAL, "first_plural"))
-_loaded: dict[tuple[int, str], tuple[Rules, ClauseWords | None]] = {}
-
-
-def load_words(rules: Rules, language: str) -> ClauseWords | None:
-    """The clause words of `language`: rules/<language>/clauses.toml, read with the rule
-    book's loader (validated like every rule file) once per rules; None without that file."""
-    key = (id(rules), language)
-    hit = _loaded.get(key)
-    if hit is None or hit[0] is not rules:
-        path = Path(rules.directory) / language / CLAUSE_FILE
-        sections = load_file(path) if path.is_file() else {}
-        hit = _loaded[key] = (rules, _read_words(sections, language) if sections else None)
-    return hit[1]
-
-
-def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords | None:
-    def words(name: str) -> frozenset[str]:
-        found = sections.get(f"clause.{name}")
-        return found.words if found else frozenset()
-
-    def persons(group: str) -> tuple[tuple[str, Subject], ...]:
-        return tuple((w, who) for who, key in _PERSONS for w in sorted(words(f"{group}.{key}")))
-
-    model = words("tagger")
-    if not model:
-        return None
-    numbers = sections["clause.tagger"].numbers
-    noun = min(words("unknown_noun"), default="")
-
-    def tags(name: str) -> tuple[str, ...]:
-        return tuple(sorted(words(f"tags.{name}")))
-
-    return ClauseWords(
-        language=language, model=min(model),
-        # German nouns are written capitalised, and the tagger reads case
-        unknown_noun=noun[:1].upper() + noun[1:], min_unknown=numbers.get("min_unknown", 0),
-        tags=Tags(verb=tags("verb"), auxiliary=tags("auxiliary"),
-                  finite=frozenset(tags("finite")), particle=frozenset(tags("particle")),
-                  participle=frozenset(tags("participle")),
-                  negation=frozenset(tags("negation")), noun=tags("noun"),
-                  possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking"))),
-        cues=tuple(sorted(words("cue"))),
-        verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
-        cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
-        negation=words("negation"), modal=words("modal"),
-        condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
-        subjects=persons("subject") + tuple(
-            (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
-            for w in sorted(words(f"subject.{key}"))),
-        addressee=words("subject.addressee"), objects=persons("object"),
-        own=persons("possessive"),
-    )
 
 
 # --- the libraries, loaded once per process ------------------------------------------------

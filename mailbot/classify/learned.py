@@ -7,7 +7,8 @@ use and kept for the process; scikit-learn is imported only then, so a process w
 reach the model never pays for the import. After training, its parameters are saved in the cache
 directory (mailbot/classify/learned_store.py, no pickle), keyed by the training data, the
 settings and the library versions: the next process loads them in a fraction of a second and
-predicts without scikit-learn (its two analysers are re-implemented below).
+predicts without scikit-learn (its two analysers are re-implemented in
+mailbot/classify/learned_analysers.py).
 
 Features: character n-grams (2–5, within words) and word uni- and bigrams of the subject and the
 new text, with the language as one more token; a logistic regression with a fixed random_state,
@@ -25,7 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from mailbot.classify import learned_store
+from mailbot.classify import learned_analysers, learned_store
+from mailbot.classify.learned_analysers import Analyzer, analyzer_of  # still importable here
 from mailbot.rulebook import Rules
 from mailbot.types import InboundMail, IntentKind
 
@@ -35,7 +37,6 @@ MAX_CHARS = 2500
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 _DIGITS = re.compile(r"\d")
-_SPACES = re.compile(r"\s\s+")
 # The two vectorisers and the regression train() builds; part of the cache key.
 CHARS: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True,
                          "min_df": 2, "lowercase": True}
@@ -66,60 +67,6 @@ class IntentModel(Protocol):
     """What the chain rule asks of a model (a trained Model, or a stand-in in tests)."""
 
     def probabilities(self, mail: InboundMail) -> dict[IntentKind, float]: ...
-
-
-class Analyzer:
-    """scikit-learn's `char_wb` and `word` analysers (no accents stripped, no stop words) in
-    plain Python: the same terms in the same order, so prediction needs no scikit-learn."""
-
-    def __init__(self, kind: str, ngram_range: Iterable[int], lowercase: bool = True,
-                 token_pattern: str | None = None):
-        low, high = (int(n) for n in ngram_range)
-        if kind not in ("char_wb", "word") or (kind == "word") != (token_pattern is not None) \
-                or not 1 <= low <= high:
-            raise ValueError(f"unsupported analyser {kind!r} {low}-{high}")
-        self.kind, self.low, self.high = kind, low, high
-        self.lowercase = bool(lowercase)
-        self.token_pattern = token_pattern
-        self._tokens = re.compile(token_pattern).findall if token_pattern is not None else None
-
-    def settings(self) -> dict[str, Any]:
-        return {"kind": self.kind, "ngram_range": [self.low, self.high],
-                "lowercase": self.lowercase, "token_pattern": self.token_pattern}
-
-    def __call__(self, text: str) -> list[str]:
-        if self.lowercase:
-            text = text.lower()
-        out: list[str] = []
-        if self._tokens is None:  # n-grams inside words, each padded with one space
-            add = out.append
-            for w in _SPACES.sub(" ", text).split():
-                w = " " + w + " "
-                size = len(w)
-                for n in range(self.low, self.high + 1):
-                    add(w[:n])
-                    i = 0
-                    while i + n < size:  # (a loop: faster than a comprehension per word)
-                        i += 1
-                        add(w[i:i + n])
-                    if i == 0:  # a short word counts once
-                        break
-            return out
-        tokens = self._tokens(text)
-        if self.low == 1:
-            out.extend(tokens)
-        for n in range(max(self.low, 2), min(self.high, len(tokens)) + 1):
-            out.extend([" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)])
-        return out
-
-
-def analyzer_of(vec: Any) -> Analyzer:
-    """The plain-Python analyser of a TfidfVectorizer (only the kinds train() uses)."""
-    if any(v is not None for v in (vec.preprocessor, vec.tokenizer, vec.stop_words,
-                                   vec.strip_accents)) or callable(vec.analyzer):
-        raise ValueError("only plain analysers are re-implemented")
-    return Analyzer(vec.analyzer, vec.ngram_range, vec.lowercase,
-                    vec.token_pattern if vec.analyzer == "word" else None)
 
 
 class Part:
@@ -246,11 +193,13 @@ def _rows(data: bytes) -> list[dict[str, str]]:
 
 def training_key(data: bytes) -> str:
     """What the model trained on `data` (a training data file's bytes) depends on: the data, the
-    features and settings, this module's code and the versions of the libraries that fit it."""
+    features and settings, the code of this module and of its analysers, and the versions of
+    the libraries that fit it."""
     return learned_store.key(data, {
         "features": [MAX_CHARS, _EMAIL.pattern, _URL.pattern, _DIGITS.pattern],
         "chars": CHARS, "words": WORDS, "regression": REGRESSION,
-        "code": learned_store.file_digest(Path(__file__)),
+        "code": [learned_store.file_digest(Path(f))
+                 for f in (__file__, learned_analysers.__file__)],
     })
 
 

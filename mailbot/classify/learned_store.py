@@ -3,10 +3,11 @@ a fraction of a second instead of training (mailbot/classify/learned.py).
 
 One .npz file per model (numpy arrays, read with allow_pickle=False: nothing in it is ever
 executed), named by a key: the sha256 of the training data, the feature and training settings,
-the code that trains, the versions of scikit-learn and numpy, and FORMAT. It holds the
-classes, the intercept and per vectoriser its analyser settings, its terms in column order
-(JSON), its idf and its slice of the weights. A file that is missing, unreadable or does not fit
-is ignored (the model is trained again); one that cannot be written leaves the model in memory.
+the code that trains and analyses (learned.py, learned_analysers.py), the versions of
+scikit-learn and numpy, and FORMAT. It holds the classes, the intercept and per vectoriser its
+analyser settings, its terms in column order (JSON), its idf and its slice of the weights. A
+file that is missing, unreadable or does not fit is ignored (the model is trained again); one
+that cannot be written leaves the model in memory.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def load(cache: Path, key: str) -> Model | None:
 def _read(target: Path, key: str) -> Model | None:
     import numpy as np
 
-    from mailbot.classify.learned import Analyzer, Model, Part
+    from mailbot.classify.learned import Model, Part
+    from mailbot.classify.learned_analysers import Analyzer
     from mailbot.types import IntentKind
 
     with np.load(target, allow_pickle=False) as npz:

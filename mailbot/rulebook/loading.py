@@ -22,7 +22,7 @@ _KEYS = {"description", "patterns", "words", "numbers", "weights", "match", "no_
 # are built from it.
 _REFERENCE = re.compile(r"\{\{([\w.]+)(?::(dotted|plain))?\}\}")
 # Files in the language folders that their own module reads (not rule sections)
-_OWN_READER = {"clauses.toml"}  # mailbot/classify/clauses.py
+_OWN_READER = {"clauses.toml"}  # mailbot/classify/clause_words.py
 # (file, its text, section name, raw table) of every section of a rules directory
 Raw = tuple[Path, str, str, dict[str, Any]]
 

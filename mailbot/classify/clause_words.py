@@ -1,0 +1,132 @@
+"""The clause words of a language (rules/<language>/clauses.toml) and what a clause reads with
+them: who the subject is (Subject) and what is wanted (Want).
+
+Read by mailbot/classify/clauses.py; all words come from the rules, none are written here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailbot.rulebook import Rules, Section, load_file
+
+CLAUSE_FILE = "clauses.toml"  # in each language folder of the rules
+
+
+class Subject(enum.Enum):
+    """Who does what the clause says."""
+
+    FIRST_SINGULAR = "1sg"
+    FIRST_PLURAL = "1pl"
+    ADDRESSEE = "2"  # the coordinators, without the sender as object: an instruction
+    THIRD = "3"  # a colleague, a group, someone named
+    GENERIC = "generic"  # nobody in particular
+    NONE = "-"
+
+
+class Want(enum.Enum):
+    REGISTER = "register"
+    CANCEL = "cancel"
+    ERASE = "erase"
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Tag classes of one tagset, casefolded (prefixes or whole tags, as the rules say)."""
+
+    verb: tuple[str, ...]
+    auxiliary: tuple[str, ...]
+    finite: frozenset[str]
+    particle: frozenset[str]
+    participle: frozenset[str]
+    negation: frozenset[str]
+    noun: tuple[str, ...]
+    possessive: frozenset[str]
+    asking: frozenset[str]
+
+    def is_verb(self, tag: str) -> bool:
+        return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
+
+
+@dataclass(frozen=True)
+class ClauseWords:
+    """The clause words of one language (the sections of rules/<language>/clauses.toml)."""
+
+    language: str
+    model: str
+    unknown_noun: str
+    min_unknown: int
+    tags: Tags
+    cues: tuple[str, ...]
+    verbs: tuple[tuple[str, Want], ...]  # lemma (or phrase) → what it asks for
+    cancel_negated: frozenset[str]
+    erase_objects: frozenset[str]
+    negation: frozenset[str]
+    modal: frozenset[str]
+    condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
+    subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
+    addressee: frozenset[str]
+    objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
+    own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
+
+    @property
+    def verb_wants(self) -> dict[str, Want]:
+        return dict(self.verbs)
+
+
+_PERSONS = ((Subject.FIRST_SINGULAR, "first_singular"), (Subject.FIRST_PLURAL, "first_plural"))
+_loaded: dict[tuple[int, str], tuple[Rules, ClauseWords | None]] = {}
+
+
+def load_words(rules: Rules, language: str) -> ClauseWords | None:
+    """The clause words of `language`: rules/<language>/clauses.toml, read with the rule
+    book's loader (validated like every rule file) once per rules; None without that file."""
+    key = (id(rules), language)
+    hit = _loaded.get(key)
+    if hit is None or hit[0] is not rules:
+        path = Path(rules.directory) / language / CLAUSE_FILE
+        sections = load_file(path) if path.is_file() else {}
+        hit = _loaded[key] = (rules, _read_words(sections, language) if sections else None)
+    return hit[1]
+
+
+def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords | None:
+    def words(name: str) -> frozenset[str]:
+        found = sections.get(f"clause.{name}")
+        return found.words if found else frozenset()
+
+    def persons(group: str) -> tuple[tuple[str, Subject], ...]:
+        return tuple((w, who) for who, key in _PERSONS for w in sorted(words(f"{group}.{key}")))
+
+    model = words("tagger")
+    if not model:
+        return None
+    numbers = sections["clause.tagger"].numbers
+    noun = min(words("unknown_noun"), default="")
+
+    def tags(name: str) -> tuple[str, ...]:
+        return tuple(sorted(words(f"tags.{name}")))
+
+    return ClauseWords(
+        language=language, model=min(model),
+        # German nouns are written capitalised, and the tagger reads case
+        unknown_noun=noun[:1].upper() + noun[1:], min_unknown=numbers.get("min_unknown", 0),
+        tags=Tags(verb=tags("verb"), auxiliary=tags("auxiliary"),
+                  finite=frozenset(tags("finite")), particle=frozenset(tags("particle")),
+                  participle=frozenset(tags("participle")),
+                  negation=frozenset(tags("negation")), noun=tags("noun"),
+                  possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking"))),
+        cues=tuple(sorted(words("cue"))),
+        verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
+        cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
+        negation=words("negation"), modal=words("modal"),
+        condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
+        subjects=persons("subject") + tuple(
+            (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
+            for w in sorted(words(f"subject.{key}"))),
+        addressee=words("subject.addressee"), objects=persons("object"),
+        own=persons("possessive"),
+    )

@@ -9,87 +9,22 @@ from datetime import time
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailbot.config_values import (
+    _BOOL,
+    _IMAP,
+    _SMTP,
+    ServerUrl,
+    _names,
+    parse_listen,
+    parse_server_url,
+)
+from mailbot.config_values import url_without_password as url_without_password  # moved; re-exported
 from mailbot.errors import ConfigError, read_toml
 from mailbot.types import Outcome, TrustPolicy
 
 DEFAULT_FROM = "mailbot <anmeldung@localhost>"
-
-
-@dataclass(frozen=True)
-class ServerUrl:
-    """A parsed mailbox or SMTP URL: `tls` is "implicit", "starttls" or "none"."""
-
-    scheme: str
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    path: str  # IMAP folder ("INBOX"), Maildir or file directory
-    tls: str
-    verify: bool = True
-
-    @property
-    def display(self) -> str:
-        """The URL without the password, for messages and the mailbox identity."""
-        user = f"{self.username}@" if self.username else ""
-        if self.scheme in ("maildir", "file"):
-            return f"{self.scheme}://{self.path}"
-        return f"{self.scheme}://{user}{self.host}:{self.port}/{self.path}"
-
-
-_IMAP = {"imaps": ("implicit", 993), "imap": ("starttls", 143), "imap+plain": ("none", 143),
-         "imap+insecure": ("starttls", 143)}
-_SMTP = {"smtps": ("implicit", 465), "smtp": ("starttls", 587), "smtp+plain": ("none", 25),
-         "smtp+insecure": ("starttls", 587)}
-
-
-def parse_server_url(url: str, kinds: dict[str, tuple[str, int]], what: str,
-                     local: tuple[str, ...]) -> ServerUrl:
-    """Parse an imap(s)/smtp(s)/maildir/file URL; `+insecure` keeps TLS but skips the certificate
-    check (for self-signed servers, explicitly asked for)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"{what}: {url_without_password(url)!r} is not a valid URL ({exc})") from None
-    scheme = parts.scheme.lower()
-    if scheme in local:
-        path = unquote(parts.path or "")
-        if parts.netloc and parts.netloc != "localhost":
-            path = "/" + parts.netloc + path if not path.startswith("/") else parts.netloc + path
-        if not path:
-            raise ConfigError(f"{what}: {url!r} names no directory (use {scheme}:///absolute/path)")
-        return ServerUrl(scheme, "", 0, None, None, path, "none")
-    if scheme not in kinds:
-        known = ", ".join(sorted([*kinds, *local]))
-        raise ConfigError(f"{what}: unknown URL scheme {scheme + '://' if scheme else url!r}"
-                          f" (known: {known})")
-    if not parts.hostname:
-        raise ConfigError(f"{what}: {url_without_password(url)!r} names no host")
-    tls, default_port = kinds[scheme]
-    if port is not None and not 0 < port < 65536:
-        raise ConfigError(f"{what}: port {port} is out of range")
-    return ServerUrl(
-        scheme=scheme, host=parts.hostname, port=port or default_port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        path=unquote(parts.path.lstrip("/")) or "INBOX", tls=tls,
-        verify=not scheme.endswith("+insecure"),
-    )
-
-
-def url_without_password(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
 
 
 @dataclass(frozen=True)
@@ -194,18 +129,6 @@ class Settings:
         return self
 
 
-def parse_listen(value: str) -> tuple[str, int] | str:
-    """MAILBOT_LMTP_LISTEN: "127.0.0.1:2424", "[::1]:2424", or an absolute unix socket path."""
-    if value.startswith("/"):
-        return value
-    host, sep, port = value.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if sep and host and port.isdigit() and 0 < int(port) < 65536:
-        return host, int(port)
-    raise ConfigError(f"MAILBOT_LMTP_LISTEN: {value!r} is neither host:port (e.g. 127.0.0.1:2424)"
-                      " nor an absolute path of a unix socket (e.g. /run/mailbot/lmtp.sock)")
-
-
 def default_rules_dir() -> Path:
     """rules/ beside the package in a checkout, else the installed copy in share/mailbot."""
     here = Path(__file__).resolve().parent.parent / "rules"
@@ -229,10 +152,6 @@ def _secret(env: dict[str, str], name: str, file_values: dict[str, object]) -> s
             raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
     value = file_values.get(name.lower().removeprefix("mailbot_"))
     return str(value) if value is not None else None
-
-
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
-         "off": False}
 
 
 def load_settings(config_path: str | Path | None = None,
@@ -315,12 +234,6 @@ def load_settings(config_path: str | Path | None = None,
         confirm_hours=int(number("confirm_hours", 48, int)),
     )
     return settings.validate()
-
-
-def _names(raw: object) -> tuple[str, ...]:
-    """A TOML list, or one string of names separated by commas or spaces."""
-    items = raw if isinstance(raw, list | tuple) else str(raw or "").replace(",", " ").split()
-    return tuple(str(i).strip().lower() for i in items if str(i).strip())
 
 
 def learned_model_setting() -> bool:

@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).parent.parent / "mailbot"
 # The stages in flow order, each with the top-level names under mailbot/ that belong to it.
 # "" is mailbot/__init__.py. Base may import only base; a stage may import itself and earlier ones.
 STAGES: list[tuple[str, set[str]]] = [
-    ("base", {"", "config", "errors", "types", "database", "models", "rulebook", "samples"}),
+    ("base", {"", "config", "config_values", "errors", "types", "database", "models", "rulebook",
+              "samples"}),
     ("mailbox", {"mailbox"}),
     ("parse", {"parse"}),
     ("classify", {"classify"}),

@@ -16,7 +16,7 @@ from mailbot.mailbox.imap import ImapMailbox
 from mailbot.mailbox.imap_folders import uid_set
 from mailbot.mailbox.maildir import MaildirMailbox
 from mailbot.models import InboundRecord, OutboxRow
-from mailbot.runners import intake
+from mailbot.runners import intake, intake_record
 from mailbot.runners.worker import Worker
 from mailbot.types import Outcome
 from tests.servers import Dovecot
@@ -47,7 +47,7 @@ def _records(w: Worker) -> dict[str, InboundRecord]:
 
 def test_one_mail_that_breaks_in_apply_is_quarantined_and_the_rest_of_its_batch_commits(
         worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = intake.apply_and_answer
+    real = intake_record.apply_and_answer
 
     def breaks_on_the_third(s: Any, rt: Any, rec: InboundRecord, mail: Any, intent: Any
                             ) -> Outcome:
@@ -56,7 +56,7 @@ def test_one_mail_that_breaks_in_apply_is_quarantined_and_the_rest_of_its_batch_
             raise RuntimeError("apply exploded")
         return outcome
 
-    monkeypatch.setattr(intake, "apply_and_answer", breaks_on_the_third)
+    monkeypatch.setattr(intake_record, "apply_and_answer", breaks_on_the_third)
     assert worker.intake_pass(batch=10) == 6
     recs = _records(worker)
     assert recs["b2@verein.example"].outcome == Outcome.QUARANTINE

@@ -1,0 +1,109 @@
+"""Intake's reading step: bytes -> mail and intent, no I/O; one mail after the other or a batch
+on every core. A mail that cannot be read gives its error (and the reason it is quarantined)."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import fields, replace
+from datetime import datetime
+from typing import Any
+
+from mailbot.runners.pool import CorePool
+from mailbot.types import EventInfo, InboundMail, Intent
+
+Understand = Callable[[bytes, list[EventInfo]], tuple[InboundMail, Intent]]
+Understood = tuple[InboundMail, Intent] | Exception  # what reading one mail gave
+# A batch of mails read at once (e.g. in worker processes); an error is returned, not raised.
+UnderstandMany = Callable[[list[bytes], list[EventInfo]], list[Understood]]
+
+
+# -- understand: bytes -> mail and intent, no I/O -----------------------------------------------
+def understand(data: bytes, events: list[EventInfo], rules: Any, now: datetime
+               ) -> tuple[InboundMail, Intent]:
+    from mailbot.classify import classify
+    from mailbot.parse import parse
+
+    mail = _without_surrogates(parse(data))
+    return mail, classify(mail, events, rules, now=now)
+
+
+def _fix(value: Any) -> Any:
+    if isinstance(value, str):
+        # raw 8-bit header bytes come through the stdlib parser as lone surrogates, which
+        # neither the database nor an outgoing header can encode: turn them back into text
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, tuple):
+        return tuple(_fix(v) for v in value)
+    if isinstance(value, dict):
+        return {_fix(k): _fix(v) for k, v in value.items()}
+    return value
+
+
+def _without_surrogates(mail: InboundMail) -> InboundMail:
+    changes = {f.name: _fix(getattr(mail, f.name)) for f in fields(mail)
+               if isinstance(getattr(mail, f.name), str | tuple | dict)}
+    return replace(mail, **changes)
+
+
+# -- the error of a mail that cannot be read, as the reason it is quarantined -----------------
+def quarantine_reason(exc: BaseException) -> str:
+    """The error and where it was raised (file and line), short enough for a record."""
+    if isinstance(exc, Unreadable):
+        return exc.reason
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    at = f" at {where[0].filename.rsplit('/', 1)[-1]}:{where[0].lineno}" if where else ""
+    return f"{type(exc).__name__}: {exc}{at}"[:1000]
+
+
+class Unreadable(Exception):
+    """A mail a worker process could not read: the reason (error and place) comes back as text,
+    since a traceback does not cross the process boundary."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- a batch: read one after the other, or on every core --------------------------------------
+def understand_each(read: Understand, datas: list[bytes], events: list[EventInfo]
+                    ) -> list[Understood]:
+    """Read the mails one after the other; a mail that cannot be read gives its error."""
+    out: list[Understood] = []
+    for data in datas:
+        try:
+            out.append(read(data, events))
+        except Exception as exc:  # a bug or a mail we cannot read: quarantined later
+            out.append(exc)
+    return out
+
+
+_read_here: Understand | None = None  # the reader of this worker process (inherited by fork)
+
+
+def _read_chunk(datas: list[bytes], events: list[EventInfo]) -> list[Understood]:
+    assert _read_here is not None
+    return [got if not isinstance(got, Exception) else Unreadable(quarantine_reason(got))
+            for got in understand_each(_read_here, datas, events)]
+
+
+def start_reader(read: Understand) -> None:
+    """The initializer of a CorePool that reads mails: the reader of each worker process."""
+    global _read_here
+    _read_here = read
+
+
+def pooled(read: Understand, pool: CorePool) -> UnderstandMany:
+    """Read a batch on every core (a small one right here)."""
+
+    def read_many(datas: list[bytes], events: list[EventInfo]) -> list[Understood]:
+        if not pool.worth_it(len(datas)):
+            return understand_each(read, datas, events)
+        first: list[Understood] = []
+        if not pool.started:
+            # the first mail is read here: whatever `read` loads on first use (rules, models)
+            # is then loaded once, before the fork, not once in every process
+            first, datas = understand_each(read, datas[:1], events), datas[1:]
+        return first + pool.map_chunks(_read_chunk, datas, events)
+
+    return read_many

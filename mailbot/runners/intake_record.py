@@ -1,0 +1,184 @@
+"""Intake's recording step: the record of one mail, its effects and its replies in one
+transaction (alone, or in a savepoint of its batch's transaction), or its quarantine record."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mailbot.apply.chain import apply, chain
+from mailbot.apply.inbound import Inbound
+from mailbot.mailbox import RawMessage
+from mailbot.models import InboundRecord
+from mailbot.runners.base import Runtime, domain
+from mailbot.runners.intake_read import Understood, quarantine_reason
+from mailbot.runners.office import Office
+from mailbot.types import InboundMail, Intent, Outcome
+
+log = logging.getLogger("mailbot")
+
+RAW_KEEP = {Outcome.REVIEW, Outcome.QUARANTINE}  # raw bytes kept only while a human must look
+
+
+# -- record and apply: the record, its effects and its replies in one transaction -------------
+def find_known(s: Session, raw: RawMessage) -> InboundRecord | None:
+    """The record of this very mail (mailbox, UIDVALIDITY, UID) if it was taken in before."""
+    return s.scalars(select(InboundRecord).where(
+        InboundRecord.mailbox == raw.mailbox, InboundRecord.uidvalidity == raw.uidvalidity,
+        InboundRecord.uid == raw.uid)).first()
+
+
+def find_known_many(s: Session, raws: Sequence[RawMessage]
+                    ) -> dict[tuple[str, int, str], Outcome]:
+    """The outcomes of those of `raws` that were taken in before, in one query per mailbox
+    and UIDVALIDITY (a batch comes from one mailbox)."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for raw in raws:
+        groups.setdefault((raw.mailbox, raw.uidvalidity), []).append(raw.uid)
+    known: dict[tuple[str, int, str], Outcome] = {}
+    for (box, validity), uids in groups.items():
+        for uid, outcome in s.execute(select(InboundRecord.uid, InboundRecord.outcome).where(
+                InboundRecord.mailbox == box, InboundRecord.uidvalidity == validity,
+                InboundRecord.uid.in_(uids))):
+            known[(box, validity, uid)] = outcome
+    return known
+
+
+def new_record(raw: RawMessage, mail: InboundMail, intent: Intent, now: datetime
+               ) -> InboundRecord:
+    return InboundRecord(
+        mailbox=raw.mailbox, uidvalidity=raw.uidvalidity, uid=raw.uid,
+        message_id=mail.message_id, sender=mail.sender_email, subject=mail.subject[:500],
+        intent=intent.kind.value, event_slug=intent.event,
+        confidence=intent.confidence, outcome=Outcome.DONE,
+        excerpt=(intent.question or mail.text)[:500], created_at=now)
+
+
+def already_applied(s: Session, rec: InboundRecord) -> bool:
+    """Add `rec` and claim its Message-ID for it; True (and why, in rec.reason) when a mail
+    with that Message-ID was applied before, e.g. delivered twice: its effects stand and this
+    one is not applied again. The claim is a unique column, so of two copies taken in at the
+    same time only one is applied; a quarantined record never claims (it had no effects)."""
+    s.add(rec)
+    s.flush()
+    try:
+        with s.begin_nested():  # a lost claim undoes only itself (and expires rec)
+            rec.applied_message_id = rec.message_id
+            s.flush()
+        return False
+    except IntegrityError:
+        pass
+    first = s.scalar(select(InboundRecord.id).where(
+        InboundRecord.applied_message_id == rec.message_id))
+    rec.reason = f"same Message-ID as mail #{first}: not applied twice"
+    return True
+
+
+def apply_and_answer(s: Session, rt: Runtime, rec: InboundRecord, mail: InboundMail,
+                     intent: Intent) -> Outcome:
+    """Run the apply chain; a reply held back by the daily limit is noted on the record."""
+    m = rt.mailer(s)
+    office = Office(rt.settings.tz, lambda: rt.rules, rt.clock)  # coordinator commands
+    outcome = apply(s, m, Inbound(rec, mail, intent),
+                    chain(rt.settings.min_confidence, rt.settings.trust, office))
+    if m.limited:
+        rec.reason = f"reply limit reached for {len(set(m.limited))} address(es)"
+    return outcome
+
+
+def record_in(s: Session, rt: Runtime, raw: RawMessage, mail: InboundMail, intent: Intent
+              ) -> Outcome:
+    """Record one mail in `s` and apply it, unless a mail with its Message-ID was applied
+    before; its raw bytes are kept when a human must look at it."""
+    rec = new_record(raw, mail, intent, rt.clock())
+    outcome = (Outcome.DONE if already_applied(s, rec)
+               else apply_and_answer(s, rt, rec, mail, intent))
+    rec.outcome = outcome
+    if outcome in RAW_KEEP:
+        rec.raw = raw.data
+    return outcome
+
+
+def record_and_apply(rt: Runtime, raw: RawMessage, mail: InboundMail, intent: Intent
+                     ) -> Outcome:
+    with rt.db.session() as s:
+        outcome = record_in(s, rt, raw, mail, intent)
+    return outcome
+
+
+def after_conflict(rt: Runtime, raw: RawMessage) -> Outcome:
+    """An IntegrityError while recording: another worker recorded the same mail first, and
+    its outcome stands."""
+    with rt.db.session() as s:
+        known = find_known(s, raw)
+    if known is not None:
+        return known.outcome
+    return quarantine(rt, raw, RuntimeError("integrity error while recording"))
+
+
+# -- quarantine: the mail, its error and its bytes, for a human -------------------------------
+def quarantine_record(raw: RawMessage, reason: str, now: datetime) -> InboundRecord:
+    return InboundRecord(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity, uid=raw.uid,
+                         message_id=_raw_message_id(raw.data) or f"quarantine-{raw.uid}",
+                         outcome=Outcome.QUARANTINE, reason=reason, raw=raw.data,
+                         created_at=now)
+
+
+def quarantine(rt: Runtime, raw: RawMessage, exc: BaseException) -> Outcome:
+    reason = quarantine_reason(exc)
+    log.warning("mail %s:%s quarantined: %s", raw.uidvalidity, raw.uid, reason)
+    with rt.db.session() as s:
+        if find_known(s, raw) is None:
+            s.add(quarantine_record(raw, reason, rt.clock()))
+    return Outcome.QUARANTINE
+
+
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*<?([^\s<>]{1,400})>?", re.I | re.M)
+
+
+def _raw_message_id(data: bytes) -> str | None:
+    """The Message-ID of a mail we could not parse, read from its header block only."""
+    head = data[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    m = _MESSAGE_ID.search(head)
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+# -- one mail of a batch: the same steps in a savepoint of the batch's transaction ------------
+def quarantine_in(s: Session, rt: Runtime, raw: RawMessage, exc: BaseException) -> Outcome:
+    """`quarantine` inside the batch's transaction (its own savepoint)."""
+    reason = quarantine_reason(exc)
+    log.warning("mail %s:%s quarantined: %s", raw.uidvalidity, raw.uid, reason)
+    with s.begin_nested():
+        if find_known(s, raw) is None:
+            s.add(quarantine_record(raw, reason, rt.clock()))
+            s.flush()
+    return Outcome.QUARANTINE
+
+
+def apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outcome:
+    """One mail of a batch in its own savepoint: when it fails, only its effects are undone
+    and it is quarantined; the others of the batch commit."""
+    if isinstance(got, Exception):
+        return quarantine_in(s, rt, raw, got)
+    mail, intent = got
+    try:
+        with s.begin_nested():
+            outcome = record_in(s, rt, raw, mail, intent)
+            s.flush()
+    except IntegrityError:
+        # another worker recorded the same mail first, and its outcome stands
+        known = find_known(s, raw)
+        if known is not None:
+            return known.outcome
+        return quarantine_in(s, rt, raw, RuntimeError("integrity error while recording"))
+    except Exception as exc:
+        return quarantine_in(s, rt, raw, exc)
+    log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
+             domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)
+    return outcome

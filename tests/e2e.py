@@ -408,6 +408,16 @@ class InProcess:
         self.worker.db.dispose()
 
 
+def werkstatt_event(capacity: int, venue: str | None = None) -> str:
+    """events.toml text of the one workshop the end-to-end tests register for."""
+    venue_line = "" if venue is None else f'venue = "{venue}"\n'
+    return ('[[event]]\nslug = "werkstatt"\ntitle = "Werkstattgespräch Vernetzt"\n'
+            "starts = 2027-02-25T14:00:00+01:00\nends = 2027-02-25T17:00:00+01:00\n"
+            f'city = "Hannover"\n{venue_line}capacity = {capacity}\n'
+            'aliases = ["Werkstattgespräch", "Werkstatt"]\n'
+            'coordinators = ["koordination@mitgen.example"]\n')
+
+
 @contextlib.contextmanager
 def in_process(db_url: str, dovecot: Dovecot, sink: SmtpSink, events: str, directory: Path
                ) -> Iterator[InProcess]:

@@ -20,20 +20,10 @@ from mailbot.outbox.transport import open_transport
 from mailbot.registrations.event_changes import import_events, set_venue
 from mailbot.registrations.events_file import load_events
 from mailbot.runners.worker import Worker
+from tests.e2e import werkstatt_event
 from tests.servers import Dovecot, SinkMessage, SmtpSink
 
-EVENT = """
-[[event]]
-slug = "werkstatt"
-title = "Werkstattgespräch Vernetzt"
-starts = 2027-02-25T14:00:00+01:00
-ends = 2027-02-25T17:00:00+01:00
-city = "Hannover"
-venue = ""
-capacity = 3
-aliases = ["Werkstattgespräch", "Werkstatt"]
-coordinators = ["koordination@mitgen.example"]
-"""
+EVENT = werkstatt_event(3, venue="")
 PEOPLE = ["Anna Albers", "Berit Brandt", "Canan Celik", "Doris Dorn", "Emre Ekinci"]
 
 

@@ -10,21 +10,11 @@ from sqlalchemy import select
 
 from mailbot.models import Person, Registration, RegState
 from tests.e2e import authenticated_mail as mail
-from tests.e2e import in_process, parsed
+from tests.e2e import in_process, parsed, werkstatt_event
 from tests.e2e import plain_text as text
 from tests.servers import Dovecot, SmtpSink
 
-EVENT = """
-[[event]]
-slug = "werkstatt"
-title = "Werkstattgespräch Vernetzt"
-starts = 2027-02-25T14:00:00+01:00
-ends = 2027-02-25T17:00:00+01:00
-city = "Hannover"
-capacity = 10
-aliases = ["Werkstattgespräch", "Werkstatt"]
-coordinators = ["koordination@mitgen.example"]
-"""
+EVENT = werkstatt_event(10)
 
 
 def test_a_forged_cancellation_waits_for_ja_and_a_verified_one_acts_at_once(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from mailbot.classify.closing import text_without_closing
+from mailbot.classify.headcount import about_coming, headcount
 from mailbot.classify.party import accompanied_group, companions, group_size, listed_party
 from mailbot.classify.reading import Context, Flow
-from mailbot.parse.text import flowing
+from mailbot.classify.sender import attending
+from mailbot.parse.text import flowing, sentences
 from mailbot.types import IntentKind
 
 
@@ -57,17 +59,31 @@ class SeatsRule:
         if ctx.via_forward or ctx.substitute:
             return max(1, n)
         text = text_without_closing(ctx.body, ctx)
-        total = group_size(text, ctx.rules)
-        listed = listed_party(text, ctx.rules)
-        if listed > (total or 0):
-            total = listed
-        along = accompanied_group(flowing(text), ctx.rules)
-        if along > (total or 0):
-            return max(along, n)
-        if total:
-            return max(total, n)
-        extra = companions(text, ctx.rules)
-        if extra:
-            sender_in = any(a.email == ctx.mail.sender_email for a in ctx.attendees)
-            return max(n, extra + (1 if sender_in else 0))
-        return max(1, n)
+        # A stated total ("zu dritt", "3 Plätze", an enumeration with the sender in it) and the
+        # people counted phrase by phrase ("mich + 1 Kollegin") are reconciled: the larger
+        # wins, and the people named as attendees are a lower bound.
+        total = max(group_size(text, ctx.rules) or 0, listed_party(text, ctx.rules),
+                    accompanied_group(flowing(text), ctx.rules))
+        sender_in = any(a.email == ctx.mail.sender_email for a in ctx.attendees)
+        coming = about_coming(sentences(flowing(attending(text, ctx))), ctx.rules)
+        heads = headcount(coming, ctx.rules)
+        others = max(heads.others, 0 if total else companions("\n".join(coming), ctx.rules))
+        if heads.self_out:
+            seats = max(1, others, total, n - (1 if sender_in else 0))
+            ctx.reasons.append(f"seats: {seats} (the sender does not come{_quote(heads.why)})")
+            return seats
+        counted = others + (1 if heads.self_in or sender_in else 0)
+        # a stated total is what the sender asks for, even when the phrases seem to add up to
+        # more ("insgesamt fünf Frauen …, mich eingeschlossen")
+        party = max(total or counted, n, 1)
+        if party > 1 and total >= n and total:
+            ctx.reasons.append(f"seats: {party} (a stated total)")
+        elif party > 1 and counted >= n:
+            ctx.reasons.append(f"seats: {party} (people counted{_quote(heads.why)})")
+        elif party > 1:
+            ctx.reasons.append(f"seats: {party} (one for each attendee)")
+        return party
+
+
+def _quote(sentence: str) -> str:
+    return f": {sentence[:80]!r}" if sentence else ""

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mailbot.classify.name_lexicon import is_given_name
+from mailbot.classify.name_parse import bare_name
 from mailbot.parse.text import fold
 from mailbot.rulebook import Rules, load_default_rules
 from mailbot.types import Attendee
@@ -25,9 +27,9 @@ class Person:
     email: str | None
 
     def __post_init__(self) -> None:
-        # "Frau Aylin Yılmaz" and "Aylin Yılmaz" are the same name
+        # "Frau Aylin Yılmaz", "Dipl.-Päd. Aylin Yılmaz" and "Aylin Yılmaz" are the same name
         # (the default rules: a Person is made where no rules are at hand)
-        self.name = load_default_rules().regex("names.title_words").sub("", self.name.strip())
+        self.name = strip_titles(self.name.strip(), load_default_rules())
 
     @property
     def surname(self) -> str:
@@ -35,10 +37,18 @@ class Person:
         return fold(parts[-1]) if parts else ""
 
 
+_PLAIN_NAME = re.compile(r"[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*)*")
+
+
 def strip_titles(name: str, rules: Rules) -> str:
-    titles = rules.words("names.title")
-    words = [w for w in name.split() if w.casefold() not in titles]
-    return " ".join(words)
+    """The name without salutations, titles, offices and degrees, before or after it
+    ("Frau Dr. phil. Anna Berg", "Kwabena Osei-Tutu, PhD"): nameparser splits the name."""
+    name = " ".join(name.split())
+    titles, suffixes = rules.words("names.title"), rules.words("names.suffix")
+    if _PLAIN_NAME.fullmatch(name) and not any(
+            w.casefold() in titles or w.casefold() in suffixes for w in name.split()):
+        return name  # most names: nothing to take off, and parsing costs time
+    return bare_name(name, rules)
 
 
 def clean_display_name(raw: str, rules: Rules) -> str:
@@ -81,15 +91,26 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     # name starts after it, so candidates that still hold one are cut further by the callers
     titles = rules.words("names.title")
     particles = rules.words("names.particle")
-    for t in tokens:
+    # after a known given name, a last word shaped like an office is a surname ("Ingrid
+    # Hoffmeister", "Jana Schulmeister"), not "Bürgermeisterin"
+    surname_at = len(tokens) - 1 if len(tokens) > 1 and is_given_name(tokens[0], rules) else -1
+    for i, t in enumerate(tokens):
         low = t.casefold().strip(".,;:!")
         if low in particles:
             continue
         if low in not_name or low in titles or f"{low}." in titles:
             return False
-        if not t[0].isupper() or not TOKEN.fullmatch(t) or rules.regex("names.office").match(t):
+        if not t[0].isupper() or not TOKEN.fullmatch(t):
+            return False
+        if i != surname_at and rules.regex("names.office").match(t):
             return False
     return True
+
+
+def has_given_name(name: str, rules: Rules) -> bool:
+    """Some word of the name is a known given name (of any origin): evidence that a run of
+    capitalised words is a person ("Ama Serwaa") rather than a role ("Senior Researcher")."""
+    return any(is_given_name(t, rules) for t in name.split())
 
 
 def local_matches(name: str, email: str) -> bool:

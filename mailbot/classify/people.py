@@ -15,6 +15,7 @@ from mailbot.classify.names import (
     Person,
     as_attendees,
     clean_display_name,
+    has_given_name,
     is_person,
     local_matches,
     merge,
@@ -29,11 +30,22 @@ __all__ = ["EMAIL", "Person", "as_attendees", "clean_display_name", "is_person",
            "strip_titles"]
 
 
+_PIECE = re.compile(r"([^\s,;:()<>\[\]\"“”„–—]+)|([\s,;:()<>\[\]\"“”„–—]+)")
+
+
 def _runs(text: str) -> list[str]:
-    """Maximal runs of capitalised words (name candidates), left to right."""
-    out, cur = [], []
-    for raw in re.split(r"[\s,;:()<>\[\]\"“”„–-]+(?=\S)|[,;:()<>\[\]\"“”„]", text):
-        t = raw.strip(" .")
+    """Maximal runs of capitalised words (name candidates), left to right. A run ends at
+    punctuation or a tab ("… am 29. May: Ama Serwaa" is two runs) and keeps hyphenated words whole
+    ("Nadia El-Khoury")."""
+    out: list[str] = []
+    cur: list[str] = []
+    for m in _PIECE.finditer(text):
+        if m.group(2) is not None:
+            if m.group(2).strip(" ") and cur:  # punctuation, a tab between table cells
+                out.append(" ".join(cur))
+                cur = []
+            continue
+        t = m.group(1).strip(" .")
         if t and t[0].isupper() and TOKEN.fullmatch(t):
             cur.append(t)
         else:
@@ -134,10 +146,13 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
     return merge(people)
 
 
-def signature_person(lines: list[str], rules: Rules) -> str:
-    """The first line below a closing that is a person's name ("Sigrid Hauschild")."""
+def signature_person(lines: list[str], rules: Rules, email: str | None = None) -> str:
+    """The first line below a closing that is a person's name ("Sigrid Hauschild"). A line
+    with a known given name, or that spells the sender's address, wins over an earlier line
+    that only has the shape of a name ("Senior Researcher" below "Kwabena Osei-Tutu, PhD")."""
     role = rules.pattern("names.role")
     closing = rules.pattern("signature.closing")
+    shaped = ""
     for line in lines[:8]:
         s = line.strip(" -–—/").strip()
         # "i. A. Sandra Wolter": she signs for someone, by name
@@ -154,5 +169,7 @@ def signature_person(lines: list[str], rules: Rules) -> str:
             continue
         cand = strip_titles(PAREN.sub(" ", s), rules)
         if is_person(cand, rules, min_tokens=1):
-            return cand
-    return ""
+            if has_given_name(cand, rules) or (email and local_matches(cand, email)):
+                return cand
+            shaped = shaped or cand
+    return shaped

@@ -59,7 +59,7 @@ def sender_person(ctx: Context, block: list[str]) -> Person:
     if form:
         return Person(form.get("name", ""), form.get("email") or ctx.mail.reply_to or None)
     display = clean_display_name(ctx.mail.sender_name, rules)
-    sig = signature_person(block, rules)
+    sig = signature_person(block, rules, ctx.mail.sender_email)
     if not sig and (not is_person(display, rules) or _INITIAL.search(display)):
         sig = _from_subject(ctx, display)
     name = ""

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from typing import Any
@@ -192,57 +193,76 @@ def render(template: str, language: str, context: Mapping[str, object], tz: Zone
     return Rendered(subject, text, html, lang)
 
 
-def make_message(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> EmailMessage:
-    """The complete message for one outbox row; raises ValueError for an unusable address."""
+@dataclass(frozen=True)
+class Prepared:
+    """What a message is made of, before it is laid out as an EmailMessage or as bytes."""
+
+    headers: list[tuple[str, str | Address]]  # in order, up to Content-Language (added last)
+    rendered: Rendered
+    calendar: tuple[bytes, str] | None  # the .ics and its METHOD
+    attachments: tuple[tuple[str, str, bytes], ...]
+
+
+def prepare(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> Prepared:
+    """Headers, texts and parts of one outbox row; raises ValueError for an unusable address."""
     sender = parse_address(from_addr)
     name = mail.context.get("name")
     recipient = parse_address(mail.to, display_name=str(name) if name else "")
     rendered = render(mail.template, mail.language, mail.context, tz,
                       sender_name=sender.display_name, has_calendar=mail.ics is not None)
-
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
-    msg["To"] = recipient
+    headers: list[tuple[str, str | Address]] = [("From", sender), ("To", recipient)]
     original = one_line(mail.context.get("original_subject") or "")
     answering = bool(mail.in_reply_to and original and mail.auto_submitted == "auto-replied")
-    msg["Subject"] = reply_subject(original) if answering else rendered.subject
-    msg["Date"] = rfc2822_date(datetime.now(tz))
+    headers.append(("Subject", reply_subject(original) if answering else rendered.subject))
+    headers.append(("Date", rfc2822_date(datetime.now(tz))))
     own_id = _msgid(mail.message_id)
     if own_id is None:
         raise ValueError(f"bad Message-ID {mail.message_id!r}")
-    msg["Message-ID"] = own_id
+    headers.append(("Message-ID", own_id))
     parent = _msgid(mail.in_reply_to) if mail.in_reply_to else None
     refs = [r for r in (_msgid(x) for x in mail.references) if r]
     if parent:
-        msg["In-Reply-To"] = parent
+        headers.append(("In-Reply-To", parent))
         if parent not in refs:
             refs.append(parent)
     if refs:
-        msg["References"] = " ".join(refs)
+        headers.append(("References", " ".join(refs)))
     if mail.reply_to:
-        msg["Reply-To"] = parse_address(mail.reply_to)
-    msg["Auto-Submitted"] = one_line(mail.auto_submitted) or "auto-replied"
+        headers.append(("Reply-To", parse_address(mail.reply_to)))
+    headers.append(("Auto-Submitted", one_line(mail.auto_submitted) or "auto-replied"))
     # Exchange/Outlook honour this and send no out-of-office or read receipts back to us.
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg[LOOP_HEADER] = loop_value(mail.message_id)
-
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
+    headers.append(("X-Auto-Response-Suppress", "All"))
+    headers.append((LOOP_HEADER, loop_value(mail.message_id)))
+    calendar = None
     if mail.ics is not None:
         ics = dict(mail.ics)
         event = mail.context.get("event")
         if not ics.get("city") and isinstance(event, Mapping):
             ics["city"] = event.get("city") or ""
         data = make_ics(ics, str(sender), str(recipient), language=rendered.language)
-        method = str(ics.get("method") or "REQUEST").upper()
+        calendar = (data, str(ics.get("method") or "REQUEST").upper())
+    attachments = tuple((one_line(f), m, d) for f, m, d in mail.attachments)
+    return Prepared(headers, rendered, calendar, attachments)
+
+
+def make_message(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> EmailMessage:
+    """The complete message for one outbox row; raises ValueError for an unusable address."""
+    p = prepare(mail, from_addr, tz)
+    msg = EmailMessage(policy=POLICY)
+    for name, value in p.headers:
+        msg[name] = value
+    msg.set_content(p.rendered.text)
+    msg.add_alternative(p.rendered.html, subtype="html")
+    if p.calendar is not None:
+        data, method = p.calendar
         msg.add_attachment(data, maintype="text", subtype="calendar", filename="invite.ics",
                            params={"method": method, "charset": "utf-8"})
-    for filename, mime, data in mail.attachments:
+    for filename, mime, data in p.attachments:
         maintype, _, subtype = mime.partition("/")
         params = {"charset": "utf-8"} if maintype == "text" else {}  # the CSV shown inline
         msg.add_attachment(data, maintype=maintype or "application",
-                           subtype=subtype or "octet-stream", filename=one_line(filename),
+                           subtype=subtype or "octet-stream", filename=filename,
                            params=params)
     # Last: turning the body into multipart moves every Content-* header into the first part.
-    msg["Content-Language"] = rendered.language
+    msg["Content-Language"] = p.rendered.language
     return msg

@@ -56,6 +56,7 @@ class Flat(EmailMessage):
     envelope and the logs, and the exact bytes to send; never flattened again."""
 
     flat: bytes = b""
+    envelope: tuple[str, list[str]] | None = None  # (sender, recipients) when known
 
     def as_bytes(self, unixfrom: bool = False, policy: Any = None) -> bytes:
         linesep = (policy or self.policy).linesep

@@ -1,4 +1,4 @@
-"""Calendar entries (.ics, iTIP REQUEST/CANCEL) for registrations, built with icalendar."""
+"""Calendar entries (.ics, iTIP REQUEST/CANCEL) for registrations."""
 
 from __future__ import annotations
 
@@ -6,23 +6,55 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parseaddr
 
-from icalendar import Calendar, Event, vCalAddress, vText
-
 from mailbot.outbox.i18n import TO_BE_ANNOUNCED, lang_or_default
 
 PRODID = "-//mailbot//mailbot 1//DE"
 
 
-def _address(value: str, role: str | None = None) -> vCalAddress:
+def _address(value: str) -> tuple[str, str]:
+    """(CN, mailto: URI) of an address."""
     name, addr = parseaddr(value)
     if "@" not in addr:
         raise ValueError(f"not an e-mail address: {value!r}")
-    cal = vCalAddress(f"mailto:{addr}")
-    if name:
-        cal.params["CN"] = vText(" ".join(name.split()))
-    if role:
-        cal.params["ROLE"] = role
-    return cal
+    return " ".join(name.split()), f"mailto:{addr}"
+
+
+def _text(value: str) -> str:
+    """An RFC 5545 TEXT value: backslash, semicolon, comma and line breaks escaped."""
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+
+
+def _param(value: str) -> str:
+    """A quoted parameter value (a double quote cannot be escaped: it becomes a single one;
+    RFC 6868 for ^ and line breaks)."""
+    value = value.replace("^", "^^").replace("\n", "^n").replace('"', "'")
+    return f'"{value}"'
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 3.1: lines of at most 75 octets, continued after CRLF and a space; never
+    inside a character, nor right after a backslash (some clients misread a split escape)."""
+    if len(line) < 75 and line.isascii():
+        return line
+    out, cur, size = [], "", 0
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if cur and size + n >= 75:
+            if len(cur) > 1 and cur[-1] == "\\":
+                out.append(cur[:-1])
+                cur, size = "\\", 1
+            else:
+                out.append(cur)
+                cur, size = "", 0
+        cur += ch
+        size += n
+    out.append(cur)
+    return "\r\n ".join(out)
+
+
+def _stamp(dt: datetime) -> str:
+    return dt.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _when(value: object, key: str) -> datetime:
@@ -51,31 +83,27 @@ def make_ics(ics: Mapping[str, object], organizer: str, attendee: str,
         city = str(ics.get("city") or "").strip()
         location = f"{city} ({tba})" if city else tba
 
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
-
-    ev = Event()
-    ev.add("uid", uid)
-    # Calendars replace an entry with the same UID only when SEQUENCE grows: the apply stage
-    # raises it for every venue or time change and for the cancellation.
-    ev.add("sequence", int(str(ics.get("sequence") or 0)))
-    ev.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
-    ev.add("dtstart", starts)
-    ev.add("dtend", max(ends, starts))
-    ev.add("summary", str(ics.get("summary") or ""))
-    ev.add("location", location)
-    if ics.get("description"):
-        ev.add("description", str(ics["description"]))
-    ev.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    ev.add("transp", "OPAQUE")
-    ev.add("organizer", _address(organizer))
-    person = _address(attendee, role="REQ-PARTICIPANT")
-    person.params["PARTSTAT"] = "DECLINED" if method == "CANCEL" else "ACCEPTED"
+    # Written directly (RFC 5545): building it with icalendar's objects cost more than
+    # rendering the rest of the mail. tests/test_compose.py reads it back with icalendar.
+    org_name, org_uri = _address(organizer)
+    att_name, att_uri = _address(attendee)
+    org = f"ORGANIZER;CN={_param(org_name)}:{org_uri}" if org_name else f"ORGANIZER:{org_uri}"
     # No RSVP: calendar "Accepted:" replies would only land in the registration mailbox.
-    person.params["RSVP"] = "FALSE"
-    ev.add("attendee", person)
-    cal.add_component(ev)
-    return cal.to_ical()
+    att = (f"ATTENDEE{';CN=' + _param(att_name) if att_name else ''}"
+           f";PARTSTAT={'DECLINED' if method == 'CANCEL' else 'ACCEPTED'}"
+           f";ROLE=REQ-PARTICIPANT;RSVP=FALSE:{att_uri}")
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+        f"METHOD:{method}", "BEGIN:VEVENT",
+        f"SUMMARY:{_text(str(ics.get('summary') or ''))}",
+        f"DTSTART:{_stamp(starts)}", f"DTEND:{_stamp(max(ends, starts))}",
+        f"DTSTAMP:{_stamp(datetime.now(UTC))}", f"UID:{_text(uid)}",
+        # Calendars replace an entry with the same UID only when SEQUENCE grows: the apply
+        # stage raises it for every venue or time change and for the cancellation.
+        f"SEQUENCE:{int(str(ics.get('sequence') or 0))}", att]
+    if ics.get("description"):
+        lines.append(f"DESCRIPTION:{_text(str(ics['description']))}")
+    lines += [f"LOCATION:{_text(location)}", org,
+              f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}", "TRANSP:OPAQUE",
+              "END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(_fold(line) for line in lines).encode("utf-8")

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 
 from mailbot.config import Settings
-from mailbot.database import affected
 from mailbot.models import OutboxRow, OutboxStatus
 from mailbot.runners.base import Runtime, domain
 from mailbot.runners.pool import CorePool
@@ -36,22 +35,20 @@ def backoff(attempt: int, base_seconds: float = 60.0) -> timedelta:
 
 # -- claim ------------------------------------------------------------------------------------
 def claim_due(rt: Runtime, limit: int = 50) -> list[int]:
-    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry."""
+    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry. One
+    UPDATE for all: it re-checks the lease row by row, so of two workers that picked the same
+    rows each row goes to one (RETURNING names the rows this one won)."""
     now = rt.clock()
-    claimed = []
+    free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
     with rt.db.session() as s:
         ids = s.scalars(select(OutboxRow.id).where(
-            OutboxRow.status == OutboxStatus.QUEUED, OutboxRow.next_attempt_at <= now,
-            or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
+            OutboxRow.status == OutboxStatus.QUEUED, OutboxRow.next_attempt_at <= now, free)
             .order_by(OutboxRow.id).limit(limit)).all()
-        for i in ids:
-            won = affected(s, update(OutboxRow).where(
-                OutboxRow.id == i, or_(OutboxRow.lease_until.is_(None),
-                                       OutboxRow.lease_until < now))
-                .values(lease_until=now + LEASE))
-            if won:
-                claimed.append(i)
-    return claimed
+        if not ids:
+            return []
+        won = s.scalars(update(OutboxRow).where(OutboxRow.id.in_(ids), free)
+                        .values(lease_until=now + LEASE).returning(OutboxRow.id)).all()
+    return sorted(won)
 
 
 # -- render -----------------------------------------------------------------------------------
@@ -71,16 +68,29 @@ def compose(row: OutboxRow, settings: Settings) -> EmailMessage:
     return make_message(outgoing(row), settings.from_addr, settings.tz)
 
 
+def rendered(row: OutboxRow, settings: Settings) -> EmailMessage:
+    """The message to send for a row: written straight to bytes (outbox.wire) where it can
+    be, else composed as an EmailMessage (non-ASCII addresses, unusual attachments)."""
+    from mailbot.outbox.wire import fast_message
+
+    fast = fast_message(outgoing(row), settings.from_addr, settings.tz)
+    return fast if fast is not None else compose(row, settings)
+
+
 def _render_chunk(mails: list[OutgoingMail], from_addr: str, tz: ZoneInfo
                   ) -> list[bytes | str]:
     """In a worker process: each mail composed and flattened (bytes), or why it cannot be."""
     from mailbot.outbox.compose import make_message
+    from mailbot.outbox.wire import message_bytes
 
     out: list[bytes | str] = []
     for mail in mails:
         try:
-            msg = make_message(mail, from_addr, tz)
-            out.append(msg.as_bytes(policy=msg.policy))
+            data = message_bytes(mail, from_addr, tz)
+            if data is None:
+                msg = make_message(mail, from_addr, tz)
+                data = msg.as_bytes(policy=msg.policy)
+            out.append(data)
         except Exception as exc:  # a template bug must not block the queue
             out.append(str(exc) or type(exc).__name__)
     return out
@@ -104,7 +114,7 @@ def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
                 or not rt.settings.from_addr.isascii()):
             for row in rows:
                 try:
-                    batch.append((row.id, compose(row, rt.settings)))
+                    batch.append((row.id, rendered(row, rt.settings)))
                 except Exception as exc:  # a template bug must not block the queue
                     _cannot_render(row, exc)
             return batch
@@ -131,22 +141,25 @@ def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
 
 # -- result -----------------------------------------------------------------------------------
 def record_result(rt: Runtime, row_id: int, result: Any) -> None:
+    """Right after the server's answer, in its own short transaction: a crash repeats at most
+    the one mail whose acceptance was not yet written down. Sent (the common case) is one
+    UPDATE, without loading the row."""
     now = rt.clock()
+    if result.status == SendStatus.SENT:
+        with rt.db.engine.begin() as conn:
+            template = conn.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+                status=OutboxStatus.SENT, sent_at=now, last_error="", lease_until=None)
+                .returning(OutboxRow.template)).scalar()
+            if template == "erased":  # the confirmation itself must not keep the address
+                conn.execute(update(OutboxRow).where(OutboxRow.id == row_id)
+                             .values(to_addr="erased", context={}))
+        return
     with rt.db.session() as s:
         row = s.get(OutboxRow, row_id)
         if row is None:
             return
         row.lease_until = None
-        if result.status == SendStatus.SENT:
-            _sent(row, now)
-        else:
-            _not_sent(row, result.detail, result.status, now, rt.settings)
-
-
-def _sent(row: OutboxRow, now: datetime) -> None:
-    row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, ""
-    if row.template == "erased":  # the confirmation itself must not keep the address
-        row.to_addr, row.context = "erased", {}
+        _not_sent(row, result.detail, result.status, now, rt.settings)
 
 
 def _not_sent(row: OutboxRow, detail: str | None, status: SendStatus, now: datetime,

@@ -236,6 +236,9 @@ class SmtpTransport:
                 return
 
     def _envelope(self, msg: EmailMessage) -> tuple[str, list[str]]:
+        known = getattr(msg, "envelope", None)  # a Flat message written by outbox.wire
+        if known is not None:
+            return self.envelope_from or known[0], list(known[1])
         sender = self.envelope_from or next(
             (a for _, a in getaddresses([str(v) for v in msg.get_all("From", [])]) if a), "")
         rcpts = [a for _, a in getaddresses([str(v) for h in ("To", "Cc")

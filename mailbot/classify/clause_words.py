@@ -64,9 +64,13 @@ class ClauseWords:
     verbs: tuple[tuple[str, Want], ...]  # lemma (or phrase) → what it asks for
     cancel_negated: frozenset[str]
     erase_objects: frozenset[str]
+    booking: frozenset[str]  # register verbs that may book something else ("buchen")
+    booked_elsewhere: frozenset[str]  # what they then book (noun lemmas: "Hotel")
     negation: frozenset[str]
     modal: frozenset[str]
     condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
+    indirect: tuple[tuple[str, ...], ...]  # openers of an indirect question ("ob", "whether")
+    hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
     addressee: frozenset[str]
     objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
@@ -122,8 +126,11 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         cues=tuple(sorted(words("cue"))),
         verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
         cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
+        booking=words("booking"), booked_elsewhere=words("booked_elsewhere"),
         negation=words("negation"), modal=words("modal"),
         condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
+        indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
+        hedge=words("hedge"),
         subjects=persons("subject") + tuple(
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
             for w in sorted(words(f"subject.{key}"))),

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 # The clause words and their loading live in clause_words; importable from here as before.
+from mailbot.classify import clause_segments as cs
 from mailbot.classify.clause_words import CLAUSE_FILE as CLAUSE_FILE
 from mailbot.classify.clause_words import ClauseWords as ClauseWords
 from mailbot.classify.clause_words import Subject as Subject
@@ -31,9 +32,6 @@ from mailbot.classify.clause_words import Tags as Tags
 from mailbot.classify.clause_words import Want as Want
 from mailbot.classify.clause_words import load_words as load_words
 
-# Clause punctuation (a segment ends there). Not the full stop: the sentences are already cut,
-# so a "." inside one ends a date or an abbreviation ("am 12. September … an").
-_SPLIT = frozenset(",;:!?")
 _MAX_TOKENS = 80  # a longer "sentence" (a list without stops) is read in windows of this size
 _PHRASE_REACH = 3  # an English phrasal verb's particle or object follows within this many words
 
@@ -135,51 +133,35 @@ def sentence_clauses(sentence: str, words: ClauseWords,
     return tuple(out)
 
 
-def _starts_condition(low: Sequence[str], i: int, words: ClauseWords) -> bool:
-    return any(tuple(low[i:i + len(c)]) == c for c in words.condition)
-
-
-def _segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
-    """(start, end) of each segment: cut at clause punctuation and before a condition."""
-    low = [t.casefold() for t in toks]
-    segs, start = [], 0
-    for i, t in enumerate(toks):
-        if t in _SPLIT:
-            if i > start:
-                segs.append((start, i))
-            start = i + 1
-        elif i > start and _starts_condition(low, i, words):
-            segs.append((start, i))
-            start = i
-    if start < len(toks):
-        segs.append((start, len(toks)))
-    return segs
-
-
 def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
                     words: ClauseWords, after_question: bool) -> list[Clause]:
     low = [t.casefold() for t in toks]
     tags = [_plain(t) for t in raw]
     asks = sentence.rstrip().endswith("?") or "?" in toks
-    segs = _segments(toks, words)
+    segs = cs.segments(toks, words)
     conditions = []
     for a, b in segs:
-        if _starts_condition(low, a, words):
+        if cs.starts_condition(low, a, words):
             has_verb = any(words.tags.is_verb(tags[i]) for i in range(a, b))
             conditions.append(has_verb or after_question)
         else:
             conditions.append(False)
     conditional = any(conditions)
+    units = cs.units(segs, low, tags, words)
     out = []
-    for n, (a, b) in enumerate(segs):
-        c = _clause(low, toks, raw, tags, a, b, words)
+    for n, idx in enumerate(units):
+        pick = [low[i] for i in idx], [toks[i] for i in idx], [raw[i] for i in idx]
+        c = _clause(*pick, [tags[i] for i in idx], 0, len(idx), words)
         if c is None:
             continue
-        question = asks and (n == len(segs) - 1 or words.tags.is_verb(tags[a])
-                             or tags[a] in words.tags.asking)
+        first = idx[0]
+        indirect = cs.starts(low, first, words.indirect)
+        question = indirect or (asks and (n == len(units) - 1 or words.tags.is_verb(tags[first])
+                                          or tags[first] in words.tags.asking))
+        hedged = not c[5] and any(low[i] in words.hedge for i in idx)  # not "Könnten Sie …"
         out.append(Clause(
             sentence=sentence, verb=c[0], want=c[1], negated=c[2], modal=c[3],
-            conditional=conditional, subject=c[4], request=c[5], question=question))
+            conditional=conditional or hedged, subject=c[4], request=c[5], question=question))
     return out
 
 
@@ -208,6 +190,10 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
             _lemma(words.model, toks[i], raw[i]) in words.erase_objects or
             low[i] in words.erase_objects for i in range(a, b) if tags[i].startswith(t.noun)):
         want = None
+    if want is Want.REGISTER and verb in words.booking and any(
+            _lemma(words.model, toks[i], raw[i]) in words.booked_elsewhere
+            for i in range(a, b) if tags[i].startswith(t.noun)):
+        want = None  # "ein Hotel buchen": booked, but not with us
     if negated:
         want = Want.CANCEL if want is Want.REGISTER or verb in words.cancel_negated else None
     elif verb in words.cancel_negated:
@@ -256,7 +242,8 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
         elif low[i] in subjects:
             found.append((i, subjects[low[i]]))
     possessives = [i for i in range(a, b) if tags[i] in t.possessive]
-    mine = next((objects[low[i]] for i in range(a, b) if low[i] in objects), None) or next(
+    obj = next((objects[low[i]] for i in range(a, b) if low[i] in objects), None)
+    mine = obj or next(
         (own[w] for w in (_lemma(words.model, toks[i], raw[i]) for i in possessives)
          if w in own), None)
     if found:
@@ -264,6 +251,8 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
         if who is Subject.ADDRESSEE and mine is not None:
             return mine, True
         return who, False
+    if obj is not None:  # "…, mich für den Fachtag anzumelden": the sender as the object
+        return obj, True
     first = verbs[0]
     if any(tags[i].startswith(t.noun) or tags[i] in t.possessive for i in range(a, first)):
         return Subject.THIRD, False  # a noun or name before the verb: "meine Kollegin meldet …"

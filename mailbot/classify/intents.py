@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mailbot.classify import clauses as cl
+from mailbot.classify.clause_sentences import clause_sentences, in_order, said_by
 from mailbot.classify.reading import Context, Flow
 from mailbot.types import IntentKind, slug_from_own_id
 
@@ -25,11 +26,23 @@ def question_sentences(ctx: Context) -> list[str]:
 
 
 def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
-    """Register sentences that are not questions about whether one may still register."""
+    """Register sentences (surface rules or clause reading) that are not questions about
+    whether one may still register."""
     asking = ctx.rules.pattern("intent.registration_question")
     tentative = ctx.rules.pattern("intent.tentative")
-    return [s for s in ctx.hits("intent.register", text)
-            if not asking.search(s) and not tentative.search(s)]
+    clauses = clause_sentences(ctx, cl.Want.REGISTER, text)
+    found = in_order(ctx, ctx.hits("intent.register", text), clauses, text=text)
+    if cl.load_words(ctx.rules, ctx.mail.language) is not None:
+        # a question whose only registration is a noun ("Ab wann ist die Anmeldung für den
+        # Fachtag geöffnet?") asks about registering; a request ("Könnten Sie mich …?") does not
+        requests = set(clauses) | set(ctx.hits("intent.question_request", text))
+        found = [s for s in found if not asks(s) or s in requests]
+    return [s for s in found if not asking.search(s) and not tentative.search(s)]
+
+
+def cancellations(ctx: Context) -> list[str]:
+    """Cancel sentences: the surface rules' and the clause reading's."""
+    return in_order(ctx, ctx.hits("intent.cancel"), clause_sentences(ctx, cl.Want.CANCEL))
 
 
 def conditional_only(ctx: Context) -> bool:
@@ -37,7 +50,8 @@ def conditional_only(ctx: Context) -> bool:
     to register …"), or the mail makes it wait on its question ("Gibt es …? Wenn ja, würde
     ich …", "bevor ich mich anmelde: …?", "… oder sollte ich den Platz lieber …?") without
     registering outright: the answer decides, so it is a question."""
-    conditional = set(ctx.hits("intent.conditional"))  # usually none: one pass decides
+    conditional = set(ctx.hits("intent.conditional")) | set(  # usually none: one pass decides
+        clause_sentences(ctx, cl.Want.REGISTER, conditional=False))
     depends = bool(ctx.hits("intent.depends"))
     regs = strong_registrations(ctx) if conditional or depends else []
     if not regs:
@@ -129,21 +143,27 @@ class CancelRule(_Undecided):
     description = "Cancellations, in full or of some seats, in text or subject"
 
     def decide(self, ctx: Context) -> None:
-        cancels = ctx.hits("intent.cancel")
+        cancels = cancellations(ctx)
         in_subject = _subject_says(ctx, "intent.cancel")
         if not cancels and not in_subject:
             return
         registers = new_registrations(ctx)
         if registers and ctx.hits("intent.takeover"):
             return  # "meine Kollegin ist krank … ich übernehme ihren Platz": the sender registers
-        if registers and ctx.hits("intent.self_absent") and not _cancel_context(ctx):
+        absent = set(ctx.hits("intent.self_absent"))
+        if not registers and ctx.forwarded and all(s in absent for s in cancels) \
+                and not in_subject and not _cancel_context(ctx):
+            return  # "anbei die Anmeldung meiner Kollegin … Ich selbst komme nicht"
+        if registers and absent and not _cancel_context(ctx):
             # "ich selbst schaffe es nicht, aber mein Kollege würde gern teilnehmen": the
             # sender only explains why someone else comes; nothing was booked to cancel
             return
         if len(registers) > len(cancels) + (1 if in_subject else 0):
             return  # e.g. "meine Kollegin kann nicht, ich melde mich aber an"
         conf = ctx.sure("cancel" if cancels and not registers else "cancel_unsure")
-        ctx.decide(IntentKind.CANCEL, conf, "cancels" + (" (subject)" if not cancels else ""))
+        c = said_by(ctx, cl.Want.CANCEL, cancels, "intent.cancel")
+        ctx.decide(IntentKind.CANCEL, conf, f"clause: {c.describe()}" if c else
+                   "cancels" + (" (subject)" if not cancels else ""))
 
 
 def _subject_says(ctx: Context, section: str) -> bool:
@@ -179,7 +199,9 @@ class RegisterRule(_Undecided):
     def decide(self, ctx: Context) -> None:
         found = [s for s in strong_registrations(ctx) if not negated_registration(ctx, s)]
         if found and not conditional_only(ctx):
-            ctx.decide(IntentKind.REGISTER, ctx.sure("register"), "registers")
+            c = said_by(ctx, cl.Want.REGISTER, found, "intent.register")
+            ctx.decide(IntentKind.REGISTER, ctx.sure("register"),
+                       f"clause: {c.describe()}" if c else "registers")
 
 
 def negated_registration(ctx: Context, sentence: str) -> bool:

@@ -21,7 +21,7 @@ antworten Sie mit Abmelden") is `other` too, whatever its score.
 
 from __future__ import annotations
 
-from mailbot.classify.intents import strong_registrations
+from mailbot.classify.intents import cancellations, strong_registrations
 from mailbot.classify.reading import Context, Flow
 from mailbot.types import IntentKind
 
@@ -65,7 +65,7 @@ def own_wish(ctx: Context) -> list[str]:
     me = ctx.rules.pattern("intent.self")
     sales = ctx.rules.any_of("unsolicited.vendor", "unsolicited.pitch")
     footer = set(ctx.hits(_FOOTER))
-    wants = [s for s in strong_registrations(ctx) + ctx.hits("intent.cancel") if me.search(s)]
+    wants = [s for s in strong_registrations(ctx) + cancellations(ctx) if me.search(s)]
     wants += ctx.hits("intent.erase")  # "löschen Sie meine Daten": always the sender's own
     return [s for s in wants if not sales.search(s) and not _in_footer(s, footer, ctx)]
 

@@ -1,0 +1,62 @@
+"""Sentences of the new text read by their clauses (mailbot/classify/clauses.py), for the
+intent rules of mailbot/classify/intents.py: which sentences register or cancel, and which
+clause a decision rests on (its reason)."""
+
+from __future__ import annotations
+
+from mailbot.classify import clauses as cl
+from mailbot.classify.reading import Context
+from mailbot.parse.text import flowing, sentences
+
+# Who may want something in a clause that counts: the sender, the sender's group, a third
+# person; "man" and an instruction to the reader ("Melden Sie sich an") do not.
+_MEANT = (cl.Subject.FIRST_SINGULAR, cl.Subject.FIRST_PLURAL, cl.Subject.THIRD, cl.Subject.NONE)
+
+
+def meant_clauses(ctx: Context, text: str | None = None) -> list[cl.Clause]:
+    """Clauses of the new text (or of `text`) in which someone wants something for themself or
+    asks the coordinators to act for the sender."""
+    words = cl.load_words(ctx.rules, ctx.mail.language)
+    if words is None:
+        return []
+    sents = ctx.sentences if text is None else sentences(flowing(text))
+    return [c for c in cl.read(sents, words) if c.want is not None
+            and (c.subject in _MEANT or c.request)]
+
+
+def clause_sentences(ctx: Context, want: cl.Want, text: str | None = None,
+                     conditional: bool = True) -> list[str]:
+    """Sentences with a clause that wants `want` and does not ask about it ("Kann ich mich
+    noch anmelden?" asks; "Könnten Sie mich anmelden?" is a request); with `conditional`
+    False only clauses under a condition or hedge."""
+    key = (f"clause.{want.value}.{conditional}", text)
+    found = ctx._hits.get(key)
+    if found is None:
+        found = list(dict.fromkeys(
+            c.sentence for c in meant_clauses(ctx, text) if c.want is want
+            and (not c.question or c.request) and (conditional or c.conditional)
+            and not _reported_wish(c)))
+        ctx._hits[key] = found
+    return found
+
+
+def _reported_wish(c: cl.Clause) -> bool:
+    """"Eine Kollegin würde gern kommen": someone else's wish, told by the sender, registers
+    nobody until the sender asks for it."""
+    return c.want is cl.Want.REGISTER and c.subject is cl.Subject.THIRD and bool(c.modal) \
+        and not c.request
+
+
+def in_order(ctx: Context, *groups: list[str], text: str | None = None) -> list[str]:
+    found = {s for g in groups for s in g}
+    sents = ctx.sentences if text is None else sentences(flowing(text))
+    return [s for s in sents if s in found] or sorted(found)
+
+
+def said_by(ctx: Context, want: cl.Want, found: list[str], section: str) -> cl.Clause | None:
+    """The clause a decision on `found` rests on (its reason names verb, negation, modal), or
+    None when a pattern of `section` saw one of the sentences."""
+    surface = set(ctx.hits(section))
+    if any(s in surface for s in found):
+        return None
+    return next((c for c in meant_clauses(ctx) if c.want is want and c.sentence in found), None)

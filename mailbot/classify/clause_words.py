@@ -64,6 +64,8 @@ class ClauseWords:
     verbs: tuple[tuple[str, Want], ...]  # lemma (or phrase) → what it asks for
     cancel_negated: frozenset[str]
     erase_objects: frozenset[str]
+    origin: frozenset[str]  # a register verb telling where someone comes from ("kommen aus")
+    destination: frozenset[str]  # words that still make it a coming to ("zum", "nach")
     booking: frozenset[str]  # register verbs that may book something else ("buchen")
     booked_elsewhere: frozenset[str]  # what they then book (noun lemmas: "Hotel")
     negation: frozenset[str]
@@ -126,6 +128,7 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         cues=tuple(sorted(words("cue"))),
         verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
         cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
+        origin=words("origin"), destination=words("destination"),
         booking=words("booking"), booked_elsewhere=words("booked_elsewhere"),
         negation=words("negation"), modal=words("modal"),
         condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),

@@ -190,6 +190,10 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
             _lemma(words.model, toks[i], raw[i]) in words.erase_objects or
             low[i] in words.erase_objects for i in range(a, b) if tags[i].startswith(t.noun)):
         want = None
+    if want is Want.REGISTER and any(f"{verb} {low[j]}" in words.origin
+                                     for j in range(chosen + 1, min(b, chosen + 3))) \
+            and not any(low[i] in words.destination for i in range(a, b)):
+        want = None  # "wir kommen aus Wilhelmshaven": where from, not where to
     if want is Want.REGISTER and verb in words.booking and any(
             _lemma(words.model, toks[i], raw[i]) in words.booked_elsewhere
             for i in range(a, b) if tags[i].startswith(t.noun)):

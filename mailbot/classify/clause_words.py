@@ -76,6 +76,7 @@ class ClauseWords:
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
     addressee: frozenset[str]
     objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
+    third_objects: frozenset[str]  # others as object of a request ("melden Sie sie an")
     own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
 
     @property
@@ -138,5 +139,6 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
             for w in sorted(words(f"subject.{key}"))),
         addressee=words("subject.addressee"), objects=persons("object"),
+        third_objects=words("object.third"),
         own=persons("possessive"),
     )

@@ -175,11 +175,12 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     table = words.verb_wants
     lemmas = {i: _lemma(words.model, toks[i], raw[i]) for i in verbs}
     chosen, verb = verbs[-1], lemmas[verbs[-1]]
-    for i in verbs:
-        found = _verb_phrase(i, lemmas[i], low, tags, a, b, words, table)
-        if found:
-            chosen, verb = i, found
-            break
+    # a verb with its particle or adverb joined outranks a bare one: in "für „Chancen
+    # schaffen“ melden wir uns an" the clause is "anmelden", not the title's "schaffen"
+    found = [(i, v) for i in verbs if (v := _verb_phrase(i, lemmas[i], low, toks, tags, a, b,
+                                                             words, table))]
+    if found:
+        chosen, verb = max(found, key=lambda f: (f[1] != lemmas[f[0]], -f[0]))
     negated = any(low[i] in words.negation or tags[i] in t.negation for i in range(a, b))
     modal = next((lemmas[i] for i in verbs if i != chosen and lemmas[i] in words.modal), "")
     subject, request = _subject(low, toks, raw, tags, a, b, verbs, chosen, words)
@@ -205,19 +206,25 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     return verb, want, negated, modal, subject, request
 
 
-def _verb_phrase(i: int, lemma: str, low: Sequence[str], tags: Sequence[str], a: int, b: int,
-                 words: ClauseWords, table: dict[str, Want]) -> str:
-    """The verb at `i` as the table knows it: particle joined, with a word before it ("dabei
-    sein") or a particle or object after it ("sign up", "make it"); "" when not known."""
+def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],
+                 tags: Sequence[str], a: int, b: int, words: ClauseWords,
+                 table: dict[str, Want]) -> str:
+    """The verb at `i` as the table knows it: particle joined, with a word before or after it
+    ("dabei sein", "ich bin … dabei") or a particle or object after it ("sign up", "make
+    it"); "" when not known."""
     wanted = table.keys() | words.cancel_negated
     if tags[i] in words.tags.finite:
-        # a separable particle closes the clause: tagged as one, or the clause's last word
-        ends = [j for j in range(i + 1, b) if tags[j] in words.tags.particle]
-        if b - 1 > i:
-            ends.append(b - 1)
-        for j in ends:
-            if low[j] + lemma in wanted:
+        # a separable particle closes the clause: tagged as one, or a word the clause ends
+        # with or that stands before punctuation ("melde mich … an (beide in Cc).")
+        for j in range(i + 1, b):
+            closes = j + 1 >= b or not toks[j + 1][:1].isalnum()
+            if (tags[j] in words.tags.particle or closes) and low[j] + lemma in wanted:
                 return low[j] + lemma
+        # the adverb after the verb, when the clause says who: "wir sind … gern dabei"
+        said = dict(words.subjects)
+        for j in range(i + 1, b):
+            if f"{low[j]} {lemma}" in wanted and any(w in said for w in low[a:b]):
+                return f"{low[j]} {lemma}"
     for j in range(i + 1, min(b, i + 1 + _PHRASE_REACH)):
         if f"{lemma} {low[j]}" in wanted:
             return f"{lemma} {low[j]}"
@@ -254,6 +261,9 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
         who = min(found, key=lambda f: (abs(f[0] - verb), f[0] > verb))[1]
         if who is Subject.ADDRESSEE and mine is not None:
             return mine, True
+        if who is Subject.ADDRESSEE and any(  # "bitte melden Sie folgende Kolleginnen an"
+                low[i] in words.third_objects and toks[i].islower() for i in range(a, b)):
+            return Subject.THIRD, True
         return who, False
     if obj is not None:  # "…, mich für den Fachtag anzumelden": the sender as the object
         return obj, True

@@ -120,6 +120,8 @@ GERMAN = [
     (Q, "Wir überlegen, mit einer Gruppe zum Netzwerktreffen zu kommen. Wie viele Plätze sind "
         "noch frei?"),
     (Q, "Muss man sich für den Fachtag eigentlich vorher anmelden oder kann man spontan kommen?"),
+    (Q, "Ich bin schon angemeldet und kann es kaum erwarten, am Fachtag teilzunehmen. Gibt es "
+        "dort Parkplätze?"),
     (E, "Ich möchte, dass Sie meine personenbezogenen Daten vollständig löschen."),
     (E, "Nach Art. 17 DSGVO bitte ich um die Löschung aller Daten zu meiner Person."),
     (N, "Vielen Dank für den gelungenen Fachtag gestern, es war sehr bereichernd!"),
@@ -151,6 +153,7 @@ ENGLISH = [
     (Q, "Is there still space at the Forum Arbeit in Göttingen?"),
     (Q, "If there are places left, I would like to join the network meeting. Is lunch provided?"),
     (Q, "Will there be interpretation into English at the Fachtag?"),
+    (N, "I registered last week and I can't wait to attend the Forum Arbeit!"),
     (Q, "We come from Leeds. Is there a reduced fee for travellers from abroad?"),
     (N, "We are a software company offering registration tools for nonprofits. Would you be "
         "interested in a free demo?"),
@@ -230,6 +233,10 @@ FROM_RETIRED_PATTERNS = [
     (C, "bitte tragen Sie mich wieder aus."),
     (C, "dass ich doch nicht dabei sein kann."),
     (C, "We have to pull out, sorry."),
+    (C, "Wir sind am 16.9. leider nicht mehr dabei."),
+    (C, "I can't make it after all"),
+    (C, "I won't be able to attend in July."),
+    (C, "Unfortunately I can no longer make it."),
 ]
 
 

@@ -46,6 +46,7 @@ class Tags:
     noun: tuple[str, ...]
     possessive: frozenset[str]
     asking: frozenset[str]
+    zu_infinitive: frozenset[str]  # "teilzunehmen", "zu kommen": depends on another verb
 
     def is_verb(self, tag: str) -> bool:
         return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
@@ -125,7 +126,8 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
                   finite=frozenset(tags("finite")), particle=frozenset(tags("particle")),
                   participle=frozenset(tags("participle")),
                   negation=frozenset(tags("negation")), noun=tags("noun"),
-                  possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking"))),
+                  possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking")),
+                  zu_infinitive=frozenset(tags("zu_infinitive"))),
         cues=tuple(sorted(words("cue"))),
         verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
         cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),

@@ -199,6 +199,10 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
             _lemma(words.model, toks[i], raw[i]) in words.booked_elsewhere
             for i in range(a, b) if tags[i].startswith(t.noun)):
         want = None  # "ein Hotel buchen": booked, but not with us
+    zu = t.zu_infinitive
+    if want is not None and not request and not any(tags[i] in t.finite for i in verbs) and (
+            tags[chosen] in zu or (chosen > a and tags[chosen - 1] in zu)):
+        want = None  # "…, am Fachtag teilzunehmen": the verb it hangs on decides, elsewhere
     if negated:
         want = Want.CANCEL if want is Want.REGISTER or verb in words.cancel_negated else None
     elif verb in words.cancel_negated:

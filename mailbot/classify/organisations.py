@@ -5,22 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from mailbot.classify.names import EMAIL, PHONE, UMLAUT, URL, is_person
+from mailbot.classify.names import is_person
+from mailbot.classify.signature_block import block_organisation
 from mailbot.parse.text import fold
 from mailbot.rulebook import Rules
 
 
 def signature_org(lines: list[str], rules: Rules, after: str) -> str:
-    """The first organisation-like line of a signature block, below the person's name."""
-    org = rules.pattern("names.org_word")
-    role = rules.pattern("names.role")
-    mobile = rules.pattern("signature.mobile")
-    closing = rules.pattern("signature.closing")
-    strong = rules.pattern("names.org_strong")
+    """The organisation of a signature block, below the person's name (by the kinds of its
+    lines: carrier, organisation, department, role, address; see signature_block)."""
     start = 0
-    fallback = ""
     strict = False
-    role_org = ""
     if after:
         for i, line in enumerate(lines):
             if after in line:
@@ -30,37 +25,17 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
             # without the person's line we cannot tell where the signature starts: only lines
             # with an organisation word count ("Stadt Laatzen" under "i. A. Sandra Wolter")
             strict = True
-    for k, line in enumerate(lines[start:start + (12 if strict else 8)], start):
-        s = line.strip(" -–—|").strip()
-        if not s or EMAIL.search(s) or URL.search(s) or mobile.match(s):
-            continue
-        if PHONE.search(s) and not org.search(s):
-            continue
-        if not any(c.isalpha() and c.isascii() or UMLAUT.match(c) for c in s):
-            continue  # a name in another script
-        rm = role.match(s)
-        if rm:
-            # "Leitung Mehrgenerationenhaus Wietze": the office is no part of the name; but
-            # "Teamleitung Markt & Integration" names a team, and the organisation line
-            # below it wins
-            rest = rules.regex("people.role_rest").sub("", s[rm.end():]).strip(" ,:-–")
-            if org.search(rest) and rest[:1].isupper() and not role_org:
-                role_org = rest.strip(" ,")
-            continue
-        if org.search(s) and len(s) <= 90 and not (strict and closing.match(s)):
-            # a service or department line ("Migrationsberatung für Erwachsene") gives way to
-            # the carrier on the line right below it ("Caritas Fils-Neckar-Alb")
-            below = next((x.strip(" -–—|").strip() for x in lines[k + 1:k + 2] if x.strip()), "")
-            if below and strong.search(below) and not strong.search(s) and len(below) <= 90 \
-                    and not EMAIL.search(below) and not PHONE.search(below):
-                return below.strip(" ,")
-            return s.strip(" ,")
-        if strict:
-            continue
-        if not fallback and not any(c.isdigit() for c in s) and len(s.split()) <= 8 and \
-                s[0].isupper() and not _looks_like_name(s, rules) and not closing.match(s):
-            fallback = s.strip(" ,")  # no organisation word, but where one would stand
-    return role_org or fallback
+    closing = rules.pattern("signature.closing")
+
+    def plain(s: str) -> bool:
+        return not any(c.isdigit() for c in s) and len(s.split()) <= 8 and s[0].isupper() \
+            and not closing.match(s)
+
+    block = lines[start:]
+    if strict:
+        block = [x for x in block if not closing.match(x.strip())]
+    org, _ = block_organisation(block, rules, strict, plain)
+    return org
 
 
 def _looks_like_name(line: str, rules: Rules) -> bool:
@@ -75,15 +50,18 @@ def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
     org = rules.pattern("names.org_word")
     skip = [fold(n) for n in not_orgs if n]
     tail = rules.regex("people.org_tail")
-    for m in rules.regex("people.org_context").finditer(text):
+    found = [*(m for rx in rules.patterns("organisations.context") for m in rx.finditer(text)),
+             *rules.regex("people.org_context").finditer(text)]
+    for m in found:
+        article = (m.group(1) or "").lower()
         cand = tail.sub("", tail.sub("", m.group(2).strip(" .,")))
         cand = re.sub(r"\s*\(\s*$", "", cand)
         cand = _SENTENCE_END.split(cand)[0]  # "… in July. I volunteer": the name ended
-        if m.group(1).lower() in rules.words("people.genitive"):
+        if article in rules.words("people.genitive"):
             cand = _nominative_genitive(cand, rules)
         if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6 and \
                 not any(n in fold(cand) for n in skip):
-            return nominative(cand, m.group(1).lower(), rules)
+            return nominative(cand, article, rules)
     return ""
 
 

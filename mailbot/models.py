@@ -98,6 +98,9 @@ class Event(Base):
     confirm_hours: Mapped[int | None] = mapped_column(Integer)
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE of its entries
+    # Seats held (registered or offered), kept by database triggers on registrations (0004) in
+    # the same transaction; read it with seats.seats_taken, not from a loaded Event.
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -140,6 +143,7 @@ class Registration(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "person_id"),
         Index("ix_registrations_event_state", "event_id", "state"),
+        Index("ix_registrations_event_waiting", "event_id", "waiting_since", "id"),
         CheckConstraint("seats >= 0 AND waiting_seats >= 0",
                         name="ck_registrations_seats_not_negative"),
         CheckConstraint("state NOT IN ('REGISTERED', 'OFFERED') OR seats >= 1",

@@ -99,7 +99,8 @@ def register_person(s: Session, m: Mailer, inb: Inbound, event: Event, person: P
             return reg
         return _add_seats(s, m, inb, event, reg, seats - held, to)
     if reg is None:
-        reg = Registration(event_id=event.id, person_id=person.id, uid=_uid(m), seats=0,
+        # the objects themselves: the answer's context needs no query for them
+        reg = Registration(event=event, person=person, uid=_uid(m), seats=0,
                            waiting_seats=0, state=RegState.WAITING, created_at=m.now)
         s.add(reg)
     reg.attendees = names
@@ -108,8 +109,6 @@ def register_person(s: Session, m: Mailer, inb: Inbound, event: Event, person: P
     reg.question = inb.intent.question
     reg.cancelled_at = None
     reg.seats = reg.waiting_seats = 0
-    s.flush()
-    s.refresh(reg)
     _place(s, m, inb, event, reg, seats, to)
     return reg
 
@@ -123,7 +122,6 @@ def _place(s: Session, m: Mailer, inb: Inbound, event: Event, reg: Registration,
     if reg.waiting_seats and reg.waiting_since is None:
         reg.waiting_since = m.now
     reg.state = RegState.REGISTERED if reg.seats else RegState.WAITING
-    s.flush()
     if reg.waiting_seats == 0:
         template = "confirmation" if old_seats is None else "seats_changed"
         reply(m, inb, template, registration_context(reg, old_seats=old_seats),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.models import Event, Registration, RegState
@@ -22,9 +22,11 @@ def lock_event(session: Session, event_id: int) -> Event:
 
 
 def seats_taken(session: Session, event: Event) -> int:
-    q = select(func.coalesce(func.sum(Registration.seats), 0)).where(
-        Registration.event_id == event.id, Registration.state.in_(HOLDING))
-    return int(session.scalar(q) or 0)
+    """The event's counter (database triggers keep it as registrations change, see migration
+    0004): one row read by its key, however many registrations there are. Read from the
+    database (after the autoflush), since a trigger's change does not reach an Event already
+    loaded."""
+    return int(session.scalar(select(Event.seats_taken).where(Event.id == event.id)) or 0)
 
 
 def seats_free(session: Session, event: Event) -> int:
@@ -41,12 +43,19 @@ def waiting_list(session: Session, event: Event) -> list[Registration]:
 
 
 def position_of(session: Session, reg: Registration) -> int | None:
-    if reg.waiting_seats <= 0:
+    """The place on the waiting list: those waiting before it, counted in the database
+    (index ix_registrations_event_waiting), not loaded."""
+    if reg.waiting_seats <= 0 or reg.state == RegState.CANCELLED:
         return None
-    for i, r in enumerate(waiting_list(session, reg.event), start=1):
-        if r.id == reg.id:
-            return i
-    return None
+    if reg.waiting_since is None:  # not yet ordered (never the case for a stored waiting one)
+        return next((i for i, r in enumerate(waiting_list(session, reg.event), start=1)
+                     if r.id == reg.id), None)
+    before = or_(Registration.waiting_since < reg.waiting_since,
+                 and_(Registration.waiting_since == reg.waiting_since,
+                      Registration.id < reg.id))
+    return 1 + int(session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.event_id == reg.event_id, Registration.waiting_seats > 0,
+        Registration.state != RegState.CANCELLED, before)) or 0)
 
 
 def fill_free_seats(session: Session, mailer: Mailer, event: Event) -> list[Registration]:

@@ -64,16 +64,22 @@ def already_applied(s: Session, rec: InboundRecord) -> bool:
     """Add `rec` and claim its Message-ID for it; True (and why, in rec.reason) when a mail
     with that Message-ID was applied before, e.g. delivered twice: its effects stand and this
     one is not applied again. The claim is a unique column, so of two copies taken in at the
-    same time only one is applied; a quarantined record never claims (it had no effects)."""
-    s.add(rec)
-    s.flush()
+    same time only one is applied; a quarantined record never claims (it had no effects).
+    The record is written with its claim (one INSERT); only when that fails is it written
+    without (a conflict on mailbox, UIDVALIDITY and UID then raises, as it did before)."""
     try:
-        with s.begin_nested():  # a lost claim undoes only itself (and expires rec)
+        with s.begin_nested():  # a lost claim undoes only itself
             rec.applied_message_id = rec.message_id
+            s.add(rec)
             s.flush()
         return False
     except IntegrityError:
         pass
+    if rec in s:  # undone with its savepoint
+        s.expunge(rec)
+    rec.applied_message_id = None
+    s.add(rec)
+    s.flush()
     first = s.scalar(select(InboundRecord.id).where(
         InboundRecord.applied_message_id == rec.message_id))
     rec.reason = f"same Message-ID as mail #{first}: not applied twice"

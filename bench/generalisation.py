@@ -7,6 +7,7 @@ printed twice: with the learned model, and rules only, so one sees what the mode
 
     .venv/bin/python bench/generalisation.py [--fill P] [--move P] [--unsure C] [--changes]
     .venv/bin/python bench/generalisation.py --sweep     # a grid of policies, means only
+    .venv/bin/python bench/generalisation.py --clause-marks   # the model reads clause marks too
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def main() -> int:
                     help="veto only when the model's most likely intent is not an answered one")
     ap.add_argument("--changes", action="store_true", help="list the mails whose intent the model changed")
     ap.add_argument("--sweep", action="store_true", help="means for a grid of policies")
+    ap.add_argument("--clause-marks", action="store_true",
+                    help="the model reads the clause marks too (mailbot/classify/learned_clauses.py)")
     ap.add_argument("--min-intent", type=float, default=0.0,
                     help="exit 1 when the mean intent accuracy (model on) is below this")
     ap.add_argument("--min-attendees", type=float, default=0.0,
@@ -77,7 +80,9 @@ def main() -> int:
     rules = load_default_rules()
     folders = corpora()
     data = {c: rows(c, rules) for c in folders}
-    models = {c: learned.train([r for o in folders if o != c for r in data[o]]) for c in folders}
+    marks = rules if a.clause_marks else None
+    models = {c: learned.train([r for o in folders if o != c for r in data[o]], marks)
+              for c in folders}
     learned_rule.set_enabled(True)
 
     def run(model_on: bool) -> dict[str, dict[str, Any]]:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from mailbot.classify import learned_analysers, learned_store
 from mailbot.classify.learned_analysers import Analyzer, analyzer_of  # still importable here
+from mailbot.classify.learned_clauses import clause_marks
 from mailbot.rulebook import Rules
 from mailbot.types import InboundMail, IntentKind
 
@@ -51,16 +52,18 @@ def strip_addresses(text: str) -> str:
     return _EMAIL.sub(" ", text)
 
 
-def features(subject: str, text: str, language: str) -> str:
+def features(subject: str, text: str, language: str, rules: Rules | None = None) -> str:
     """The one string the model reads: language token, subject, the new text (links and
-    addresses reduced to a mark, digits to 0)."""
+    addresses reduced to a mark, digits to 0), and with `rules` the marks of its clauses
+    (mailbot/classify/learned_clauses.py)."""
     body = _URL.sub(" _url_ ", strip_addresses(text[:MAX_CHARS]))
     subject = _URL.sub(" _url_ ", strip_addresses(subject))
-    return _DIGITS.sub("0", f"_lang_{language} _subj_ {subject}\n{body}")
+    marks = "\n" + clause_marks(text, language, rules, MAX_CHARS) if rules is not None else ""
+    return _DIGITS.sub("0", f"_lang_{language} _subj_ {subject}\n{body}{marks}")
 
 
-def mail_features(mail: InboundMail) -> str:
-    return features(mail.subject, mail.text, mail.language)
+def mail_features(mail: InboundMail, rules: Rules | None = None) -> str:
+    return features(mail.subject, mail.text, mail.language, rules)
 
 
 class IntentModel(Protocol):
@@ -94,6 +97,7 @@ class Model:
         import numpy as np
 
         self.size = size  # number of training examples
+        self.rules: Rules | None = None  # whose clause words made the clause marks it reads
         self.classes: tuple[IntentKind, ...] = tuple(classes)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.parts = parts
@@ -124,7 +128,7 @@ class Model:
         return cls((IntentKind(c) for c in pipeline.classes_), intercept, parts, size)
 
     def probabilities(self, mail: InboundMail) -> dict[IntentKind, float]:
-        return self.probabilities_of(mail_features(mail))
+        return self.probabilities_of(mail_features(mail, self.rules))
 
     def probabilities_of(self, text: str) -> dict[IntentKind, float]:
         import numpy as np
@@ -154,8 +158,9 @@ class Model:
         return kind, probs[kind]
 
 
-def train(rows: Iterable[Mapping[str, str]]) -> Model:
-    """Fit the model on rows with subject, text, language and intent; deterministic."""
+def train(rows: Iterable[Mapping[str, str]], rules: Rules | None = None) -> Model:
+    """Fit the model on rows with subject, text, language and intent; deterministic. With
+    `rules`, it reads the clause marks of each text as well."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -164,7 +169,7 @@ def train(rows: Iterable[Mapping[str, str]]) -> Model:
     labels: list[str] = []
     for row in rows:
         texts.append(features(row.get("subject", ""), row.get("text", ""),
-                              row.get("language", "")))
+                              row.get("language", ""), rules))
         labels.append(IntentKind(row["intent"]).value)
     if len(set(labels)) < 2:
         raise ValueError("the model needs examples of at least two intents")
@@ -174,7 +179,9 @@ def train(rows: Iterable[Mapping[str, str]]) -> Model:
     ])
     pipeline = Pipeline([("features", union), ("model", LogisticRegression(**REGRESSION))])
     pipeline.fit(texts, labels)
-    return Model.from_pipeline(pipeline, len(texts))
+    model = Model.from_pipeline(pipeline, len(texts))
+    model.rules = rules
+    return model
 
 
 def _float32() -> Any:
@@ -191,28 +198,36 @@ def _rows(data: bytes) -> list[dict[str, str]]:
     return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
 
 
-def training_key(data: bytes) -> str:
+def training_key(data: bytes, rules: Rules | None = None) -> str:
     """What the model trained on `data` (a training data file's bytes) depends on: the data, the
-    features and settings, the code of this module and of its analysers, and the versions of
-    the libraries that fit it."""
+    features and settings, the code of this module, its analysers and (with `rules`) the clause
+    reading and its word files, and the versions of the libraries that fit it."""
+    from mailbot.classify import clause_segments, clause_words, clauses, learned_clauses
+
+    code = [__file__, learned_analysers.__file__]
+    if rules is not None:
+        code += [m.__file__ or "" for m in (clauses, clause_words, clause_segments,
+                                            learned_clauses)]
+        code += sorted(str(p) for p in Path(rules.directory).glob(f"*/{clause_words.CLAUSE_FILE}"))
     return learned_store.key(data, {
-        "features": [MAX_CHARS, _EMAIL.pattern, _URL.pattern, _DIGITS.pattern],
+        "features": [MAX_CHARS, _EMAIL.pattern, _URL.pattern, _DIGITS.pattern, rules is not None],
         "chars": CHARS, "words": WORDS, "regression": REGRESSION,
-        "code": [learned_store.file_digest(Path(f))
-                 for f in (__file__, learned_analysers.__file__)],
+        "code": [learned_store.file_digest(Path(f)) for f in code if f],
     })
 
 
-def load_or_train(path: Path, cache: Path | None) -> Model:
-    """The model of a training data file: from the cache when it holds it, else trained (and
-    saved there if it can be: a cache that cannot be read or written only costs time)."""
+def load_or_train(path: Path, cache: Path | None, rules: Rules | None = None) -> Model:
+    """The model of a training data file (reading clause marks with `rules`): from the cache when
+    it holds it, else trained (and saved there if it can be: a cache that cannot be read or
+    written only costs time)."""
     data = path.read_bytes()
-    key = training_key(data)
+    key = training_key(data, rules)
     if cache is not None:
         cached = learned_store.load(cache, key)
         if cached is not None:
+            cached.rules = rules
             return cached
-    model = train(_rows(data))
+    model = train(_rows(data)) if rules is None else train(_rows(data), rules)
     if cache is not None:
         learned_store.save(cache, key, model)
     return model
@@ -240,6 +255,8 @@ def model_for(rules: Rules) -> IntentModel | None:
         if path not in _trained:
             from mailbot.config import cache_dir
 
+            # without clause marks: leave-one-corpus-out measured no gain from them in the
+            # chain (bench/generalisation.py --clause-marks), and one more wrong veto
             _trained[path] = load_or_train(path, cache_dir()) if path.is_file() else None
         return _trained[path]
 

@@ -3,7 +3,7 @@
 mailbot needs to judge whether a capitalised word is a person's given name, for names of every
 origin its mail comes from (German, Turkish, Arabic, Persian, Polish, Greek, West African,
 Ukrainian, Eritrean, Vietnamese …). nomquamgender (MIT licence) ships name-gender data merged
-from 36 national and international sources (about 720,000 names, romanised and folded to ASCII
+from national and international sources (about 720,000 names, romanised and folded to ASCII
 lower case with unidecode); mailbot only needs to know *that* a word is a given name, so this
 script keeps the names that several sources agree on and that real people carry, and writes them
 one per line with their provenance in a header. The derived list is committed (about 400 KB);
@@ -80,10 +80,12 @@ def main() -> int:
     header = [
         "# Given names of many origins, romanised, folded to ASCII lower case; one per line.",
         f"# Source: nomquamgender {version} (name_data.json), MIT licence,",
-        "#   Copyright (c) 2022 Ian Van Buskirk; data merged from 36 name sources",
-        "#   (Van Buskirk, Clauset, Larremore: An open-source cultural consensus approach to",
-        "#   name-based gender classification, 2023). Gender figures are not kept.",
+        "#   Copyright (c) 2022 Ian Van Buskirk; name data merged from national and",
+        "#   international sources (up to 35 of them agree on one name);",
+        "#   see Van Buskirk, Clauset, Larremore: An open-source cultural consensus approach to",
+        "#   name-based gender classification, 2023. Gender figures are not kept.",
         f"# Kept: names known to >= {a.min_sources} sources and carried by >= {a.min_count} people.",
+        "# Licence text: rules/names/LICENSE-nomquamgender.txt.",
         "# Made by bench/build_name_lexicon.py; refresh with it, do not edit by hand.",
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -119,12 +119,23 @@ def local_matches(name: str, email: str) -> bool:
     return any(p in local for p in parts)
 
 
+def _key(name: str) -> str:
+    """A name compared without case, accents and the hyphen-or-space of double names."""
+    return " ".join(fold(name).replace("-", " ").split())
+
+
 def _same_person(p: Person, q: Person) -> bool:
     if p.email and q.email:
         return p.email == q.email
     if p.name and q.name and p.surname == q.surname:
         # "Frau Otte" and "Svenja Otte" are one person; "Anna Otte" and "Bernd Otte" are not
-        return min(len(p.name.split()), len(q.name.split())) == 1 or fold(p.name) == fold(q.name)
+        return min(len(p.name.split()), len(q.name.split())) == 1 or _key(p.name) == _key(q.name)
+    if p.name and q.name and _key(p.name) == _key(q.name):
+        return True  # "Nadia El-Khoury" and "Nadia El Khoury"
+    short, full = sorted((p, q), key=lambda x: len(x.name.split()))
+    if len(short.name.split()) == 1 and len(full.name.split()) > 1 and full.email and \
+            fold(short.name) == fold(full.name.split()[0]):
+        return True  # "my colleague Kwame (cc'd)" is the Kwame Asante-Boateng in Cc
     addr, named = (p, q) if p.email else (q, p)
     return bool(addr.email and not addr.name and named.name and
                 local_matches(named.name, addr.email))
@@ -139,9 +150,18 @@ def merge(people: Iterable[Person]) -> list[Person]:
             out.append(Person(p.name, p.email))
             continue
         same.email = same.email or p.email
-        if len(p.name.split()) > len(same.name.split()):
+        if len(p.name.split()) > len(same.name.split()) or (
+                p.name and _key(p.name) == _key(same.name) and same.email and
+                _spelt(p.name, same.email) > _spelt(same.name, same.email)):
             same.name = p.name
     return out
+
+
+def _spelt(name: str, email: str) -> int:
+    """How long a piece of the name the address spells as written ("abu-ghazaleh" in
+    r.abu-ghazaleh@…): of two spellings of one name, the address's wins."""
+    local = fold(email.split("@")[0])
+    return max((len(w) for w in fold(name).split() if w in local), default=0)
 
 
 def as_attendees(people: Iterable[Person]) -> tuple[Attendee, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from mailbot.classify.name_lexicon import is_given_name
 from mailbot.classify.names import (
     EMAIL,
     LIST_ITEM,
@@ -98,21 +99,25 @@ def _best_name_before(line: str, email: str, rules: Rules) -> str:
     return cands[-1] if cands else ""
 
 
-def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[Person]:
-    """People a mail text names: with their address, after a title, as colleagues, in lists."""
+def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
+                   household: str = "") -> list[Person]:
+    """People a mail text names: with their address, after a title, as colleagues, in lists.
+    `household` is the sender's family name, which a family member named by the given name
+    alone carries ("mit meinem Mann Tarık")."""
     own = {d.lower() for d in own_domains}
     greeting, list_split = rules.regex("people.greeting"), rules.regex("people.list_split")
     people: list[Person] = []
     lines = text.split("\n")
+    # a greeting names the reader; what follows it on the same line is text ("Hi, bin dabei,
+    # +1 (mein Kollege Serkan kommt mit)")
+    lines = [_after_greeting(x, greeting) for x in lines]
     for line in lines:
-        if greeting.match(line):
-            continue
         for m in EMAIL.finditer(line):
             addr = m.group(0).lower()
             if addr.split("@")[1] in own:
                 continue
             people.append(Person(_best_name_before(line, m.group(0), rules), addr))
-    body = "\n".join(x for x in lines if not greeting.match(x))
+    body = "\n".join(lines)
     for m in rules.regex("names.titled").finditer(body):
         name = m.group(1)
         if name and is_person(name, rules, min_tokens=1):
@@ -127,8 +132,11 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         while (more := rules.regex("names.and_name").match(body, at)) and is_person(more.group(1), rules):
             people.append(Person(more.group(1), None))
             at = more.end()
-    for both in rules.regex("people.both").finditer(body):
-        for piece in list_split.split((both.group(1) or both.group(2)).strip(" .")):
+    people += _one_name_after_role(body, rules, household)
+    groups = [b.group(1) or b.group(2) for b in rules.regex("people.both").finditer(body)]
+    groups += [a.group(1) for a in rules.regex("people.apposition").finditer(body)]
+    for group in groups:
+        for piece in list_split.split(group.strip(" .")):
             if is_person(piece, rules):
                 people.append(Person(piece, None))
     for colon in re.finditer(r":\s*([^\n]+)", body):
@@ -144,6 +152,46 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str]) -> list[
         if is_person(first, rules):
             people.append(Person(first, None))
     return merge(people)
+
+
+def _after_greeting(line: str, greeting: re.Pattern[str]) -> str:
+    if not greeting.match(line):
+        return line
+    head, sep, rest = line.partition(",")
+    return rest if sep and len(rest.split()) > 3 else ""
+
+
+def _one_name_after_role(body: str, rules: Rules, household: str) -> list[Person]:
+    """"mein Kollege Serkan", "mit meinem Mann Tarık": one word after a colleague's or a
+    family member's word is a person when the lexicon knows it as a given name."""
+    family = rules.regex("names.family_noun")
+    out = []
+    for m in rules.regex("names.role_one").finditer(body):
+        role, name = m.group(1), m.group(2)
+        if not is_given_name(name, rules) or not is_person(name, rules, min_tokens=1):
+            continue
+        if household and family.fullmatch(role):
+            name = f"{name} {household}"
+        out.append(Person(name, None))
+    return out
+
+
+def labelled_names(lines: list[str], rules: Rules) -> list[str]:
+    """Lines of a form-like mail that name people after a label ("Namen: Heike Brammer,
+    Selin Çelik", "Teilnehmerin: Agnieszka Wróbel (a.wrobel@…)"): every item is a person's
+    name with a known given name."""
+    label = rules.regex("people.label_line")
+    split = rules.regex("people.list_split")
+    out = []
+    for line in lines:
+        m = label.match(line)
+        if not m or EMAIL.search(m.group(1)):
+            continue
+        items = [x.strip(" .") for x in split.split(PAREN.sub(" ", EMAIL.sub(" ", m.group(2))))]
+        items = [x for x in items if x]
+        if items and all(is_person(x, rules) and has_given_name(x, rules) for x in items):
+            out.append(line)
+    return out
 
 
 def signature_person(lines: list[str], rules: Rules, email: str | None = None) -> str:

@@ -12,6 +12,7 @@ from mailbot.classify.people import (
     Person,
     as_attendees,
     is_person,
+    labelled_names,
     merge,
     org_in_text,
     people_in_text,
@@ -21,7 +22,7 @@ from mailbot.classify.people import (
 from mailbot.classify.reading import Context, Flow
 from mailbot.classify.seats_rule import all_of, group_size_change, someone_count
 from mailbot.classify.sender import attending, cc_people, event_names, organisation, sender_person
-from mailbot.parse.text import fold
+from mailbot.parse.text import flowing, fold, sentences
 from mailbot.rulebook import Rules
 from mailbot.types import IntentKind
 
@@ -73,7 +74,8 @@ class PeopleRule:
         return organisation(ctx, block, sender.name, text_without_closing(ctx.body, ctx))
 
     def _others(self, ctx: Context, sender: Person, focus: str) -> tuple[list[Person], bool]:
-        people = merge(people_in_text(focus, ctx.rules, ctx.own_domains) +
+        household = sender.name.split()[-1] if len(sender.name.split()) > 1 else ""
+        people = merge(people_in_text(focus, ctx.rules, ctx.own_domains, household) +
                        cc_people(ctx, focus))
         others, named_self = [], False
         for p in people:
@@ -87,9 +89,15 @@ class PeopleRule:
     def _register(self, ctx: Context, sender: Person, body: str) -> None:
         regs = strong_registrations(ctx) or ctx.hits("intent.substitute")
         lines = body.split("\n")
+        # besides the registering sentences: lines with addresses, lists and labelled names,
+        # and the sentences about coming ("Wir sind zu zweit: unser Kassenwart … und ich")
+        about, negated = ctx.rules.pattern("seats.attending"), ctx.rules.pattern("people.negated")
+        coming = [x for x in sentences(flowing(body))
+                  if x not in regs and about.search(x) and not negated.search(x)]
         focus = attending("\n".join(regs + [x for x in lines
                                              if EMAIL.search(x) or _LIST_LINE.match(x)] +
-                                      _name_lines(lines, ctx.rules)), ctx)
+                                      _name_lines(lines, ctx.rules) +
+                                      labelled_names(lines, ctx.rules) + coming), ctx)
         others, named_self = self._others(ctx, sender, focus)
         correction = [s for s in regs[1:] if ctx.rules.regex("people.only").search(s)]
         if correction and others:
@@ -98,7 +106,15 @@ class PeopleRule:
             last = fold(correction[-1])
             others = [p for p in others if (p.surname and re.search(rf"\b{re.escape(p.surname)}\b", last))
                       or (p.email and p.email in last)]
-        self_in = named_self or any(ctx.rules.pattern("intent.self").search(s) for s in regs)
+        plainly = ctx.rules.pattern("people.self_too")
+        if others:
+            # "ich möchte unsere Kollegin … anmelden" registers her, not the writer: beside
+            # people named, only plain words count the sender in ("und mich", "ich komme mit")
+            self_in = named_self or any(plainly.search(s) for s in regs + coming)
+            ctx.reasons.append(f"people: {len(others)} named besides the sender; sender " + (
+                "named" if named_self else "says so" if self_in else "registers others only"))
+        else:
+            self_in = True
         absent = bool(ctx.hits("intent.self_absent"))
         if "substitute" in ctx.reasons and others:
             ctx.substitute = as_attendees(others[:1])[0]
@@ -128,7 +144,11 @@ class PeopleRule:
             ctx.attendees = as_attendees([sender, *others])
             ctx.cancel_seats = len(others) + 1
             return
-        if others and partial:
+        stays = any(ctx.rules.pattern("people.self_stays").search(s) for s in ctx.sentences)
+        if stays and not others:
+            others = self._others(ctx, sender, body)[0]
+        if others and (partial or stays):
+            # "my colleague … won't be able to join us … I'm still coming": only she goes
             ctx.attendees = as_attendees(others)
             ctx.cancel_seats = len(others)
             return

@@ -137,6 +137,8 @@ def cc_people(ctx: Context, text: str) -> list[Person]:
     folded = fold(text)
     for name, addr in getaddresses([raw]):
         name = clean_display_name(header_text(name), ctx.rules)
-        if name and addr and fold(name.split()[-1]) in folded:
+        # by surname, or by the given name a colleague is called by ("Kwame (cc'd)")
+        if name and addr and any(re.search(rf"\b{re.escape(fold(w))}\b", folded)
+                                 for w in {name.split()[0], name.split()[-1]} if len(w) > 2):
             out.append(Person(name, addr.lower()))
     return out

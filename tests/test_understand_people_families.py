@@ -1,0 +1,137 @@
+"""classify(): attendees in the families that failed on unseen mail: companions named without an
+address, one person counted once, who of sender and colleagues comes, titles and degrees, and
+names of many origins (judged by the given-name lexicon, not by hand lists)."""
+
+from __future__ import annotations
+
+from mailbot.classify import classify
+from mailbot.parse import parse
+from mailbot.types import Attendee, Intent, IntentKind
+from tests.understanding import EVENTS, NOW, RULES
+
+
+def mail(body: str, sender: str = "Jolanta Kowalczyk <j.kowalczyk@frauennetz-lg.example>",
+         subject: str = "Netzwerktreffen", cc: str = "") -> Intent:
+    raw = (f"From: {sender}\nTo: anmeldung@netzwerk-nord.example\n"
+           + (f"Cc: {cc}\n" if cc else "")
+           + f"Subject: {subject}\nMessage-ID: <p@frauennetz-lg.example>\nMIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=utf-8\n\n" + body)
+    return classify(parse(raw.encode("utf-8"), RULES), EVENTS, RULES, NOW)
+
+
+def people(i: Intent) -> list[tuple[str, str | None]]:
+    return [(a.name, a.email) for a in i.attendees]
+
+
+ME = ("Jolanta Kowalczyk", "j.kowalczyk@frauennetz-lg.example")
+
+
+# 1. companions named without an address
+
+def test_a_colleague_called_by_the_given_name_alone_comes_along():
+    i = mail("Hallo,\n\nich bin beim Netzwerktreffen in Lüneburg dabei und mein Kollege Bogdan "
+             "kommt mit.\n\nGruß\nJolanta")
+    assert people(i) == [ME, ("Bogdan", None)]
+
+
+def test_a_husband_named_by_his_given_name_carries_the_family_name():
+    i = mail("Guten Tag,\n\nzum Netzwerktreffen am 4. Mai komme ich gern mit meinem Mann "
+             "Mirosław.\n\nViele Grüße\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Mirosław Kowalczyk", None)]
+
+
+def test_a_treasurer_named_in_the_sentence_after_the_registration():
+    i = mail("Sehr geehrte Damen und Herren,\n\nfür das Netzwerktreffen in Lüneburg melden wir "
+             "uns an. Wir sind zu zweit: unsere Schatzmeisterin Nkechi Obi-Eze und ich.\n\n"
+             "Mit freundlichen Grüßen\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Nkechi Obi-Eze", None)]
+
+
+def test_names_after_a_label_in_a_form_like_mail():
+    i = mail("Anmeldung Netzwerktreffen 04.05.2028\n\nPersonen: 2\nNamen: Jolanta Kowalczyk, "
+             "Thi Hoa Pham\nVerein: Frauennetz Lüneburg\n\nGruß\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Thi Hoa Pham", None)]
+
+
+def test_a_group_named_right_after_wir():
+    i = mail("Guten Tag,\n\nwir, Yonas Tesfamariam und Jolanta Kowalczyk, möchten uns zum "
+             "Netzwerktreffen in Lüneburg anmelden.\n\nBeste Grüße\nJolanta Kowalczyk")
+    assert sorted(people(i)) == sorted([ME, ("Yonas Tesfamariam", None)])
+
+
+# 2. one person, counted once
+
+def test_a_double_name_with_hyphen_and_with_space_is_one_person():
+    i = mail("Hallo,\n\nich melde unsere Kollegin Frau Rima Abu-Ghazaleh zum Netzwerktreffen an. "
+             "Ihre Adresse: Rima Abu Ghazaleh <r.abu-ghazaleh@frauennetz-lg.example>\n\n"
+             "Danke\nJolanta Kowalczyk")
+    assert people(i) == [("Rima Abu-Ghazaleh", "r.abu-ghazaleh@frauennetz-lg.example")]
+
+
+def test_a_colleague_in_cc_called_by_the_given_name_is_registered_with_her_address():
+    i = mail("Hello,\n\nplease register me for the Netzwerktreffen on 4 May, and my colleague "
+             "Oksana (in cc) as well.\n\nThanks\nJolanta Kowalczyk",
+             cc="Oksana Hnatiuk <o.hnatiuk@frauennetz-lg.example>")
+    assert people(i) == [ME, ("Oksana Hnatiuk", "o.hnatiuk@frauennetz-lg.example")]
+
+
+# 3. who of sender and colleagues comes
+
+def test_an_office_registering_a_colleague_does_not_register_itself():
+    i = mail("Guten Tag,\n\nich möchte unseren Kollegen Herrn Dariusz Nowak für das "
+             "Netzwerktreffen am 4. Mai anmelden. Die Bestätigung bitte an "
+             "d.nowak@frauennetz-lg.example\n\nMit freundlichen Grüßen\ni. A. Petra Loose\n"
+             "Sekretariat", sender="Sekretariat Frauennetz <sekretariat@frauennetz-lg.example>")
+    assert people(i) == [("Dariusz Nowak", "d.nowak@frauennetz-lg.example")]
+
+
+def test_a_sender_who_registers_a_colleague_and_comes_too():
+    i = mail("Guten Tag,\n\nFrau Dr. Amani Yousef wird am Netzwerktreffen in Lüneburg "
+             "teilnehmen. Ich werde sie begleiten, bitte also zwei Plätze.\n\n"
+             "Mit freundlichen Grüßen\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Amani Yousef", None)]
+
+
+def test_a_colleague_cancels_while_the_sender_keeps_her_place():
+    i = mail("Dear team,\n\nunfortunately my colleague Eleni Papadopoulou will not be able to join "
+             "us at the Netzwerktreffen after all. I'm still coming, so please just free up "
+             "her seat.\n\nBest regards\nJolanta Kowalczyk")
+    assert i.kind == IntentKind.CANCEL
+    assert people(i) == [("Eleni Papadopoulou", None)]
+
+
+# 4. titles, degrees and roles are no part of a name
+
+def test_degrees_before_and_after_a_name_are_taken_off():
+    i = mail("Sehr geehrte Damen und Herren,\n\nhiermit melde ich mich zum Netzwerktreffen am "
+             "4. Mai in Lüneburg an.\n\nMit freundlichen Grüßen\n\nDipl.-Soz.Päd. Jolanta "
+             "Kowalczyk\nFachbereichsleitung Integration",
+             sender='"Dipl.-Soz.Päd. Jolanta Kowalczyk" <j.kowalczyk@frauennetz-lg.example>')
+    assert people(i) == [ME]
+
+
+def test_a_name_only_in_the_signature_wins_over_the_role_line_below_it():
+    i = mail("Dear Sir or Madam,\n\nI'd like to book a place for the Netzwerktreffen in "
+             "Lüneburg on 4 May.\n\nYours faithfully,\n\nOluwaseun Adeyemi-Bello, PhD\n"
+             "Senior Lecturer\nInstitute for Migration Studies",
+             sender="o.adeyemi-bello@frauennetz-lg.example")
+    assert people(i) == [("Oluwaseun Adeyemi-Bello", "o.adeyemi-bello@frauennetz-lg.example")]
+
+
+def test_a_surname_shaped_like_an_office_after_a_given_name_is_a_surname():
+    i = mail("Hallo,\n\nich melde mich für das Netzwerktreffen in Lüneburg an.\n\nGruß\n"
+             "Dr. Helga Baumeister", sender='"Dr. Helga Baumeister" <h.baumeister@lg.example>')
+    assert i.attendees == (Attendee("Helga Baumeister", "h.baumeister@lg.example"),)
+
+
+# 5. names of many origins
+
+def test_names_of_many_origins_are_known_given_names():
+    from mailbot.classify.names import has_given_name
+
+    for name in ("Tarık Şimşek", "Mahmoud Al-Khatib", "Małgorzata Wróbel", "Dimitra Kostopoulou",
+                 "Kwame Asante", "Oksana Melnyk", "Semhar Tesfay", "Nguyễn Thị Lan",
+                 "Parisa Ahmadi", "Chinedu Okafor", "Mariama Diallo"):
+        assert has_given_name(name, RULES), name
+    for words in ("Senior Researcher", "Personalabteilung Nord", "Geschäftsstelle Mitte"):
+        assert not has_given_name(words, RULES), words

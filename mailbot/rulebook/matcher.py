@@ -20,12 +20,14 @@ class Matcher:
     it needs one of a few words taken from the pattern itself ("anmeld", "teilnehm", …);
     a text holding none of them cannot match it."""
 
-    __slots__ = ("_parts", "_slow", "_whole", "_whole_bounded", "pattern")
+    __slots__ = ("_flags", "_parts", "_slow_rx", "_whole", "_whole_bounded", "pattern")
 
     def __init__(self, parts: list[str], case_sensitive: bool):
         parts = [alt for p in parts for alt in _top_level_alternatives(p)]
         self.pattern = "|".join(f"(?:{p})" for p in parts)
-        self._slow = re.compile(self.pattern, re.MULTILINE if case_sensitive else _FLAGS)
+        self._flags = re.MULTILINE if case_sensitive else _FLAGS
+        # compiled on first use only: most matchers run on lower-cased text and never need it
+        self._slow_rx: re.Pattern[str] | None = None
         lowered = not case_sensitive and not any(
             c.isupper() for p in parts for c in _ESCAPE.sub("", p))
         # (words one of which a match needs, regex on lower-cased text, leading \b stripped)
@@ -41,6 +43,12 @@ class Matcher:
                 bounded = p.startswith(_LEADING_B)
                 rx = re.compile(p[2:] if bounded else p, re.MULTILINE)
                 self._parts.append((required_words(rx.pattern), rx, bounded))
+
+    @property
+    def _slow(self) -> re.Pattern[str]:
+        if self._slow_rx is None:
+            self._slow_rx = re.compile(self.pattern, self._flags)
+        return self._slow_rx
 
     def _lowered(self, text: str) -> str | None:
         if self._parts is None:

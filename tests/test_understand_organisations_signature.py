@@ -76,7 +76,7 @@ def test_the_organisation_named_in_running_text_after_a_verb():
     ("Ennepe-Ruhr-Kreis", Kind.CARRIER),
     ("Internationaler Bund gGmbH", Kind.CARRIER),
     ("Fachdienst Integration", Kind.DEPARTMENT),
-    ("Der Oberbürgermeister", Kind.DEPARTMENT),
+    ("Der Oberbürgermeister", Kind.ROLE),
     ("Jugendamt", Kind.DEPARTMENT),
     ("Bildungsreferentin", Kind.ROLE),
     ("Am Markt 3, 31785 Hameln", Kind.ADDRESS),

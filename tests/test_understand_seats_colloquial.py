@@ -84,3 +84,11 @@ def test_the_sender_who_stays_away_is_not_counted(text, seats):
 
 def test_a_phone_number_after_a_plus_is_no_companion():
     assert _count("Ich melde mich an, erreichbar unter +49 511 123456.")[0] == 0
+
+
+def test_what_is_left_of_a_group_is_the_first_total_after_nur_noch():
+    i = from_text("Wir kommen nur noch zu zweit statt zu viert zum Forum Arbeit.")
+    assert (i.kind, i.party_size) == (IntentKind.CANCEL, 2)
+    i = from_text("Wir hatten uns zu fünft für das Forum Arbeit angemeldet, kommen jetzt aber nur "
+                  "noch zu dritt.")
+    assert (i.kind, i.party_size) == (IntentKind.CANCEL, 2)

@@ -32,6 +32,20 @@ def group_size(text: str, rules: Rules) -> int | None:
     return best
 
 
+def first_group_size(text: str, rules: Rules) -> tuple[int, int, int] | None:
+    """The first total the text states, with where it stands: (n, start, end)."""
+    found = []
+    for rx in rules.patterns("seats.group"):
+        for m in rx.finditer(text):
+            n = _value(_n(m), rules)
+            if n and 1 <= n <= 50:
+                found.append((m.start(), m.end(), n))
+    if not found:
+        return None
+    start, end, n = min(found)
+    return n, start, end
+
+
 def _largest(text: str, section: str, rules: Rules) -> int:
     """The largest count that a pattern of `section` finds in the text, or 0."""
     best = 0

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from mailbot.classify.closing import text_without_closing
 from mailbot.classify.headcount import about_coming, headcount
-from mailbot.classify.party import accompanied_group, companions, group_size, listed_party
+from mailbot.classify.party import (
+    accompanied_group,
+    companions,
+    first_group_size,
+    group_size,
+    listed_party,
+)
 from mailbot.classify.reading import Context, Flow
 from mailbot.classify.sender import attending
 from mailbot.parse.text import flowing, sentences
@@ -22,14 +28,18 @@ def all_of(sents: list[str], ctx: Context) -> int:
 
 
 def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:
-    """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2); "statt zu dritt" counts too."""
+    """("zu dritt angemeldet", "nur noch zu zweit") -> (3, 2); "statt zu dritt" counts too:
+    the first total after "nur noch" is what is left, any other total what was before."""
     m = ctx.rules.regex("people.seats_now").search(body)
     if not m:
         return None, None
-    now = group_size(m.group(0)[:30], ctx.rules)
-    rest = body[:m.start()] + " " + body[m.start() + 30:]
-    before = group_size(rest, ctx.rules)
-    return before, now
+    window = body[m.start():m.start() + 40]
+    first = first_group_size(window, ctx.rules)
+    if first is None:
+        return group_size(body[:m.start()], ctx.rules), None
+    now, a, b = first
+    rest = body[:m.start() + a] + " " + body[m.start() + b:]
+    return group_size(rest, ctx.rules), now
 
 
 def someone_count(text: str, ctx: Context) -> int | None:

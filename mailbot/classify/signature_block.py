@@ -84,8 +84,16 @@ def line_kind(line: str, rules: Rules) -> Line:
     if len(parts) > 1:
         # one line of several fields: the organisation is one of them, wherever it stands
         reads = [line_kind(p, rules) for p in parts]
-        return next((r for r in reads if r.kind in _RANK or r.rest_kind in _RANK),
-                    next((r for r in reads if r.kind is Kind.ADDRESS), reads[0]))
+        found = next((r for r in reads if r.kind in _RANK or r.rest_kind in _RANK), None)
+        if found:
+            return found
+        if any(r.kind is Kind.ROLE for r in reads):
+            # "Programme Manager | Migrant Voice Birmingham": beside a role, the other field
+            # is where the organisation stands
+            other = next((r for r in reads if r.kind in (Kind.NAME, Kind.OTHER)), None)
+            if other:
+                return Line(other.text, Kind.OTHER)
+        return next((r for r in reads if r.kind is Kind.ADDRESS), reads[0])
     first = _PARTS.split(s)[0].strip()
     if rules.pattern("organisations.address").search(s):
         # "Verein X e.V. · Markt 1 · 12345 Y": the first part may still be the name

@@ -92,3 +92,17 @@ def test_what_is_left_of_a_group_is_the_first_total_after_nur_noch():
     i = from_text("Wir hatten uns zu fünft für das Forum Arbeit angemeldet, kommen jetzt aber nur "
                   "noch zu dritt.")
     assert (i.kind, i.party_size) == (IntentKind.CANCEL, 2)
+
+
+@pytest.mark.parametrize("text", [
+    "Ich melde mich zum Forum an, unser Verein hat 20 Mitglieder.",
+    "Wie mit Frau Özkan besprochen, melde ich mich für das Forum an.",
+    "Please register me for the forum – my manager asked me to attend.",
+])
+def test_people_outside_the_clause_about_coming_are_not_counted(text):
+    assert _count(text)[0] == 0
+
+
+def test_a_list_of_titled_names_counts_from_its_first_item():
+    assert _count("Wir teilen mit, dass aus unserem Team Frau Jana Wolff und Herr Ole Brandt "
+                  "am Forum teilnehmen.")[0] == 2

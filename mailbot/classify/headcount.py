@@ -112,11 +112,18 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
     # one person without a number ("meine Kollegin") counts only in a part of the sentence
     # that speaks of coming ("ich habe mit meiner Chefin gesprochen und melde mich an": no),
     # or as an item of a list ("mich sowie meine Kollegin")
-    here = _segments(low, _CUT | words.joiner, lambda seg: bool(coming.search(" ".join(seg))))
+    def about(seg: list[str]) -> bool:
+        return bool(coming.search(" ".join(seg)))
+
+    here = _segments(low, _CUT | words.joiner, about)
+    # a counted group needs a clause about coming too, but lists run over "und" ("ich melde
+    # mich an, unser Verein hat 20 Mitglieder": no)
+    clause = _segments(low, _CUT, about)
     others, self_in, i = 0, False, 0
     # people a phrase counted whose names may follow ("meine Kollegin Frau Nowak", "zwei
     # Kolleginnen, Frau A und Frau B"); a list word before any such name ends the phrase
     pending, naming, plus = 0, False, False
+    held = 0  # a titled name outside a clause about coming, counted when a list continues it
     while i < len(low):
         t = low[i]
         nxt = low[i + 1] if i + 1 < len(low) else ""
@@ -133,6 +140,7 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
             j = _noun_after(low, i + 1, words)
             i = j if j is not None else i + 1
         elif (n := _number(t, words)) and t not in words.article and \
+                (clause[i] or listed) and \
                 (j := _noun_after(low, i, words)) is not None:
             # "drei Personen" is the whole party (the stated totals count it), but "drei
             # weitere Personen" are more
@@ -149,16 +157,24 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
         elif t in words.title and i + 1 < len(raw) and raw[i + 1][:1].isupper():
             if pending:
                 pending, naming = pending - 1, True
+            elif here[i] or listed:
+                # "Frau Wrede und Herr Kaya … teilnehmen": the first of a list counts with it
+                others += 1 + (held if listed else 0)
+                held = 0
             else:
-                others += 1  # "Frau Wrede und Herr Kaya"
+                held = 1  # "wie mit Frau Özkan besprochen" mentions, it does not count
             i += 1
             while i + 1 < len(raw) and raw[i + 1][:1].isupper() and low[i + 1] not in words.title:
                 i += 1
+            i += 1
+            continue
         elif t in words.self_ or (t in words.self_subject and (
                 nxt in words.joiner or (i and low[i - 1] in words.joiner))):
             self_in = True
         elif t in words.joiner and not naming:
             pending = 0
+        if t not in words.joiner:
+            held = 0
         if counted and plus and pending and counted <= pending and t not in words.plus:
             # "+1 (mein Kollege Serkan kommt mit)": who the plus is, not one more
             pending, naming = pending - counted, True

@@ -130,6 +130,49 @@ GERMAN = [
     pytest.param(N, "Unser Übersetzungsbüro bietet Simultandolmetschen in 20 Sprachen an. Wann "
                     "dürfen wir Sie anrufen?", marks=pytest.mark.xfail(
                         reason="offer score 2.75 < 3: vendor, trade and a call, nothing more")),
+    # a third round, written after the second passed
+    (R, "Zu der von Ihnen angekündigten Veranstaltung „Arbeit, Ausbildung und Aufenthalt – was "
+        "Beratende über das neue Fachkräfteeinwanderungsgesetz wissen müssen“ am 6. Juli in "
+        "Göttingen melde ich hiermit Frau Oksana Hrytsenko und mich an."),
+    (R, "Ich komme am 4. Mai gemeinsam mit zwei Ehrenamtlichen aus unserem Nachbarschaftstreff "
+        "zum Netzwerktreffen Nord nach Lüneburg mit."),
+    (R, "Hallo zusammen, wir – das sind Petra, Gül und ich – kommen zum Werkraum Vielfalt."),
+    (R, "Sehr gerne würden meine Kollegin und ich am Fachtag Teilhabe teilnehmen; bitte tragen "
+        "Sie uns beide ein."),
+    (R, "Könnten Sie bitte für mich und meinen Kollegen Herrn Diallo je einen Platz beim Forum "
+        "Arbeit reservieren?"),
+    (R, "Dürfte ich Sie bitten, mich für das Netzwerktreffen Nord anzumelden?"),
+    (R, "Wäre es möglich, mich noch für den Fachtag Teilhabe nachzumelden? Ich wäre Ihnen sehr "
+        "dankbar."),
+    (R, "Für unseren Verein nimmt am Forum Arbeit Frau Beatrix Hollmann teil."),
+    (R, "Ich bin am 12. Oktober beim Fachtag „Teilhabe gestalten – kommunale Strategien gegen "
+        "Ausgrenzung und für echte Beteiligung aller Generationen“ gerne dabei."),
+    (C, "Ich trage mich hiermit aus der Teilnehmendenliste für das Netzwerktreffen Nord in "
+        "Lüneburg wieder aus."),
+    (C, "Leider kann ich am Werkraum Vielfalt im März wegen einer Fortbildung, die sich "
+        "kurzfristig ergeben hat, nicht teilnehmen."),
+    (C, "Bitte nehmen Sie mich von der Liste für den Fachtag Teilhabe, ich habe an dem Tag "
+        "Dienst."),
+    (C, "Hiermit sage ich meine Anmeldung zum Forum Arbeit am 6. Juli in Göttingen leider wieder "
+        "ab."),
+    (C, "Wir können am Netzwerktreffen doch nicht teilnehmen, bitte geben Sie unsere zwei Plätze "
+        "frei."),
+    (C, "Meine Kollegin Frau Pohl wird am Fachtag nicht teilnehmen können, bitte streichen Sie "
+        "sie."),
+    (Q, "Falls noch Plätze frei sind, würde ich gern mit meiner Kollegin am Netzwerktreffen "
+        "teilnehmen. Wäre das möglich?"),
+    (Q, "Sofern es eine Übersetzung ins Arabische gibt, würden wir mit fünf Frauen zum Forum "
+        "Arbeit kommen. Können Sie das organisieren?"),
+    (Q, "Ich weiß noch nicht, ob ich am Fachtag teilnehmen kann. Bis wann muss ich mich "
+        "spätestens anmelden?"),
+    (Q, "Gibt es für den Werkraum Vielfalt eine Warteliste, auf die ich mich setzen lassen kann?"),
+    (Q, "Wird es beim Forum Arbeit vegetarisches Essen geben?"),
+    (N, "Als Anbieterin von Eventsoftware unterstützen wir zahlreiche Verbände bei der "
+        "Teilnehmerverwaltung. Dürfen wir Ihnen eine kostenlose Demo zeigen?"),
+    (N, "Wir vermieten barrierefreie Tagungsräume in Hannover. Suchen Sie noch einen Ort für "
+        "Ihre nächste Veranstaltung?"),
+    (N, "Sehr geehrte Damen und Herren, ich bin freiberufliche Fotografin und würde Ihre "
+        "Veranstaltungen gern fotografisch begleiten. Haben Sie Bedarf?"),
 ]
 
 ENGLISH = [
@@ -178,6 +221,24 @@ ENGLISH = [
     (N, "Our catering company serves organic lunches for conferences. Shall we send you a menu "
         "for your next event?"),
     (N, "Thank you so much for organising such an inspiring network meeting!"),
+    # a third round, written after the second passed
+    (R, "I'd like to sign myself and my colleague Amara Okonkwo up for the Forum Arbeit in "
+        "Göttingen on 6 July."),
+    (R, "Would you be able to put my name down for the network meeting in Lüneburg?"),
+    (R, "Please count two of us in for the Werkraum Vielfalt in March."),
+    (R, "I am pleased to confirm that I will be attending the Fachtag Teilhabe on 12 October."),
+    (R, "Kindly reserve a seat for me at the network meeting."),
+    (C, "Sadly I have to withdraw my registration for the Werkraum Vielfalt."),
+    (C, "I'm sorry but I won't be coming to the Forum Arbeit after all."),
+    (C, "Please remove me from the attendee list for the Fachtag."),
+    (C, "Due to illness I must cancel my attendance at the network meeting."),
+    (Q, "If seats are still available, I'd love to join the Fachtag. Could you let me know?"),
+    (Q, "Is the Werkraum Vielfalt suitable for people without prior knowledge?"),
+    (Q, "Do I need to register separately for the lunch at the Forum Arbeit?"),
+    (E, "Please delete my email address and any other data you have stored about me."),
+    (N, "Hi, I run a small video production studio and would love to film your next conference. "
+        "Are you open to a quick chat?"),
+    (N, "We provide interpreting services for NGOs across Germany. Could we send you our rates?"),
 ]
 
 

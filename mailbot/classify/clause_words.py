@@ -73,6 +73,8 @@ class ClauseWords:
     modal: frozenset[str]
     condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
     indirect: tuple[tuple[str, ...], ...]  # openers of an indirect question ("ob", "whether")
+    imperative: frozenset[str]  # words after which comes a verb the tagger may take for a noun
+    imperative_tag: str  # the tag that verb gets ("VVB")
     hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
     addressee: frozenset[str]
@@ -136,7 +138,8 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         negation=words("negation"), modal=words("modal"),
         condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
-        hedge=words("hedge"),
+        hedge=words("hedge"), imperative=words("imperative"),
+        imperative_tag=min(words("imperative_tag"), default="").upper(),
         subjects=persons("subject") + tuple(
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
             for w in sorted(words(f"subject.{key}"))),

@@ -33,7 +33,7 @@ from mailbot.classify.clause_words import Want as Want
 from mailbot.classify.clause_words import load_words as load_words
 
 _MAX_TOKENS = 80  # a longer "sentence" (a list without stops) is read in windows of this size
-_PHRASE_REACH = 3  # an English phrasal verb's particle or object follows within this many words
+_PHRASE_REACH = 4  # an English phrasal verb's particle or object follows within this many words
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,12 @@ def tag(words: ClauseWords, toks: Sequence[str]) -> list[str]:
     stand_in = words.unknown_noun
     shown = [t if not stand_in or i == 0 or len(t) < words.min_unknown or not t[0].isupper()
              or t.lower() in known else stand_in for i, t in enumerate(toks)]
-    return [str(t) for t in tagger.tag_sent(shown, taglevel=0)]
+    tags = [str(t) for t in tagger.tag_sent(shown, taglevel=0)]
+    if words.imperative_tag:  # "Kindly reserve a seat", "Please count us in": a verb
+        for i in range(1, len(toks)):
+            if toks[i - 1].casefold() in words.imperative and toks[i].isalpha():
+                tags[i] = words.imperative_tag
+    return tags
 
 
 def _plain(tag: str) -> str:

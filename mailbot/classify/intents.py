@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mailbot.classify import clauses as cl
-from mailbot.classify.clause_sentences import clause_sentences, in_order, said_by
+from mailbot.classify.clause_sentences import clause_sentences, in_order, meant_clauses, said_by
 from mailbot.classify.reading import Context, Flow
 from mailbot.types import IntentKind, slug_from_own_id
 
@@ -37,7 +37,10 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
         # Fachtag geöffnet?") asks about registering; a request ("Könnten Sie mich …?") does not
         requests = set(clauses) | set(ctx.hits("intent.question_request", text))
         found = [s for s in found if not asks(s) or s in requests]
-    return [s for s in found if not asking.search(s) and not tentative.search(s)]
+    # "Wäre es möglich, mich noch nachzumelden?" asks us to act for the sender: a request
+    requests = {c.sentence for c in meant_clauses(ctx, text) if c.request}
+    return [s for s in found if (s in requests or not asking.search(s))
+            and not tentative.search(s)]
 
 
 def cancellations(ctx: Context) -> list[str]:

@@ -135,3 +135,36 @@ def test_names_of_many_origins_are_known_given_names():
         assert has_given_name(name, RULES), name
     for words in ("Senior Researcher", "Personalabteilung Nord", "Geschäftsstelle Mitte"):
         assert not has_given_name(words, RULES), words
+
+
+# a capitalised run that starts with a known given name, in a sentence about coming
+
+def test_a_companion_after_zusammen_mit_without_role_or_title():
+    i = mail("Hallo,\n\nich komme zum Netzwerktreffen in Lüneburg, zusammen mit Abdoulaye Traoré "
+             "aus unserem Vorstand.\n\nGruß\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Abdoulaye Traoré", None)]
+
+
+def test_an_english_registration_together_with_someone_counts_both():
+    i = mail("Hi,\n\nI'd like to register for the Netzwerktreffen on 4 May together with "
+             "Fatemeh Karimi Nasab.\n\nBest\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Fatemeh Karimi Nasab", None)]
+
+
+def test_the_event_name_is_nobody_even_when_it_starts_like_a_given_name():
+    i = mail("Hello,\n\nI will attend the Netzwerktreffen Nord in Lüneburg with my colleague "
+             "Anh Thu Vo.\n\nKind regards\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Anh Thu Vo", None)]
+
+
+def test_a_colleague_in_cc_pointed_at_but_not_named():
+    i = mail("Hallo,\n\nich melde mich zum Netzwerktreffen in Lüneburg an. Meine Kollegin "
+             "(in Kopie) kommt auch mit.\n\nGruß\nJolanta Kowalczyk",
+             cc="Hanna Ostrowska <h.ostrowska@frauennetz-lg.example>")
+    assert people(i) == [ME, ("Hanna Ostrowska", "h.ostrowska@frauennetz-lg.example")]
+
+
+def test_the_sender_who_cannot_come_herself_registers_only_her_colleague():
+    i = mail("Guten Tag,\n\nhiermit melde ich meine Kollegin Svitlana Koval zum Netzwerktreffen "
+             "an. Ich selbst kann leider nicht.\n\nGruß\nJolanta Kowalczyk")
+    assert people(i) == [("Svitlana Koval", None)]

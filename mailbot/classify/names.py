@@ -150,9 +150,10 @@ def merge(people: Iterable[Person]) -> list[Person]:
             out.append(Person(p.name, p.email))
             continue
         same.email = same.email or p.email
-        if len(p.name.split()) > len(same.name.split()) or (
-                p.name and _key(p.name) == _key(same.name) and same.email and
-                _spelt(p.name, same.email) > _spelt(same.name, same.email)):
+        if p.name and _key(p.name) == _key(same.name):
+            if same.email and _spelt(p.name, same.email) > _spelt(same.name, same.email):
+                same.name = p.name
+        elif len(p.name.split()) > len(same.name.split()):
             same.name = p.name
     return out
 

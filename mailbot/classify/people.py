@@ -100,10 +100,11 @@ def _best_name_before(line: str, email: str, rules: Rules) -> str:
 
 
 def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
-                   household: str = "") -> list[Person]:
+                   household: str = "", loose: bool = False) -> list[Person]:
     """People a mail text names: with their address, after a title, as colleagues, in lists.
     `household` is the sender's family name, which a family member named by the given name
-    alone carries ("mit meinem Mann Tarık")."""
+    alone carries ("mit meinem Mann Tarık"); `loose` (for sentences about coming): any run of
+    capitalised words that starts with a known given name ("zusammen mit Mahmoud Al-Khatib")."""
     own = {d.lower() for d in own_domains}
     greeting, list_split = rules.regex("people.greeting"), rules.regex("people.list_split")
     people: list[Person] = []
@@ -151,7 +152,30 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
         first = re.split(r"\s*(?:,|\(|–| - |:)\s*", m.group(1))[0].strip()
         if is_person(first, rules):
             people.append(Person(first, None))
+    if loose:
+        people += [Person(n, None) for line in lines for n in given_name_runs(line, rules)]
     return merge(people)
+
+
+def given_name_runs(line: str, rules: Rules) -> list[str]:
+    """Runs of two or three capitalised words that start with a known given name and have a
+    person's shape ("Fatima Zahra Benali", "Ewa Zielińska"): the lexicon judges the run."""
+    out = []
+    # words that are given names too but stand here as a role, particle or title ("mein Mann
+    # Tarık", "Zu Punkt 3", "Frau Dr."): a name does not start with them
+    role = rules.regex("names.role_one")
+    never = rules.words("names.not_name") | rules.words("names.particle") | rules.words("names.title")
+    for run in _runs(PAREN.sub(" ", EMAIL.sub(" ", line))):
+        words = run.split()
+        for i, w in enumerate(words):
+            if w.casefold() in never or role.match(f"{w} Xy") or not is_given_name(w, rules):
+                continue
+            cand = next((" ".join(words[i:i + k]) for k in (3, 2) if i + k <= len(words)
+                         and is_person(" ".join(words[i:i + k]), rules)), "")
+            if cand:
+                out.append(cand)
+                break
+    return out
 
 
 def _after_greeting(line: str, greeting: re.Pattern[str]) -> str:

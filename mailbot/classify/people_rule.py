@@ -73,9 +73,10 @@ class PeopleRule:
         sender = sender_person(ctx, block)
         return organisation(ctx, block, sender.name, text_without_closing(ctx.body, ctx))
 
-    def _others(self, ctx: Context, sender: Person, focus: str) -> tuple[list[Person], bool]:
+    def _others(self, ctx: Context, sender: Person, focus: str,
+                loose: bool = False) -> tuple[list[Person], bool]:
         household = sender.name.split()[-1] if len(sender.name.split()) > 1 else ""
-        people = merge(people_in_text(focus, ctx.rules, ctx.own_domains, household) +
+        people = merge(people_in_text(focus, ctx.rules, ctx.own_domains, household, loose) +
                        cc_people(ctx, focus))
         others, named_self = [], False
         for p in people:
@@ -98,7 +99,10 @@ class PeopleRule:
                                              if EMAIL.search(x) or _LIST_LINE.match(x)] +
                                       _name_lines(lines, ctx.rules) +
                                       labelled_names(lines, ctx.rules) + coming), ctx)
-        others, named_self = self._others(ctx, sender, focus)
+        others, named_self = self._others(ctx, sender, focus, loose=True)
+        # an event's own name is nobody ("Summer Academy", "Forum Hope & Grace")
+        titles = [fold(n) for n in event_names(ctx)]
+        others = [p for p in others if p.email or not any(fold(p.name) in t for t in titles)]
         correction = [s for s in regs[1:] if ctx.rules.regex("people.only").search(s)]
         if correction and others:
             # "Korrektur: … Bitte also nur Frau Lange und mich eintragen": the later sentence

@@ -135,10 +135,14 @@ def cc_people(ctx: Context, text: str) -> list[Person]:
     from mailbot.parse.mime import header_text
 
     folded = fold(text)
-    for name, addr in getaddresses([raw]):
-        name = clean_display_name(header_text(name), ctx.rules)
+    copied = [(clean_display_name(header_text(n), ctx.rules), a.lower())
+              for n, a in getaddresses([raw]) if "@" in a]
+    copied = [(n, a) for n, a in copied if a != (ctx.mail.sender_email or "").lower()]
+    # "meine Kollegin (in Kopie) kommt auch mit": the one colleague in Cc, unnamed in the text
+    cue = len(copied) == 1 and bool(ctx.rules.pattern("people.cc_cue").search(text))
+    for name, addr in copied:
         # by surname, or by the given name a colleague is called by ("Kwame (cc'd)")
-        if name and addr and any(re.search(rf"\b{re.escape(fold(w))}\b", folded)
-                                 for w in {name.split()[0], name.split()[-1]} if len(w) > 2):
-            out.append(Person(name, addr.lower()))
+        if cue or (name and any(re.search(rf"\b{re.escape(fold(w))}\b", folded)
+                                for w in {name.split()[0], name.split()[-1]} if len(w) > 2)):
+            out.append(Person(name, addr))
     return out

@@ -85,3 +85,12 @@ def test_the_organisation_named_in_running_text_after_a_verb():
 ])
 def test_line_kinds(line, kind):
     assert line_kind(line, RULES).kind is kind
+
+
+def test_the_fields_after_the_name_on_its_own_line_are_read_too():
+    assert org("Ada Lim | Referentin | Stadt Sarstedt\n", "Ich melde mich für das Forum Arbeit "
+               "an.\n\nMit freundlichen Grüßen\n\n") == "Stadt Sarstedt"
+
+
+def test_a_role_line_naming_a_council_gives_what_follows_the_role():
+    assert org("Mitglied im Seniorenbeirat der Stadt Lehrte\n") == "Seniorenbeirat der Stadt Lehrte"

@@ -20,6 +20,11 @@ def signature_org(lines: list[str], rules: Rules, after: str) -> str:
         for i, line in enumerate(lines):
             if after in line:
                 start = i + 1
+                # "Ada Lim | Referentin | Stadt Peine": the fields after the name belong to it
+                fields = line.split(after, 1)[1]
+                if any(bar in fields for bar in "|·•"):
+                    fields = fields.strip(" |·•")
+                    lines = [*lines[:start], fields, *lines[start:]]
                 break
         else:
             # without the person's line we cannot tell where the signature starts: only lines

@@ -106,3 +106,15 @@ def test_people_outside_the_clause_about_coming_are_not_counted(text):
 def test_a_list_of_titled_names_counts_from_its_first_item():
     assert _count("Wir teilen mit, dass aus unserem Team Frau Jana Wolff und Herr Ole Brandt "
                   "am Forum teilnehmen.")[0] == 2
+
+
+@pytest.mark.parametrize("body, seats", [
+    ("Meine Kollegin und ich möchten am Forum Arbeit teilnehmen.", 2),
+    ("My colleague and I would like to attend the Forum Arbeit.", 2),
+    ("Ich würde gern mit einer Kollegin und einem Kollegen zum Forum Arbeit kommen.", 3),
+    ("Hiermit melde ich mich + Begleitung für das Forum Arbeit an.", 2),
+    ("Ich nehme am Forum Arbeit teil, meine Praktikantin möchte auch mitkommen.", 2),
+    ("Bitte melden Sie für das Forum Arbeit drei Mitarbeiterinnen unseres Hauses an.", 3),
+])
+def test_first_items_of_lists_and_the_sender_only_when_a_clause_says_so(body, seats):
+    assert from_text(body).party_size == seats, body

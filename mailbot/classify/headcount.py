@@ -105,6 +105,11 @@ def _segments(low: list[str], ends: frozenset[str], test: Callable[[list[str]], 
     return out
 
 
+def _joined(low: list[str], end: int, words: _Words) -> bool:
+    """The phrase ending at `end` is the first item of a list ("meine Kollegin und ich")."""
+    return end + 1 < len(low) and low[end + 1] in words.joiner
+
+
 def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
     raw = _TOKEN.findall(sentence)
     low = [t.casefold() for t in raw]
@@ -147,11 +152,15 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
             if low[j] not in words.total or words.additional & set(low[i + 1:j]):
                 counted = n
             i = j
-        elif t in words.possessive and nxt in words.singular and (here[i] or listed):
+        elif t in words.possessive and nxt in words.singular and \
+                (here[i] or listed or _joined(low, i + 1, words)):
             counted, i = 1, i + 1
         elif t in words.article and (j := _noun_after(low, i, words)) is not None and \
-                low[j] in words.singular | words.one and (here[i] or listed):
+                low[j] in words.singular | words.one and \
+                (here[i] or listed or _joined(low, j, words)):
             counted, i = 1, j
+        elif t in words.plus and nxt in words.one:
+            counted, self_in, i = 1, True, i + 1  # "mich + Begleitung"
         elif t in words.with_ and nxt in words.one:
             counted, i = 1, i + 1  # "mit Begleitung"
         elif t in words.title and i + 1 < len(raw) and raw[i + 1][:1].isupper():

@@ -74,9 +74,14 @@ class SeatsRule:
         # wins, and the people named as attendees are a lower bound.
         total = max(group_size(text, ctx.rules) or 0, listed_party(text, ctx.rules),
                     accompanied_group(flowing(text), ctx.rules))
-        sender_in = any(a.email == ctx.mail.sender_email for a in ctx.attendees)
         coming = about_coming(sentences(flowing(attending(text, ctx))), ctx.rules)
         heads = headcount(coming, ctx.rules)
+        # the sender stands among the attendees also when nobody else was named; with people
+        # counted ("bitte melden Sie drei Mitarbeiterinnen an") only a clause of their own
+        # counts them in
+        sender_in = any(a.email == ctx.mail.sender_email for a in ctx.attendees) and (
+            n > 1 or not heads.others or
+            any(ctx.rules.pattern("intent.self").search(s) for s in coming))
         others = max(heads.others, 0 if total else companions("\n".join(coming), ctx.rules))
         if heads.self_out:
             seats = max(1, others, total, n - (1 if sender_in else 0))

@@ -168,3 +168,16 @@ def test_the_sender_who_cannot_come_herself_registers_only_her_colleague():
     i = mail("Guten Tag,\n\nhiermit melde ich meine Kollegin Svitlana Koval zum Netzwerktreffen "
              "an. Ich selbst kann leider nicht.\n\nGruß\nJolanta Kowalczyk")
     assert people(i) == [("Svitlana Koval", None)]
+
+
+def test_a_numbered_list_with_degrees_and_roles_and_the_sender_as_an_item():
+    i = mail("Guten Tag,\n\nfür das Netzwerktreffen melde ich an:\n\n1. Dipl.-Päd. Halyna Bondar\n"
+             "2. Kofi Mensah-Bonsu – Ehrenamt\n3. mich selbst\n\nGruß\nJolanta Kowalczyk")
+    assert people(i) == [ME, ("Halyna Bondar", None), ("Kofi Mensah-Bonsu", None)]
+
+
+def test_bullets_with_salutations_and_roles_name_only_the_people():
+    i = mail("Dear team,\n\nwe would like to register the following people for the "
+             "Netzwerktreffen:\n• Mr Tunde Bakare\n• Ms Aisha Bello, project lead\n\n"
+             "Kind regards\nJolanta Kowalczyk")
+    assert people(i) == [("Tunde Bakare", None), ("Aisha Bello", None)]

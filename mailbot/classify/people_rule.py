@@ -42,7 +42,7 @@ class PeopleRule:
             fwd = ctx.forwarded
             block = closing_block(fwd.text, "", ctx)
             name = fwd.name if is_person(fwd.name, rules) else (
-                signature_person(block, rules) or fwd.name)
+                signature_person(block, rules, fwd.email) or fwd.name)
             author = Person(name, fwd.email)
             # colleagues the original's author registers along ("mit meiner Kollegin Dilek Arslan")
             regs = strong_registrations(ctx, fwd.text)
@@ -114,7 +114,8 @@ class PeopleRule:
         if others:
             # "ich möchte unsere Kollegin … anmelden" registers her, not the writer: beside
             # people named, only plain words count the sender in ("und mich", "ich komme mit")
-            self_in = named_self or any(plainly.search(s) for s in regs + coming)
+            listed = [x for x in lines if _LIST_LINE.match(x)]  # "3. mich selbst"
+            self_in = named_self or any(plainly.search(s) for s in regs + coming + listed)
             ctx.reasons.append(f"people: {len(others)} named besides the sender; sender " + (
                 "named" if named_self else "says so" if self_in else "registers others only"))
         else:

@@ -173,6 +173,21 @@ GERMAN = [
         "Ihre nächste Veranstaltung?"),
     (N, "Sehr geehrte Damen und Herren, ich bin freiberufliche Fotografin und würde Ihre "
         "Veranstaltungen gern fotografisch begleiten. Haben Sie Bedarf?"),
+    # a fourth round: mails that only mention registering, and mixed ones
+    (N, "Liebe Kolleginnen, anbei unser Programm für den Herbst. Melden Sie sich gern bis zum "
+        "30. September über unsere Webseite an. Wir freuen uns auf Sie!"),
+    (N, "Vielen Dank für die schnelle Bestätigung meiner Anmeldung, alles angekommen."),
+    (N, "Ich habe mich letzte Woche schon für den Fachtag angemeldet und freue mich sehr darauf."),
+    (N, "Zur Info: Unsere Geschäftsstelle ist vom 1. bis 15. August geschlossen."),
+    (N, "Unser Verein lädt herzlich zum Sommerfest am 20. Juli ein – kommen Sie vorbei!"),
+    (R, "Ich hatte mich zunächst abgemeldet, möchte nun aber doch am Fachtag teilnehmen und "
+        "melde mich wieder an."),
+    (C, "Ich hatte mich für das Forum Arbeit angemeldet, kann aber nun leider doch nicht kommen."),
+    (R, "Meine Kollegin kann leider nicht, aber ich komme gern zum Netzwerktreffen."),
+    (Q, "Meine Kollegin hat sich angemeldet, hat sie schon eine Bestätigung bekommen?"),
+    (Q, "Ich habe keine Bestätigung erhalten – bin ich für den Werkraum Vielfalt angemeldet?"),
+    (R, "Wir sind zu dritt und kommen alle zum Forum Arbeit."),
+    (R, "+1 für den Fachtag, ich bin dabei."),
 ]
 
 ENGLISH = [
@@ -239,6 +254,16 @@ ENGLISH = [
     (N, "Hi, I run a small video production studio and would love to film your next conference. "
         "Are you open to a quick chat?"),
     (N, "We provide interpreting services for NGOs across Germany. Could we send you our rates?"),
+    # a fourth round: mails that only mention registering, and mixed ones
+    (N, "Join us for our annual fundraising gala on 15 June! Register at www.gala.example before "
+        "1 June."),
+    (N, "Thanks for confirming my registration, see you there."),
+    (N, "I already registered last week, just wanted to say I am looking forward to it."),
+    (N, "Please share this call for papers with your network; registration closes on 30 April."),
+    (R, "I had cancelled earlier, but my plans changed and I'd like to attend after all."),
+    (C, "I registered for the network meeting but unfortunately I can't come anymore."),
+    (Q, "Did you receive my registration for the Fachtag? I haven't had a confirmation yet."),
+    (R, "My colleague can't make it, but I'll be there."),
 ]
 
 

@@ -23,7 +23,8 @@ def starts_condition(low: Sequence[str], i: int, words: ClauseWords) -> bool:
 
 
 def segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
-    """(start, end) of each segment: cut at clause punctuation and before a condition."""
+    """(start, end) of each segment: cut at clause punctuation, before a condition, an
+    indirect question or a conjunction that starts a clause of its own ("but")."""
     low = [t.casefold() for t in toks]
     segs, start = [], 0
     for i, t in enumerate(toks):
@@ -31,8 +32,8 @@ def segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
             if i > start:
                 segs.append((start, i))
             start = i + 1
-        elif i > start and (starts_condition(low, i, words)
-                            or starts(low, i, words.indirect)):
+        elif i > start and (starts_condition(low, i, words) or starts(low, i, words.indirect)
+                            or low[i] in words.split):
             segs.append((start, i))
             start = i
     if start < len(toks):

@@ -60,3 +60,30 @@ def said_by(ctx: Context, want: cl.Want, found: list[str], section: str) -> cl.C
     if any(s in surface for s in found):
         return None
     return next((c for c in meant_clauses(ctx) if c.want is want and c.sentence in found), None)
+
+
+def said_otherwise(ctx: Context, want: cl.Want, text: str | None = None) -> set[str]:
+    """Sentences in which the clause reading sees a verb of `want` but nobody who wants it:
+    said of "man", to the reader ("Melden Sie sich bis Mai an"), done already ("I had
+    cancelled earlier"), or turned round by a negation. A surface pattern that saw one there
+    saw a word, not a wish."""
+    words = cl.load_words(ctx.rules, ctx.mail.language)
+    if words is None:
+        return set()
+    table = words.verb_wants
+    sents = ctx.sentences if text is None else sentences(flowing(text))
+    found = cl.read(sents, words)
+    seen = {c.sentence for c in found if table.get(c.verb) is want}
+    return seen - {c.sentence for c in found if c.want is want
+                   and (c.subject in _MEANT or c.request)}
+
+
+def others_cancel_sender_comes(ctx: Context) -> set[str]:
+    """Sentences in which only someone else cancels and the sender comes ("My colleague
+    can't make it, but I'll be there"): the sender's registration, no cancellation."""
+    found = meant_clauses(ctx)
+    me = (cl.Subject.FIRST_SINGULAR, cl.Subject.FIRST_PLURAL)
+    comes = {c.sentence for c in found if c.want is cl.Want.REGISTER and c.subject in me}
+    cancels = [c for c in found if c.want is cl.Want.CANCEL]
+    others = {c.sentence for c in cancels if c.subject is cl.Subject.THIRD}
+    return (comes & others) - {c.sentence for c in cancels if c.subject is not cl.Subject.THIRD}

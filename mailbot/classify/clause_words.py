@@ -75,10 +75,12 @@ class ClauseWords:
     indirect: tuple[tuple[str, ...], ...]  # openers of an indirect question ("ob", "whether")
     imperative: frozenset[str]  # words after which comes a verb the tagger may take for a noun
     imperative_tag: str  # the tag that verb gets ("VVB")
+    split: frozenset[str]  # conjunctions before which a new clause starts ("but")
     hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
     addressee: frozenset[str]
     objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
+    reflexive: frozenset[str]  # the addressee's reflexive ("sich"): an instruction, no request
     third_objects: frozenset[str]  # others as object of a request ("melden Sie sie an")
     own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
 
@@ -138,12 +140,12 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         negation=words("negation"), modal=words("modal"),
         condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
-        hedge=words("hedge"), imperative=words("imperative"),
+        hedge=words("hedge"), imperative=words("imperative"), split=words("split"),
         imperative_tag=min(words("imperative_tag"), default="").upper(),
         subjects=persons("subject") + tuple(
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
             for w in sorted(words(f"subject.{key}"))),
         addressee=words("subject.addressee"), objects=persons("object"),
-        third_objects=words("object.third"),
+        third_objects=words("object.third"), reflexive=words("object.reflexive"),
         own=persons("possessive"),
     )

@@ -268,6 +268,8 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
          if w in own), None)
     if found:
         who = min(found, key=lambda f: (abs(f[0] - verb), f[0] > verb))[1]
+        if who is Subject.ADDRESSEE and any(low[i] in words.reflexive for i in range(a, b)):
+            return who, False  # "Melden Sie sich … an": an instruction to the reader
         if who is Subject.ADDRESSEE and mine is not None:
             return mine, True
         if who is Subject.ADDRESSEE and any(  # "bitte melden Sie folgende Kolleginnen an"

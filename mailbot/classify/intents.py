@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 
 from mailbot.classify import clauses as cl
-from mailbot.classify.clause_sentences import clause_sentences, in_order, meant_clauses, said_by
+from mailbot.classify.clause_sentences import (
+    clause_sentences,
+    in_order,
+    meant_clauses,
+    others_cancel_sender_comes,
+    said_by,
+    said_otherwise,
+)
 from mailbot.classify.reading import Context, Flow
 from mailbot.types import IntentKind, slug_from_own_id
 
@@ -31,7 +38,9 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
     asking = ctx.rules.pattern("intent.registration_question")
     tentative = ctx.rules.pattern("intent.tentative")
     clauses = clause_sentences(ctx, cl.Want.REGISTER, text)
-    found = in_order(ctx, ctx.hits("intent.register", text), clauses, text=text)
+    wordy = set(said_otherwise(ctx, cl.Want.REGISTER, text))
+    found = in_order(ctx, [s for s in ctx.hits("intent.register", text) if s not in wordy],
+                     clauses, text=text)
     if cl.load_words(ctx.rules, ctx.mail.language) is not None:
         # a question whose only registration is a noun ("Ab wann ist die Anmeldung für den
         # Fachtag geöffnet?") asks about registering; a request ("Könnten Sie mich …?") does not
@@ -45,7 +54,9 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
 
 def cancellations(ctx: Context) -> list[str]:
     """Cancel sentences: the surface rules' and the clause reading's."""
-    return in_order(ctx, ctx.hits("intent.cancel"), clause_sentences(ctx, cl.Want.CANCEL))
+    wordy = said_otherwise(ctx, cl.Want.CANCEL) | others_cancel_sender_comes(ctx)
+    return [s for s in in_order(ctx, ctx.hits("intent.cancel"),
+                                clause_sentences(ctx, cl.Want.CANCEL)) if s not in wordy]
 
 
 def conditional_only(ctx: Context) -> bool:

@@ -188,6 +188,17 @@ GERMAN = [
     (Q, "Ich habe keine Bestätigung erhalten – bin ich für den Werkraum Vielfalt angemeldet?"),
     (R, "Wir sind zu dritt und kommen alle zum Forum Arbeit."),
     (R, "+1 für den Fachtag, ich bin dabei."),
+    # a fifth round, colloquial and formal
+    (R, "Hab grad gesehen, dass noch Plätze frei sind – ich komm dann zum Forum Arbeit."),
+    (R, "Wir würden uns gerne mit insgesamt sechs Personen aus unserem Integrationskurs für den "
+        "Werkraum Vielfalt anmelden."),
+    (R, "Ich möchte Ihnen hiermit meine Teilnahme am Netzwerktreffen Nord verbindlich zusagen."),
+    (C, "Aus familiären Gründen muss ich meine Teilnahme am Werkraum Vielfalt leider stornieren."),
+    (C, "Ich schaffe es am 6. Juli leider doch nicht nach Göttingen."),
+    (C, "Bitte löschen Sie meine Anmeldung zum Fachtag, ich kann nicht kommen."),
+    (C, "Leider sind wir beim Netzwerktreffen nicht mit dabei, unser Bus fällt aus."),
+    (Q, "Wie komme ich vom Bahnhof Lüneburg am besten zum Veranstaltungsort?"),
+    (E, "Hiermit widerrufe ich meine Einwilligung und bitte Sie, alle meine Daten zu löschen."),
 ]
 
 ENGLISH = [
@@ -264,6 +275,18 @@ ENGLISH = [
     (C, "I registered for the network meeting but unfortunately I can't come anymore."),
     (Q, "Did you receive my registration for the Fachtag? I haven't had a confirmation yet."),
     (R, "My colleague can't make it, but I'll be there."),
+    # a fifth round, colloquial and formal
+    (R, "I'd love to come to the network meeting in Lüneburg with my colleague Hannah."),
+    (R, "Please book me onto the Werkraum Vielfalt workshop on 2 March."),
+    (R, "I hereby register for the Fachtag Teilhabe in Hanover."),
+    (R, "We're a team of four from the Celle refugee council and we'd like to take part in the "
+        "Forum Arbeit."),
+    (C, "Please unregister me from the network meeting."),
+    (C, "Unfortunately my colleague and I are no longer able to come to the Fachtag."),
+    (C, "I'm withdrawing from the Werkraum Vielfalt, sorry for the short notice."),
+    (Q, "What time does the Forum Arbeit start and end?"),
+    (Q, "Would it be OK to bring my baby to the network meeting?"),
+    (N, "Many thanks for the slides from yesterday's meeting!"),
 ]
 
 

@@ -1,13 +1,17 @@
 """Intake benchmark on real servers: Dovecot + SMTP sink + SQLite, `mailbot run` as a subprocess.
 
-    .venv/bin/python bench/intake_bench.py [--sizes 200,1000] [--latency 20] [--format mdbox]
-                                           [--profile]
+    .venv/bin/python bench/intake_bench.py [--sizes 200,1000,10000] [--burst 2000]
+                                           [--latency 20] [--format mdbox] [--profile]
+                                           [--postgres postgresql+psycopg://…/test]
+
+For a quick run (CI): --sizes 200 --raw 200 --burst 200 --latency 0.
 
 Prints, in one run: the raw I/O limit of these servers (FETCH all BODY.PEEK[] 500 per command,
 one MOVE of all, then every mail sent over one SMTP connection), the burst throughput of
 `mailbot run --once` to the last confirmation at the sink for each size (with the share of the
-raw limit and the peak RSS of the process), then the APPEND-to-sink latency of mails appended
-one at a time while `mailbot run` idles. `--profile` also runs one pass in-process (cProfile).
+raw limit and the peak RSS of the process), `mailbot run` (IDLE) taking a burst appended at
+once, then the APPEND-to-sink latency of mails appended one at a time while `mailbot run`
+idles. `--profile` also runs one pass in-process (cProfile).
 """
 
 from __future__ import annotations
@@ -130,6 +134,40 @@ def table(rows: list[Row], startup: float, startup_rss: int) -> None:
               f"{'yes' if ok else 'NO'}")
 
 
+def _peak_rss_kib(pid: int) -> int:
+    """VmHWM of a running process (Linux), in KiB; 0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def burst(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: int) -> Row:
+    """`mailbot run` (IDLE) idling, then n mails appended at once: from the first APPEND to
+    the last confirmation at the sink, and the worker's peak RSS."""
+    env = {**env, "MAILBOT_POLL_SECONDS": "600"}
+    mails = registrations(n + 1, tag=f"burst{n}")
+    sink.clear()
+    with running_worker(env, work) as worker:
+        append_many(dovecot, [mails[0].data])  # warm-up: start-up, login, first IDLE
+        sink.wait_for(1, timeout=120)
+        began = time.monotonic()
+        append_many(dovecot, [m.data for m in mails[1:]])
+        sink.wait_for(n + 1, timeout=3600)
+        wall = time.monotonic() - began
+        rss = _peak_rss_kib(worker.proc.pid)
+        worker.terminate()
+    counts = sink_count_by_recipient(sink)
+    ok = sum(counts.values()) == n + 1 and not dovecot.uids("INBOX")
+    print(f"run (IDLE) burst of {n}: confirmed in {wall:.2f} s = {n / wall:.1f} mails/s,"
+          f" peak RSS {rss / 1024:.0f} MiB{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
+    sink.clear()
+    return (f"run, burst {n}", n, wall, rss or None, ok)
+
+
 def latency(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: int) -> None:
     """APPEND-to-sink per mail: back to back (each the moment the previous answer is out), and
     with the worker idle for a second first (a mail arriving at a quiet mailbox: IDLE's case)."""
@@ -187,10 +225,12 @@ def profile(env: dict[str, str], dovecot: Dovecot, work: Path, n: int,
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="200,1000",
+    ap.add_argument("--sizes", default="200,1000,10000",
                     help="comma-separated backlog sizes for `run --once` (e.g. 200,1000,10000)")
     ap.add_argument("--mails", type=int, default=None, help="one size only (old option)")
     ap.add_argument("--raw", type=int, default=1000, help="mails for the raw I/O limit")
+    ap.add_argument("--burst", type=int, default=2000,
+                    help="mails appended at once while `mailbot run` idles (0: none)")
     ap.add_argument("--latency", type=int, default=20, help="mails for the latency run (0: none)")
     ap.add_argument("--format", default="mdbox", choices=["mdbox", "maildir"],
                     help="Dovecot mail_location (Maildir APPEND slows as a folder grows)")
@@ -206,7 +246,8 @@ def main() -> int:
         db_url = args.postgres or f"sqlite:///{work / 'bench.db'}"
         env = mailbot_env(db_url, dovecot, sink)
         events = work / "events.toml"
-        events.write_text(events_toml(capacity=10 * max(sizes + [1000])), encoding="utf-8")
+        events.write_text(events_toml(capacity=10 * max(sizes + [1000, args.burst])),
+                          encoding="utf-8")
         mailbot(env, "events", "import", str(events), cwd=work)
         print(f"Dovecot ({args.format}) on port {dovecot.port}, SMTP sink on {sink.port},"
               f" {db_url.split(':')[0]}, {os.cpu_count()} cores")
@@ -214,6 +255,8 @@ def main() -> int:
             startup, startup_rss, _out, _err = run_once(env, work)  # start-up, connections
             rows = [raw_limit(dovecot, sink, args.raw)]
             rows += [throughput(env, dovecot, sink, work, n, i) for i, n in enumerate(sizes)]
+            if args.burst:
+                rows.append(burst(env, dovecot, sink, work, args.burst))
             table(rows, startup, startup_rss)
             if args.latency:
                 latency(env, dovecot, sink, work, args.latency)

@@ -80,10 +80,14 @@ def said_otherwise(ctx: Context, want: cl.Want, text: str | None = None) -> set[
 
 def others_cancel_sender_comes(ctx: Context) -> set[str]:
     """Sentences in which only someone else cancels and the sender comes ("My colleague
-    can't make it, but I'll be there"): the sender's registration, no cancellation."""
+    can't make it, but I'll be there"): the sender's registration, no cancellation. When the
+    sender only keeps a seat already held ("ich komme aber wie geplant", "the other two of us
+    are still coming"), the other one's seat is what the mail gives back: a cancellation."""
     found = meant_clauses(ctx)
+    keep = ctx.rules.pattern("intent.keep")
     me = (cl.Subject.FIRST_SINGULAR, cl.Subject.FIRST_PLURAL)
-    comes = {c.sentence for c in found if c.want is cl.Want.REGISTER and c.subject in me}
+    comes = {c.sentence for c in found if c.want is cl.Want.REGISTER and c.subject in me
+             and not keep.search(c.sentence)}
     cancels = [c for c in found if c.want is cl.Want.CANCEL]
     others = {c.sentence for c in cancels if c.subject is cl.Subject.THIRD}
     return (comes & others) - {c.sentence for c in cancels if c.subject is not cl.Subject.THIRD}

@@ -259,7 +259,9 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
         if low[i] in words.addressee and (
                 low[i] not in subjects or (i > a and toks[i][:1].isupper())):
             found.append((i, Subject.ADDRESSEE))
-        elif low[i] in subjects:
+        elif low[i] in subjects and not (  # "one colleague": a numeral, not "one" = anybody
+                subjects[low[i]] is Subject.GENERIC and i + 1 < b
+                and tags[i + 1].startswith(t.noun)):
             found.append((i, subjects[low[i]]))
     possessives = [i for i in range(a, b) if tags[i] in t.possessive]
     obj = next((objects[low[i]] for i in range(a, b) if low[i] in objects), None)

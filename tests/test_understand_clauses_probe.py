@@ -199,6 +199,14 @@ GERMAN = [
     (C, "Leider sind wir beim Netzwerktreffen nicht mit dabei, unser Bus fällt aus."),
     (Q, "Wie komme ich vom Bahnhof Lüneburg am besten zum Veranstaltungsort?"),
     (E, "Hiermit widerrufe ich meine Einwilligung und bitte Sie, alle meine Daten zu löschen."),
+    # a sixth round: without a verb, and idioms the clause reading had no verb for
+    (R, "Hallo, 2 Plätze bitte für das Forum Arbeit. Danke!"),
+    (R, "Forum Arbeit: ein Platz für mich, bitte."),
+    (R, "Hallo zusammen, bin beim Forum Arbeit mit am Start!"),
+    (R, "Bitte vermerken Sie meine Teilnahme am Forum Arbeit."),
+    (R, "Bitte berücksichtigen Sie mich für das Forum Arbeit."),
+    (Q, "Ist beim Forum Arbeit noch ein Platz für mich frei?"),
+    (N, "Bitte vermerken Sie, dass wir das Protokoll bis Freitag schicken."),
 ]
 
 ENGLISH = [
@@ -287,6 +295,8 @@ ENGLISH = [
     (Q, "What time does the Forum Arbeit start and end?"),
     (Q, "Would it be OK to bring my baby to the network meeting?"),
     (N, "Many thanks for the slides from yesterday's meeting!"),
+    (R, "Forum Arbeit - I'm in! Cheers"),
+    (N, "I'm in Berlin that week, but thanks for the invitation."),
 ]
 
 

@@ -118,3 +118,20 @@ def test_a_list_of_titled_names_counts_from_its_first_item():
 ])
 def test_first_items_of_lists_and_the_sender_only_when_a_clause_says_so(body, seats):
     assert from_text(body).party_size == seats, body
+
+
+@pytest.mark.parametrize("body, kind, seats, names_in", [
+    ("Ich melde mich zum Forum Arbeit an, zusammen mit meinem Sohn (16).\n\nAda Lim",
+     IntentKind.REGISTER, 2, []),
+    ("Count me and my two colleagues in for the Forum Arbeit!\n\nAda", IntentKind.REGISTER, 3, []),
+    ("Forum Arbeit: ich und meine Kolleginnen Olena und Iryna kommen gern.\n\nAda Lim",
+     IntentKind.REGISTER, 3, ["Olena", "Iryna"]),
+    ("Leider können zwei von uns doch nicht zum Forum Arbeit kommen, wir sind also nur zu "
+     "dritt.\n\nAda Lim", IntentKind.CANCEL, 2, []),
+])
+def test_companions_anywhere_in_a_sentence_about_coming_and_part_of_a_group(
+        body, kind, seats, names_in):
+    i = from_text(body)
+    got = i.party_size if kind is IntentKind.REGISTER else i.cancel_seats
+    assert (i.kind, got) == (kind, seats), (body, i.reasons)
+    assert all(n in [a.name for a in i.attendees] for n in names_in)

@@ -55,6 +55,7 @@ class _Words:
     between: frozenset[str]  # words between a number and its noun ("weitere", "more", "of")
     plus: frozenset[str]
     with_: frozenset[str]
+    together: frozenset[str]  # "zusammen mit", "together with": a companion in any segment
     self_: frozenset[str]  # the sender as an object or in a list ("mich", "myself")
     self_subject: frozenset[str]  # "ich", "i": the sender only next to a list word
     joiner: frozenset[str]
@@ -70,6 +71,7 @@ def _words(rules: Rules) -> _Words:
         one=w("seats.companion_noun"), singular=w("seats.one_person"),
         possessive=w("seats.possessive"), article=w("seats.article"),
         between=w("seats.between"), plus=w("seats.plus"), with_=w("seats.with"),
+        together=w("seats.together"),
         self_=w("seats.self_object"), self_subject=w("seats.self_subject"),
         joiner=w("seats.joiner"),
         title=frozenset(t.rstrip(".") for t in w("names.title.salutation")),
@@ -153,7 +155,8 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
                 counted = n
             i = j
         elif t in words.possessive and nxt in words.singular and \
-                (here[i] or listed or _joined(low, i + 1, words)):
+                (here[i] or listed or _joined(low, i + 1, words)
+                 or " ".join(low[max(0, i - 2):i]) in words.together):
             counted, i = 1, i + 1
         elif t in words.article and (j := _noun_after(low, i, words)) is not None and \
                 low[j] in words.singular | words.one and \

@@ -189,14 +189,18 @@ def _one_name_after_role(body: str, rules: Rules, household: str) -> list[Person
     """"mein Kollege Serkan", "mit meinem Mann Tarık": one word after a colleague's or a
     family member's word is a person when the lexicon knows it as a given name."""
     family = rules.regex("names.family_noun")
+    more = rules.regex("names.and_one")
     out = []
     for m in rules.regex("names.role_one").finditer(body):
-        role, name = m.group(1), m.group(2)
-        if not is_given_name(name, rules) or not is_person(name, rules, min_tokens=1):
-            continue
-        if household and family.fullmatch(role):
-            name = f"{name} {household}"
-        out.append(Person(name, None))
+        role, names, end = m.group(1), [m.group(2)], m.end()
+        while (n := more.match(body, end)) is not None:  # "Kolleginnen Olena und Iryna"
+            names, end = [*names, n.group(1)], n.end()
+        for name in names:
+            if not is_given_name(name, rules) or not is_person(name, rules, min_tokens=1):
+                break
+            if household and family.fullmatch(role):
+                name = f"{name} {household}"
+            out.append(Person(name, None))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mailbot.classify.closing import closing_block, text_without_closing
-from mailbot.classify.intents import strong_registrations
+from mailbot.classify.intents import cancellations, strong_registrations
 from mailbot.classify.party import group_size
 from mailbot.classify.people import (
     EMAIL,
@@ -133,11 +133,13 @@ class PeopleRule:
         ctx.attendees = as_attendees(people)
 
     def _cancel(self, ctx: Context, sender: Person, body: str) -> None:
-        sents = ctx.hits("intent.cancel")
+        # the surface rules' sentences, and the clause reading's ("zwei von uns können nicht")
+        sents = list(dict.fromkeys([*ctx.hits("intent.cancel"), *cancellations(ctx)]))
         first_person = ctx.rules.regex("people.first_person")
         others, _ = self._others(ctx, sender, "\n".join(sents))
+        part_of_us = ctx.rules.pattern("seats.part_of_us")
         partial = [s for s in sents if not first_person.search(s.split(",")[0])
-                   or _named_first(s, others, first_person)]
+                   or _named_first(s, others, first_person) or part_of_us.search(s)]
         if partial and not others:
             # "meine Kollegin kommt doch nicht mit": her name stands where she was registered
             # ("ich hatte mich und meine Kollegin Ines Brandt angemeldet")

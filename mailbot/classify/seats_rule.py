@@ -44,7 +44,7 @@ def group_size_change(body: str, ctx: Context) -> tuple[int | None, int | None]:
 
 def someone_count(text: str, ctx: Context) -> int | None:
     """How many of a group drop out: "meine Kollegin" = 1, "zwei Kolleginnen" = 2."""
-    for rx in ctx.rules.patterns("seats.someone"):
+    for rx in (*ctx.rules.patterns("seats.part_of_us"), *ctx.rules.patterns("seats.someone")):
         m = rx.search(text)
         if m:
             n = m.group("n")

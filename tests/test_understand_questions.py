@@ -3,6 +3,8 @@ when a registration waits on an answer (then it is a question)."""
 
 from __future__ import annotations
 
+import pytest
+
 from mailbot.types import IntentKind
 from tests.understanding import city_intent, from_text, intent
 
@@ -64,3 +66,39 @@ def test_would_it_be_possible_to_put_me_on_the_list_is_a_registration_not_a_ques
     body = "Would it be possible to put me on the list for the Forum Arbeit in July?\n\nAda Lim"
     i = from_text(body)
     assert i.kind is IntentKind.REGISTER and not i.has_question
+
+
+
+_REG_DE = "Hallo,\n\nich melde mich für das Forum Arbeit an. {}\n\nViele Grüße\nAda Lim"
+_REG_EN = "Hello,\n\nI'd like to register for the Forum Arbeit. {}\n\nBest regards,\nAda Lim"
+
+
+@pytest.mark.parametrize("asks, mail, sentence", [
+ (False, _REG_DE, "Für Rückfragen stehe ich gern zur Verfügung."),
+ (False, _REG_DE, "Bitte lassen Sie mich wissen, falls Sie noch etwas von mir brauchen."),
+ (False, _REG_DE, "Über eine kurze Bestätigung würde ich mich freuen."),
+ (False, _REG_DE, "Könnten Sie mir bitte eine Anmeldebestätigung schicken?"),
+ (False, _REG_DE, "Melden Sie sich gern, wenn noch etwas fehlt."),
+ (False, _REG_DE, "Ich freue mich auf den Austausch!"),
+ (False, _REG_DE, "Sollten Sie noch Fragen haben, erreichen Sie mich unter 0123 45678."),
+ (True, _REG_DE, "Gibt es vor Ort eine Kinderbetreuung?"),
+ (True, _REG_DE, "Außerdem wüsste ich gern, ob es eine Teilnahmebescheinigung gibt."),
+ (True, _REG_DE, "Ist der Raum barrierefrei zugänglich?"),
+ (False, _REG_EN, "Please let me know if you need any further information."),
+ (False, _REG_EN, "Could you please send me a short confirmation?"),
+ (False, _REG_EN, "Feel free to contact me if anything is missing."),
+ (False, _REG_EN, "Looking forward to it!"),
+ (False, _REG_EN, "Don't hesitate to reach out with any questions."),
+ (True, _REG_EN, "Will there be a vegetarian option for lunch?"),
+ (True, _REG_EN, "I was also wondering whether the slides will be shared afterwards."),
+ (False, "Liebe Organisatorinnen,\n\nwäre es möglich, mich für das Forum Arbeit anzumelden? "
+         "Vielen Dank im Voraus!\n\nAda Lim", ""),
+ (False, "Hallo,\n\nkönnten Sie mich bitte für das Forum Arbeit eintragen?\n\nDanke, Ada Lim", ""),
+ (False, "Hi,\n\ncould you please sign me up for the Forum Arbeit?\n\nThanks, Ada", ""),
+])
+def test_a_request_an_offer_of_help_or_an_indirect_question(asks, mail, sentence):
+    """Only a question for the coordinators is flagged: not a registration asked as a
+    question, not the confirmation mailbot sends anyway, not an offer of help; an indirect
+    question without a question mark is one."""
+    i = from_text(mail.format(sentence))
+    assert bool(i.has_question) is asks, (sentence or mail, i.question)

@@ -26,8 +26,12 @@ def asks(sentence: str) -> bool:
 
 
 def question_sentences(ctx: Context) -> list[str]:
-    """Sentences of the new text that ask the coordinators something."""
-    request = set(ctx.hits("intent.question_request"))
+    """Sentences of the new text that ask the coordinators something. Not: a request to act
+    for the sender phrased as a question ("Wäre es möglich, mich … anzumelden?", the clause
+    reading's requests), a request for the confirmation mailbot sends anyway, an offer of help
+    ("Please let me know if you need anything else")."""
+    request = set(ctx.hits("intent.question_request")) | set(ctx.hits("question.not_asked"))
+    request |= {c.sentence for c in meant_clauses(ctx) if c.request}
     asking = set(ctx.hits("question.ask")) | set(ctx.hits("question.topic"))
     return [s for s in ctx.sentences if s not in request and (asks(s) or s in asking)]
 

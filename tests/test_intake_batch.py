@@ -137,3 +137,57 @@ def test_maildir_moves_a_batch_and_skips_what_is_gone(worker: Worker, tmp_path: 
     assert mb.backlog() == 2
     assert len(list((tmp_path / "inbox" / ".done" / "cur").iterdir())) == 3
     assert len(list((tmp_path / "inbox" / ".quarantine" / "cur").iterdir())) == 1
+
+
+def test_the_reply_limit_counts_the_replies_queued_earlier_in_the_same_batch(
+        worker: Worker) -> None:
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    from mailbot.mailbox import RawMessage
+    from mailbot.registrations.event_changes import import_events
+    from tests import factories
+
+    later = datetime.now(factories.CET) + timedelta(days=400)
+    with worker.db.session() as s:
+        import_events(s, worker.mailer(s), [factories.event(
+            capacity=100, starts=later, ends=later + timedelta(hours=3))])
+
+    def read(data: bytes, events: Any) -> Any:  # twelve mails of one sender, each registering
+        n = int(data.split(b"<b", 1)[1].split(b"@", 1)[0])
+        mail = factories.mail(sender="p0@verein.example", text=f"Anmeldung {n}")
+        return replace(mail, message_id=f"b{n}@verein.example"), factories.intent()
+
+    raws = [RawMessage("test", 1, str(n), _mail(n)) for n in range(12)]
+    intake.take_in_batch(worker, raws, read)
+    with worker.db.session() as s:
+        replies = s.scalars(select(OutboxRow.to_addr).where(
+            OutboxRow.auto_submitted == "auto-replied")).all()
+    assert replies == ["p0@verein.example"] * worker.settings.reply_limit_per_day
+
+
+def test_a_message_id_another_worker_claims_during_the_batch_is_recorded_once_not_applied(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailbot.mailbox import RawMessage
+
+    real = intake_record.prime_batch
+
+    def then_another_worker_claims_b3(s: Any, rt: Any, batch: Any) -> None:
+        real(s, rt, batch)  # the batch believes b3's Message-ID is free …
+        s.add(InboundRecord(mailbox="other", uidvalidity=1, uid="x", outcome=Outcome.DONE,
+                            message_id="b3@verein.example",
+                            applied_message_id="b3@verein.example"))
+        s.flush()  # … but another worker applied a copy of it meanwhile
+
+    monkeypatch.setattr(intake, "prime_batch", then_another_worker_claims_b3)
+    raws = [RawMessage("test", 1, str(n), _mail(n)) for n in range(6)]
+    outcomes = intake.take_in_batch(worker, raws, worker.understand)
+    assert outcomes[3] == Outcome.DONE
+    with worker.db.session() as s:
+        mine = s.scalars(select(InboundRecord).where(InboundRecord.mailbox == "test",
+                                                     InboundRecord.uid == "3")).one()
+        assert mine.applied_message_id is None and "not applied twice" in mine.reason
+        assert s.scalars(select(OutboxRow).where(
+            OutboxRow.to_addr == "p3@verein.example")).all() == []
+        assert len(s.scalars(select(InboundRecord).where(
+            InboundRecord.mailbox == "test")).all()) == 6  # the others applied as before

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from mailbot.models import Event, InboundRecord, OutboxRow
 from mailbot.registrations.messages import Mailer, event_context
+from mailbot.registrations.seats import lock_event
 from mailbot.types import InboundMail, Intent, Outcome, Trust, TrustPolicy
 
 
@@ -55,10 +56,35 @@ def reply(m: Mailer, inb: Inbound, template: str, context: dict[str, Any],
                    ics=ics, attachments=attachments)
 
 
+_BY_SLUG = "mailbot.events_by_slug"  # Session.info: events looked up in this transaction
+LOCKED_EVENTS = "mailbot.locked_events"  # Session.info: events locked in this transaction
+
+
 def event_by_slug(s: Session, slug: str | None) -> Event | None:
+    """The event with this slug; asked once per transaction (a batch of mails asks often)."""
     if not slug:
         return None
-    return s.scalars(select(Event).where(Event.slug == slug)).first()
+    known: dict[str, Event] = s.info.setdefault(_BY_SLUG, {})
+    event = known.get(slug)
+    if event is not None and event in s and not inspect(event).deleted \
+            and event.slug == slug:
+        return event
+    event = s.scalars(select(Event).where(Event.slug == slug)).first()
+    if event is not None:
+        known[slug] = event
+    return event
+
+
+def locked_event(s: Session, event_id: int) -> Event:
+    """`lock_event` once per transaction: a row lock (PostgreSQL) holds until the commit, and
+    SQLite holds the write lock from BEGIN on. A mail whose savepoint is rolled back loses the
+    locks taken in it: the intake then forgets them (LOCKED_EVENTS) and they are taken again."""
+    locked: dict[int, Event] = s.info.setdefault(LOCKED_EVENTS, {})
+    event = locked.get(event_id)
+    if event is not None and event in s:
+        return event
+    event = locked[event_id] = lock_event(s, event_id)
+    return event
 
 
 def open_events(s: Session, m: Mailer) -> list[Event]:

@@ -12,6 +12,7 @@ from mailbot.apply.inbound import (
     ask_which_event,
     closed_reason,
     event_by_slug,
+    locked_event,
     open_events,
     reply,
 )
@@ -19,7 +20,7 @@ from mailbot.apply.questions import forward_question
 from mailbot.models import Event, Person, Registration, RegState
 from mailbot.registrations.identity import email_key, get_or_create_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
-from mailbot.registrations.seats import lock_event, position_of, seats_free
+from mailbot.registrations.seats import position_of, seats_free
 from mailbot.types import Attendee, IntentKind, Outcome
 
 
@@ -68,7 +69,7 @@ class Register:
         found = resolve_event(s, m, inb)
         if isinstance(found, Outcome):
             return found
-        event = lock_event(s, found.id)
+        event = locked_event(s, found.id)
         why = closed_reason(event, m)
         if why:
             reply(m, inb, "closed", {"reason": why}, event=event)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
 from mailbot.database import Database
-from mailbot.models import Event, utcnow
+from mailbot.models import Event, OutboxRow, utcnow
 from mailbot.registrations.messages import Mailer
 from mailbot.types import EventInfo
 
@@ -37,14 +37,54 @@ class Runtime:
         return self._rules
 
     def mailer(self, s: Session, now: datetime | None = None) -> Mailer:
-        return Mailer(s, now or self.clock(), self.settings.own_domain,
-                      self.settings.reply_limit_per_day)
+        return CountingMailer(s, now or self.clock(), self.settings.own_domain,
+                              self.settings.reply_limit_per_day)
 
     def events(self, s: Session) -> list[EventInfo]:
         return [e.info() for e in s.scalars(select(Event).where(Event.purged_at.is_(None)))]
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
+
+
+REPLIES_TODAY = "mailbot.replies_today"  # Session.info: replies per address in the last day
+
+
+def prime_reply_counts(s: Session, now: datetime, addresses: list[str]) -> None:
+    """The replies each of `addresses` got in the last day, in one query for a whole batch;
+    `CountingMailer` then counts on from there for this transaction."""
+    keys = sorted({a.strip().lower() for a in addresses})
+    counts = dict.fromkeys(keys, 0)
+    since = now - timedelta(days=1)
+    for start in range(0, len(keys), 500):
+        for to, n in s.execute(select(OutboxRow.to_addr, func.count()).where(
+                OutboxRow.to_addr.in_(keys[start:start + 500]),
+                OutboxRow.auto_submitted == "auto-replied", OutboxRow.created_at >= since)
+                .group_by(OutboxRow.to_addr)):
+            counts[to] = int(n)
+    s.info[REPLIES_TODAY] = counts
+
+
+class CountingMailer(Mailer):
+    """A Mailer that, in a transaction primed by `prime_reply_counts`, asks the database for
+    an address's replies of the day at most once and counts the ones it queues itself."""
+
+    def replies_today(self, to: str) -> int:
+        counts: dict[str, int] | None = self.session.info.get(REPLIES_TODAY)
+        if counts is None:
+            return super().replies_today(to)
+        key = to.strip().lower()
+        if key not in counts:
+            counts[key] = super().replies_today(key)
+        return counts[key]
+
+    def queue(self, template: str, to: str, context: dict[str, Any], **kw: Any
+              ) -> OutboxRow | None:
+        row = super().queue(template, to, context, **kw)
+        counts: dict[str, int] | None = self.session.info.get(REPLIES_TODAY)
+        if row is not None and counts is not None and row.auto_submitted == "auto-replied":
+            counts[row.to_addr] = counts.get(row.to_addr, 0) + 1
+        return row
 
 
 def domain(address: str) -> str:

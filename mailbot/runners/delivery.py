@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from mailbot.config import Settings
 from mailbot.models import OutboxRow, OutboxStatus
@@ -140,19 +140,20 @@ def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
 
 
 # -- result -----------------------------------------------------------------------------------
-def record_result(rt: Runtime, row_id: int, result: Any) -> None:
+def record_result(rt: Runtime, row_id: int, result: Any, conn: Connection | None = None
+                  ) -> None:
     """Right after the server's answer, in its own short transaction: a crash repeats at most
     the one mail whose acceptance was not yet written down. Sent (the common case) is one
-    UPDATE, without loading the row."""
+    UPDATE, without loading the row, on `conn` when given (one connection for a batch: no
+    pool checkout per mail)."""
     now = rt.clock()
     if result.status == SendStatus.SENT:
-        with rt.db.engine.begin() as conn:
-            template = conn.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-                status=OutboxStatus.SENT, sent_at=now, last_error="", lease_until=None)
-                .returning(OutboxRow.template)).scalar()
-            if template == "erased":  # the confirmation itself must not keep the address
-                conn.execute(update(OutboxRow).where(OutboxRow.id == row_id)
-                             .values(to_addr="erased", context={}))
+        if conn is None:
+            with rt.db.engine.begin() as own:
+                _mark_sent(own, row_id, now)
+        else:
+            with conn.begin():
+                _mark_sent(conn, row_id, now)
         return
     with rt.db.session() as s:
         row = s.get(OutboxRow, row_id)
@@ -160,6 +161,15 @@ def record_result(rt: Runtime, row_id: int, result: Any) -> None:
             return
         row.lease_until = None
         _not_sent(row, result.detail, result.status, now, rt.settings)
+
+
+def _mark_sent(conn: Connection, row_id: int, now: datetime) -> None:
+    template = conn.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+        status=OutboxStatus.SENT, sent_at=now, last_error="", lease_until=None)
+        .returning(OutboxRow.template)).scalar()
+    if template == "erased":  # the confirmation itself must not keep the address
+        conn.execute(update(OutboxRow).where(OutboxRow.id == row_id)
+                     .values(to_addr="erased", context={}))
 
 
 def _not_sent(row: OutboxRow, detail: str | None, status: SendStatus, now: datetime,
@@ -187,7 +197,7 @@ class Delivery:
     transport: Any  # mailbot.outbox.transport.base.Transport
     pool: CorePool | None = None  # large batches rendered on every core
 
-    def run(self, limit: int = 50) -> int:
+    def run(self, limit: int = 200) -> int:
         """Send what is due; returns how many mails the server accepted."""
         assert self.transport is not None
         sent = 0
@@ -200,10 +210,11 @@ class Delivery:
 
     def send(self, batch: list[tuple[int, EmailMessage]]) -> list[SendStatus]:
         results: list[SendStatus] = []
+        with self.rt.db.engine.connect() as conn:
 
-        def on_result(key: int, result: Any) -> None:
-            record_result(self.rt, key, result)
-            results.append(result.status)
+            def on_result(key: int, result: Any) -> None:
+                record_result(self.rt, key, result, conn)
+                results.append(result.status)
 
-        self.transport.deliver(batch, on_result)
+            self.transport.deliver(batch, on_result)
         return results

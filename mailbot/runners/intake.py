@@ -33,6 +33,7 @@ from mailbot.runners.intake_record import (
     apply_in,
     find_known,
     find_known_many,
+    prime_batch,
     quarantine,
     record_and_apply,
 )
@@ -98,7 +99,9 @@ def take_in_batch(rt: Runtime, raws: Sequence[RawMessage], read: Understand,
                   else understand_each(read, datas, events))
     try:
         with rt.db.session() as s:
-            for raw, got in zip(todo, understood, strict=True):
+            batch = list(zip(todo, understood, strict=True))
+            prime_batch(s, rt, batch)
+            for raw, got in batch:
                 outcomes[_key(raw)] = apply_in(s, rt, raw, got)
     except Exception as exc:
         if len(raws) == 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailbot.apply.chain import apply, chain
-from mailbot.apply.inbound import Inbound
+from mailbot.apply.inbound import LOCKED_EVENTS, Inbound
 from mailbot.mailbox import RawMessage
 from mailbot.models import InboundRecord
-from mailbot.runners.base import Runtime, domain
+from mailbot.runners.base import REPLIES_TODAY, Runtime, domain, prime_reply_counts
 from mailbot.runners.intake_read import Understood, quarantine_reason
 from mailbot.runners.office import Office
 from mailbot.types import InboundMail, Intent, Outcome
@@ -66,7 +67,17 @@ def already_applied(s: Session, rec: InboundRecord) -> bool:
     one is not applied again. The claim is a unique column, so of two copies taken in at the
     same time only one is applied; a quarantined record never claims (it had no effects).
     The record is written with its claim (one INSERT); only when that fails is it written
-    without (a conflict on mailbox, UIDVALIDITY and UID then raises, as it did before)."""
+    without (a conflict on mailbox, UIDVALIDITY and UID then raises, as it did before).
+    In a batch whose claims were looked up at its start (`prime_batch`), a Message-ID nobody
+    claimed is claimed without a savepoint of its own: should another worker claim it in
+    between, the INSERT raises and `apply_in` takes the mail in once more the careful way."""
+    claimed = s.info.get(_CLAIMED)
+    if claimed is not None and rec.message_id not in claimed:
+        claimed.add(rec.message_id)
+        rec.applied_message_id = rec.message_id
+        s.add(rec)
+        s.flush()
+        return False
     try:
         with s.begin_nested():  # a lost claim undoes only itself
             rec.applied_message_id = rec.message_id
@@ -156,6 +167,49 @@ def _raw_message_id(data: bytes) -> str | None:
 
 
 # -- one mail of a batch: the same steps in a savepoint of the batch's transaction ------------
+_CLAIMED = "mailbot.claimed"  # Session.info: Message-IDs claimed before or in this batch
+
+
+def prime_batch(s: Session, rt: Runtime, batch: Sequence[tuple[RawMessage, Understood]]
+                ) -> None:
+    """Look up, for the whole batch at once, what each mail would otherwise ask on its own:
+    which of its Message-IDs were claimed (applied) before, and how many replies each sender
+    got today (the reply limit). Both are kept in the session for this transaction only."""
+    mails = [got[0] for _raw, got in batch if not isinstance(got, Exception)]
+    ids = sorted({m.message_id for m in mails})
+    claimed: set[str] = set()
+    for start in range(0, len(ids), 500):
+        claimed.update(s.scalars(select(InboundRecord.applied_message_id).where(
+            InboundRecord.applied_message_id.in_(ids[start:start + 500]))))
+    s.info[_CLAIMED] = claimed
+    prime_reply_counts(s, rt.clock(), [m.answer_to for m in mails if "@" in m.answer_to])
+
+
+@dataclass
+class BatchState:
+    """What one mail may change of the batch's lookups, to be put back when its savepoint is
+    rolled back."""
+
+    claimed: set[str]
+    replies: dict[str, int] | None
+
+
+def remember_batch_state(s: Session) -> BatchState:
+    claimed, replies = s.info.get(_CLAIMED), s.info.get(REPLIES_TODAY)
+    return BatchState(set(claimed) if claimed is not None else set(),
+                      dict(replies) if replies is not None else None)
+
+
+def restore_batch_state(s: Session, kept: BatchState) -> None:
+    """After a mail's savepoint was rolled back: its claims and replies are gone, and so is
+    any row lock taken in it (PostgreSQL releases those with the savepoint)."""
+    if _CLAIMED in s.info:
+        s.info[_CLAIMED] = set(kept.claimed)
+    if kept.replies is not None:
+        s.info[REPLIES_TODAY] = dict(kept.replies)
+    s.info.pop(LOCKED_EVENTS, None)
+
+
 def quarantine_in(s: Session, rt: Runtime, raw: RawMessage, exc: BaseException) -> Outcome:
     """`quarantine` inside the batch's transaction (its own savepoint)."""
     reason = quarantine_reason(exc)
@@ -173,17 +227,26 @@ def apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outco
     if isinstance(got, Exception):
         return quarantine_in(s, rt, raw, got)
     mail, intent = got
+    kept = remember_batch_state(s)
     try:
         with s.begin_nested():
             outcome = record_in(s, rt, raw, mail, intent)
             s.flush()
     except IntegrityError:
+        restore_batch_state(s, kept)
         # another worker recorded the same mail first, and its outcome stands
         known = find_known(s, raw)
         if known is not None:
             return known.outcome
+        claimed = s.info.get(_CLAIMED)
+        if claimed is not None and mail.message_id not in kept.claimed:
+            # its Message-ID was claimed by another worker since the batch began: once more,
+            # the careful way (a savepoint for the claim), which records it as a duplicate
+            claimed.add(mail.message_id)
+            return apply_in(s, rt, raw, got)
         return quarantine_in(s, rt, raw, RuntimeError("integrity error while recording"))
     except Exception as exc:
+        restore_batch_state(s, kept)
         return quarantine_in(s, rt, raw, exc)
     log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
              domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)

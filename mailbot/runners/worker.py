@@ -43,7 +43,7 @@ class Worker(Runtime):
     def compose(self, row: OutboxRow) -> EmailMessage:
         return delivery.compose(row, self.settings)
 
-    def delivery_pass(self, limit: int = 50) -> int:
+    def delivery_pass(self, limit: int = 200) -> int:
         return delivery.Delivery(self, self.transport, self.pool).run(limit)
 
     def housekeeping(self) -> dict[str, int]:

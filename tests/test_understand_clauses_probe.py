@@ -363,3 +363,69 @@ FROM_RETIRED_PATTERNS = [
 def test_what_a_retired_surface_pattern_read_the_clauses_read(kind: IntentKind, text: str) -> None:
     got = from_text(text)
     assert got.kind is kind, got.reasons
+
+
+
+# a seventh round: who stays away beside others registered, a verb and its particle around an
+# inserted clause, spoken forms, onto and off a list, a registration waiting on its question
+WHOLE_MAILS = [
+    ('register', 2,
+     'Sehr geehrte Damen und Herren,\n\nhiermit melde ich Frau Dr. Aylin Kaya und Herrn Jonas '
+     'Weber zum Forum Arbeit an. Ich selbst bin an dem Tag leider verhindert.\n\nMit '
+     'freundlichen Grüßen\nAda Lim'),
+    ('register', 2,
+     'Hallo,\n\nich möchte zwei Kolleginnen für das Forum Arbeit anmelden: Frau Sevgi Arslan '
+     'und Frau Maria Nowak. Ich selbst kann leider nicht teilnehmen.\n\nGruß\nAda Lim'),
+    ('register', 1,
+     'Hello,\n\nplease register our coordinator Ms Amara Diallo for the Forum Arbeit. I myself '
+     "won't be able to attend.\n\nBest,\nAda Lim"),
+    ('register', 1,
+     'Sehr geehrte Damen und Herren,\n\nfür das Forum Arbeit melde ich im Auftrag der '
+     'Amtsleitung Frau Petra Schmitt an. Die Amtsleiterin selbst wird nicht teilnehmen '
+     'können.\n\ni. A. Ada Lim'),
+    ('cancel', 1, 'Hallo,\n\nich selbst kann leider doch nicht zum Forum Arbeit kommen.\n\nGruß\nAda Lim'),
+    ('register', 1, 'Hallo,\n\nich meld mich mal fürs Forum Arbeit an 🙂\n\nLG Ada'),
+    ('register', 1,
+     'Hallo,\n\nbitte setzen Sie mich auf die Teilnehmendenliste für das Forum '
+     'Arbeit.\n\nDanke\nAda Lim'),
+    ('register', 1,
+     'Hallo,\n\nbitte nehmen Sie mich in die Teilnehmerliste für das Forum Arbeit '
+     'auf.\n\nDanke\nAda Lim'),
+    ('register', 1,
+     'Hallo,\n\nich nehme, nachdem ich mit meiner Leitung Rücksprache gehalten habe und die '
+     'Finanzierung nun gesichert ist, sehr gern am Forum Arbeit teil.\n\nAda Lim'),
+    ('cancel', 1,
+     'Hallo,\n\nleider sage ich, weil am selben Tag eine wichtige Ausschusssitzung angesetzt '
+     'wurde, die ich nicht verschieben kann, meine Teilnahme am Forum Arbeit ab.\n\nAda Lim'),
+    ('question', 0,
+     "Hi,\n\nI'm thinking of signing up for the Forum Arbeit. Before I do: is there a "
+     'fee?\n\nAda'),
+    ('register', 1, 'Hi,\n\nput me down for the Forum Arbeit please.\n\nAda'),
+]
+
+
+@pytest.mark.parametrize("kind, seats, mail", WHOLE_MAILS)
+def test_a_whole_mail_means_its_intent_and_seats(kind: str, seats: int, mail: str) -> None:
+    i = from_text(mail)
+    assert (i.kind.value, i.party_size) == (kind, seats), (mail, i.reasons)
+
+
+SENTENCES = [
+    ('cancel', 'Bitte nehmen Sie mich von der Teilnehmerliste für das Forum Arbeit.'),
+    ('cancel', 'Please take me off the list for the Forum Arbeit.'),
+    ('other', 'Ich setze Sie gern auf unseren Newsletter-Verteiler.'),
+    ('register', 'Please add me to the attendee list for the Forum Arbeit.'),
+    ('other', 'Wir haben das Forum Arbeit auf unsere Veranstaltungsliste gesetzt.'),
+    ('register', 'Ich melde mich für das Forum Arbeit an, weil mich das Thema sehr interessiert.'),
+    ('cancel', 'Ich sage meine Teilnahme am Forum Arbeit ab, da ich krank bin.'),
+    ('register', 'Meld mich hiermit fürs Forum Arbeit an!'),
+    ('register', 'Ich komme zum Forum Arbeit, obwohl ich erst um 11 Uhr da sein kann.'),
+    ('other', 'Meld dich doch auch zum Forum Arbeit an, Lisa!'),
+    ('register', 'Ich selbst komme gern zum Forum Arbeit.'),
+]
+
+
+@pytest.mark.parametrize("kind, text", SENTENCES)
+def test_a_sentence_of_the_seventh_round_means_its_intent(kind: str, text: str) -> None:
+    i = from_text(text)
+    assert i.kind.value == kind, (text, i.reasons)

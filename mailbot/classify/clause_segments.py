@@ -46,7 +46,8 @@ def units(segs: Sequence[tuple[int, int]], low: Sequence[str], tags: Sequence[st
     """The token indices of each clause. A segment without a verb that holds a separable
     particle closes the clause of the last segment before it with a finite verb: "nehme ich,
     sofern nichts dazwischenkommt, an beiden Tagen gern teil" is one clause "teilnehmen" around
-    the inserted condition."""
+    the inserted condition, "nehme ich, nachdem ich gefragt habe, am Fachtag teil" around the
+    inserted subordinate clause."""
     t = words.tags
     out: list[list[int]] = []
     host: int | None = None
@@ -58,8 +59,9 @@ def units(segs: Sequence[tuple[int, int]], low: Sequence[str], tags: Sequence[st
             host = None
             continue
         out.append(span)
-        if starts_condition(low, a, words) or starts(low, a, words.indirect):
-            continue  # an inserted condition is closed by its own verb
+        if starts_condition(low, a, words) or starts(low, a, words.indirect) or \
+                tags[a] in t.subordinate:
+            continue  # an inserted condition or subordinate clause is closed by its own verb
         if any(tags[i] in t.finite for i in verbs) and not any(
                 tags[i] in t.particle for i in span):
             host = len(out) - 1

@@ -47,6 +47,7 @@ class Tags:
     possessive: frozenset[str]
     asking: frozenset[str]
     zu_infinitive: frozenset[str]  # "teilzunehmen", "zu kommen": depends on another verb
+    subordinate: frozenset[str] = frozenset()  # opens an inserted clause ("nachdem", "die")
 
     def is_verb(self, tag: str) -> bool:
         return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
@@ -67,9 +68,15 @@ class ClauseWords:
     erase_objects: frozenset[str]
     origin: frozenset[str]  # a register verb telling where someone comes from ("kommen aus")
     destination: frozenset[str]  # words that still make it a coming to ("zum", "nach")
+    onto_list: frozenset[str]  # verbs that register by putting someone onto a list
+    list_noun: tuple[str, ...]  # heads of nouns for a list ("liste")
+    into: frozenset[str]  # "auf", "in", "onto": before the list noun
+    off_list: frozenset[str]  # verbs that cancel by taking someone off a list
+    off: frozenset[str]  # "von", "off": before the list noun
     booking: frozenset[str]  # register verbs that may book something else ("buchen")
     booked_elsewhere: frozenset[str]  # what they then book (noun lemmas: "Hotel")
     negation: frozenset[str]
+    emphatic: frozenset[str]  # "selbst", "myself": who stays away beside others registered
     modal: frozenset[str]
     condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
     indirect: tuple[tuple[str, ...], ...]  # openers of an indirect question ("ob", "whether")
@@ -81,6 +88,7 @@ class ClauseWords:
     addressee: frozenset[str]
     objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
     reflexive: frozenset[str]  # the addressee's reflexive ("sich"): an instruction, no request
+    reflexive_second: frozenset[str]  # "dich", "yourself": an addressee's, never a third's
     third_objects: frozenset[str]  # others as object of a request ("melden Sie sie an")
     own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
 
@@ -131,13 +139,16 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
                   participle=frozenset(tags("participle")),
                   negation=frozenset(tags("negation")), noun=tags("noun"),
                   possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking")),
-                  zu_infinitive=frozenset(tags("zu_infinitive"))),
+                  zu_infinitive=frozenset(tags("zu_infinitive")),
+                  subordinate=frozenset(tags("subordinate"))),
         cues=tuple(sorted(words("cue"))),
         verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
         cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
         origin=words("origin"), destination=words("destination"),
+        onto_list=words("onto_list"), list_noun=tuple(sorted(words("list_noun"))),
+        into=words("into"), off_list=words("off_list"), off=words("off"),
         booking=words("booking"), booked_elsewhere=words("booked_elsewhere"),
-        negation=words("negation"), modal=words("modal"),
+        negation=words("negation"), emphatic=words("emphatic"), modal=words("modal"),
         condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
         hedge=words("hedge"), imperative=words("imperative"), split=words("split"),
@@ -147,5 +158,6 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
             for w in sorted(words(f"subject.{key}"))),
         addressee=words("subject.addressee"), objects=persons("object"),
         third_objects=words("object.third"), reflexive=words("object.reflexive"),
+        reflexive_second=words("object.reflexive_second"),
         own=persons("possessive"),
     )

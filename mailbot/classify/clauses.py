@@ -192,6 +192,11 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     if tags[chosen] in t.participle:
         return verb, None, False, modal, subject, request  # "angemeldet", "joined": done, not asked
     want = table.get(verb)
+    if want is None and verb in words.onto_list and _on_list(low, a, b, words, words.into,
+                                                             onto=True):
+        want = Want.REGISTER  # "setzen Sie mich auf die Teilnehmendenliste"
+    elif want is None and verb in words.off_list and _on_list(low, a, b, words, words.off):
+        want = Want.CANCEL  # "nehmen Sie mich von der Teilnehmerliste"
     if want is Want.ERASE and not any(
             _lemma(words.model, toks[i], raw[i]) in words.erase_objects or
             low[i] in words.erase_objects for i in range(a, b) if tags[i].startswith(t.noun)):
@@ -213,6 +218,18 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     elif verb in words.cancel_negated:
         want = None
     return verb, want, negated, modal, subject, request
+
+
+def _on_list(low: Sequence[str], a: int, b: int, words: ClauseWords,
+             preps: frozenset[str], onto: bool = False) -> bool:
+    """The clause moves someone onto or off a list: a noun with a list head
+    ("Teilnehmerliste") within two words after one of `preps` ("auf", "onto"; "von", "off").
+    `onto`: someone must be named just before ("setzen Sie mich auf die Liste"), since "bitte
+    in die Liste aufnehmen" under a forwarded mail puts its author there, not the sender."""
+    people = words.third_objects | {w for w, _ in words.objects}  # "mich", "uns", "sie"
+    return any(low[j].endswith(words.list_noun) and any(
+        low[k] in preps and (not onto or any(low[m] in people for m in range(max(a, k - 3), k)))
+        for k in range(max(a, j - 2), j)) for j in range(a, b)) if words.list_noun else False
 
 
 def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],
@@ -278,6 +295,8 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
                 low[i] in words.third_objects and toks[i].islower() for i in range(a, b)):
             return Subject.THIRD, True
         return who, False
+    if any(low[i] in words.reflexive_second for i in range(a, b)):
+        return Subject.ADDRESSEE, False  # "Meld dich doch auch an!": an instruction to a reader
     if obj is not None:  # "…, mich für den Fachtag anzumelden": the sender as the object
         return obj, True
     first = verbs[0]

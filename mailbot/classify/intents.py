@@ -57,10 +57,19 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
 
 
 def cancellations(ctx: Context) -> list[str]:
-    """Cancel sentences: the surface rules' and the clause reading's."""
+    """Cancel sentences: the surface rules' and the clause reading's. Not one that singles
+    out who stays away ("Ich selbst bin verhindert", "Die Amtsleiterin selbst wird nicht
+    teilnehmen") in a mail that registers others: it says who does not come besides."""
     wordy = said_otherwise(ctx, cl.Want.CANCEL) | others_cancel_sender_comes(ctx)
-    return [s for s in in_order(ctx, ctx.hits("intent.cancel"),
-                                clause_sentences(ctx, cl.Want.CANCEL)) if s not in wordy]
+    found = [s for s in in_order(ctx, ctx.hits("intent.cancel"),
+                                 clause_sentences(ctx, cl.Want.CANCEL)) if s not in wordy]
+    words = cl.load_words(ctx.rules, ctx.mail.language)
+    if words is None or not words.emphatic:
+        return found
+    aside = {s for s in found if words.emphatic & {t.casefold() for t in cl.tokens(s)}}
+    if aside and any(s not in aside for s in strong_registrations(ctx)):
+        found = [s for s in found if s not in aside]
+    return found
 
 
 def conditional_only(ctx: Context) -> bool:

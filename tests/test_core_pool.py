@@ -36,7 +36,7 @@ def test_a_batch_read_in_worker_processes_equals_one_read_here_and_errors_keep_t
     datas = [_mail(n) for n in range(20)]
     pool = CorePool(workers=2, threshold=4, initializer=intake.start_reader, initargs=(read,))
     try:
-        pooled = intake.pooled(read, pool)(datas, [])
+        pooled = list(intake.pooled(read, pool)(datas, []))
         assert pool.started
     finally:
         pool.close()
@@ -53,7 +53,7 @@ def test_a_batch_read_in_worker_processes_equals_one_read_here_and_errors_keep_t
 
 def test_a_small_batch_is_read_here_without_starting_processes() -> None:
     pool = CorePool(workers=2, threshold=16, initializer=intake.start_reader, initargs=(read,))
-    got = intake.pooled(read, pool)([_mail(n) for n in range(5)], [])
+    got = list(intake.pooled(read, pool)([_mail(n) for n in range(5)], []))
     assert len(got) == 5 and not pool.started
 
 

@@ -191,3 +191,30 @@ def test_a_message_id_another_worker_claims_during_the_batch_is_recorded_once_no
             OutboxRow.to_addr == "p3@verein.example")).all() == []
         assert len(s.scalars(select(InboundRecord).where(
             InboundRecord.mailbox == "test")).all()) == 6  # the others applied as before
+
+
+def test_a_backlog_read_in_worker_processes_is_taken_in_batch_by_batch_with_a_pass_between(
+        worker: Worker, tmp_path: Path) -> None:
+    from mailbot.runners.pool import CorePool
+
+    box = stdlib_mailbox.Maildir(str(tmp_path / "inbox"), create=False)
+    for n in range(6, 13):
+        box.add(_mail(n))  # 13 in all: batches of 4, 4, 4 and 1
+    between: list[int] = []
+
+    def count_records() -> None:
+        between.append(len(_records(worker)))  # what was committed when the next is read
+
+    worker.pool = CorePool(workers=2, threshold=2, initializer=intake.start_reader,
+                           initargs=(worker.understand,))
+    worker.between_batches = count_records
+    try:
+        assert worker.intake_pass(batch=4) == 13
+    finally:
+        worker.pool.close()
+    assert between == [4, 8, 12]  # after each full batch, none after the last
+    recs = _records(worker)
+    assert len(recs) == 13 and worker.mailbox is not None and worker.mailbox.backlog() == 0
+    _mail_read, intent = worker.understand(_mail(0), [])
+    assert {(r.outcome != Outcome.QUARANTINE, r.intent) for r in recs.values()} == {
+        (True, intent.kind)}  # read in the processes as here, none lost on the way

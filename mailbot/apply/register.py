@@ -18,7 +18,7 @@ from mailbot.apply.inbound import (
 )
 from mailbot.apply.questions import forward_question
 from mailbot.models import Event, Person, Registration, RegState
-from mailbot.registrations.identity import email_key, get_or_create_person
+from mailbot.registrations.identity import NEW_PEOPLE, email_key, get_or_create_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 from mailbot.registrations.seats import position_of, seats_free
 from mailbot.types import Attendee, IntentKind, Outcome
@@ -89,8 +89,8 @@ class Register:
 def register_person(s: Session, m: Mailer, inb: Inbound, event: Event, person: Person,
                     seats: int, names: list[str]) -> Registration:
     """Create or change one registration and queue the answer to its person."""
-    reg = s.scalars(select(Registration).where(Registration.event_id == event.id,
-                                               Registration.person_id == person.id)).first()
+    reg = None if _new_in(s, person) else s.scalars(select(Registration).where(
+        Registration.event_id == event.id, Registration.person_id == person.id)).first()
     to = person.email
     if reg is not None and reg.state != RegState.CANCELLED:
         held = reg.seats + reg.waiting_seats
@@ -147,6 +147,16 @@ def _add_seats(s: Session, m: Mailer, inb: Inbound, event: Event, reg: Registrat
         return reg
     _place(s, m, inb, event, reg, extra, to, old_seats=old)
     return reg
+
+
+def _new_in(s: Session, person: Person) -> bool:
+    """Was `person` created for this very mail (and so has no registration yet)? Asked once:
+    the registration made next is one."""
+    new: set[Person] = s.info.get(NEW_PEOPLE, set())
+    if person in new:
+        new.discard(person)
+        return True
+    return False
 
 
 def _uid(m: Mailer) -> str:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
+from mailbot.runners.intake import start_reader
+from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
 
@@ -32,7 +34,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     # with MAILBOT_LMTP_LISTEN the mail host pushes mail; a mailbox URL is then optional
     w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=True)
     _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
+    # A backlog is read (parse, classify) in worker processes while this one applies the
+    # mails read before and sends their replies; one core: all here (CorePool.worth_it).
+    w.pool = CorePool(initializer=start_reader, initargs=(w.understand,))
     if args.once:
+        # a long backlog's replies go out as it is read
+        w.between_batches = lambda: w.delivery_pass(here=True)
         try:
             n = w.intake_pass() if w.mailbox is not None else 0
             w.housekeeping()
@@ -75,6 +82,12 @@ def serve(w: Worker) -> int:
     if w.mailbox is not None:
         _backlog_bar(w)
     w.should_stop = stop.is_set
+
+    def deliver() -> int:
+        with lock:
+            return w.delivery_pass(here=True)
+
+    w.between_batches = deliver  # a long backlog's replies go out as it is read
     failures = 0
     try:
         lmtp = _start_lmtp(w, lock) if w.settings.lmtp_listen else None

@@ -18,6 +18,9 @@ def find_person(session: Session, address: str) -> Person | None:
     return session.scalars(select(Person).where(Person.email_key == email_key(address))).first()
 
 
+NEW_PEOPLE = "mailbot.new_people"  # Session.info: the people created for the current mail
+
+
 def get_or_create_person(session: Session, address: str, name: str = "",
                          organization: str | None = None, language: str = "de") -> Person:
     person = find_person(session, address)
@@ -26,6 +29,7 @@ def get_or_create_person(session: Session, address: str, name: str = "",
                         organization=organization, language=language)
         session.add(person)
         session.flush()
+        session.info.setdefault(NEW_PEOPLE, set()).add(person)  # no registration to look for
         return person
     if name and not person.name:
         person.name = name

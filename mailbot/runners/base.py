@@ -52,9 +52,11 @@ REPLIES_TODAY = "mailbot.replies_today"  # Session.info: replies per address in 
 
 def prime_reply_counts(s: Session, now: datetime, addresses: list[str]) -> None:
     """The replies each of `addresses` got in the last day, in one query for a whole batch;
-    `CountingMailer` then counts on from there for this transaction."""
-    keys = sorted({a.strip().lower() for a in addresses})
-    counts = dict.fromkeys(keys, 0)
+    `CountingMailer` then counts on from there for this transaction (an address counted
+    before in it is not asked again)."""
+    counts: dict[str, int] = s.info.setdefault(REPLIES_TODAY, {})
+    keys = sorted({a.strip().lower() for a in addresses} - counts.keys())
+    counts.update(dict.fromkeys(keys, 0))
     since = now - timedelta(days=1)
     for start in range(0, len(keys), 500):
         for to, n in s.execute(select(OutboxRow.to_addr, func.count()).where(
@@ -62,7 +64,6 @@ def prime_reply_counts(s: Session, now: datetime, addresses: list[str]) -> None:
                 OutboxRow.auto_submitted == "auto-replied", OutboxRow.created_at >= since)
                 .group_by(OutboxRow.to_addr)):
             counts[to] = int(n)
-    s.info[REPLIES_TODAY] = counts
 
 
 class CountingMailer(Mailer):
@@ -80,6 +81,9 @@ class CountingMailer(Mailer):
 
     def queue(self, template: str, to: str, context: dict[str, Any], **kw: Any
               ) -> OutboxRow | None:
+        inbound = kw.get("inbound")
+        if inbound is not None and inbound.id is None:
+            self.session.flush()  # a record added without a flush of its own: its id now
         row = super().queue(template, to, context, **kw)
         counts: dict[str, int] | None = self.session.info.get(REPLIES_TODAY)
         if row is not None and counts is not None and row.auto_submitted == "auto-replied":

@@ -7,7 +7,7 @@ the thin handler that runs them for one mailbox.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -74,8 +74,63 @@ def take_in(rt: Runtime, raw: RawMessage, events: list[EventInfo] | None,
 
 
 # -- a batch: the steps for many mails, one transaction with a savepoint per mail ------------
+_GROUP = 50  # mails of a batch whose lookups (claims, reply counts) are made at once
+
+
 def _key(raw: RawMessage) -> tuple[str, int, str]:
     return raw.mailbox, raw.uidvalidity, raw.uid
+
+
+@dataclass
+class Started:
+    """A batch whose reading has begun (in worker processes, when there are any)."""
+
+    raws: list[RawMessage]
+    events: list[EventInfo]
+    outcomes: dict[tuple[str, int, str], Outcome]  # of the mails taken in before
+    todo: list[RawMessage]
+    understood: Iterator[Understood] | None  # None: read one by one while applying
+
+
+def start_batch(rt: Runtime, raws: Sequence[RawMessage], events: list[EventInfo] | None = None,
+                read_many: UnderstandMany | None = None) -> Started:
+    """The first step of a batch: which of its mails were taken in before, and the reading
+    of the others handed to `read_many` (which may work on it while the caller does other
+    things, e.g. sends the replies of the batch before)."""
+    with rt.db.session() as s:
+        outcomes = find_known_many(s, raws) if raws else {}
+        if events is None:
+            events = rt.events(s)
+    todo = [raw for raw in raws if _key(raw) not in outcomes]
+    understood = (iter(read_many([raw.data for raw in todo], events))
+                  if read_many is not None and todo else None)
+    return Started(list(raws), events, outcomes, todo, understood)
+
+
+def finish_batch(rt: Runtime, started: Started, read: Understand) -> list[Outcome]:
+    """Record, apply and answer the batch in ONE transaction with a savepoint per mail; the
+    outcome of each, in order, says where it is to be moved (after this returns: after the
+    commit). Should the transaction fail as a whole, the mails are taken in one by one,
+    each in its own transaction."""
+    raws, events, outcomes, todo = started.raws, started.events, started.outcomes, started.todo
+    understood = started.understood or (
+        got for raw in todo for got in understand_each(read, [raw.data], events))
+    try:
+        with rt.db.session() as s:
+            # in groups: each group's lookups at once, while later ones may still be read
+            for start in range(0, len(todo), _GROUP):
+                group = [(raw, next(understood)) for raw in todo[start:start + _GROUP]]
+                prime_batch(s, rt, group)
+                for raw, got in group:
+                    outcomes[_key(raw)] = apply_in(s, rt, raw, got)
+    except Exception as exc:
+        if len(raws) == 1:
+            return [take_in(rt, raws[0], events, read)]
+        log.warning("a batch of %d mails failed as a whole (%s: %s); one by one instead",
+                    len(raws), type(exc).__name__, str(exc).splitlines()[0][:300]
+                    if str(exc) else "")
+        return [take_in(rt, raw, events, read) for raw in raws]
+    return [outcomes[_key(raw)] for raw in raws]
 
 
 def take_in_batch(rt: Runtime, raws: Sequence[RawMessage], read: Understand,
@@ -85,32 +140,10 @@ def take_in_batch(rt: Runtime, raws: Sequence[RawMessage], read: Understand,
     LMTP) in ONE transaction with a savepoint per mail; the outcome of each, in order, says
     where it is to be moved (after this returns: after the commit). A mail recorded before
     (a crash after the commit, before the move) is not applied again: only its outcome is
-    returned. Should the batch's transaction fail as a whole, its mails are taken in one by
-    one, each in its own transaction."""
+    returned."""
     if not raws:
         return []
-    with rt.db.session() as s:
-        outcomes = find_known_many(s, raws)
-        if events is None:
-            events = rt.events(s)
-    todo = [raw for raw in raws if _key(raw) not in outcomes]
-    datas = [raw.data for raw in todo]
-    understood = (read_many(datas, events) if read_many is not None
-                  else understand_each(read, datas, events))
-    try:
-        with rt.db.session() as s:
-            batch = list(zip(todo, understood, strict=True))
-            prime_batch(s, rt, batch)
-            for raw, got in batch:
-                outcomes[_key(raw)] = apply_in(s, rt, raw, got)
-    except Exception as exc:
-        if len(raws) == 1:
-            return [take_in(rt, raws[0], events, read)]
-        log.warning("a batch of %d mails failed as a whole (%s: %s); one by one instead",
-                    len(raws), type(exc).__name__, str(exc).splitlines()[0][:300]
-                    if str(exc) else "")
-        return [take_in(rt, raw, events, read) for raw in raws]
-    return [outcomes[_key(raw)] for raw in raws]
+    return finish_batch(rt, start_batch(rt, raws, events, read_many), read)
 
 
 @dataclass
@@ -123,6 +156,7 @@ class Intake:
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
     should_stop: Callable[[], bool] = lambda: False
     read_many: UnderstandMany | None = None  # e.g. a process pool for large batches
+    between_batches: Callable[[], object] | None = None  # e.g. send the replies so far
 
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None
                         ) -> Outcome:
@@ -133,8 +167,14 @@ class Intake:
                      ) -> list[Outcome]:
         """Take a batch in (one transaction); then move it, after the commit, in one command
         per target folder."""
-        outcomes = take_in_batch(self.rt, raws, self.read, events,
-                                 self.read_many if len(raws) > 1 else None)
+        return self._finish(self._start(raws, events))
+
+    def _start(self, raws: Sequence[RawMessage], events: list[EventInfo] | None) -> Started:
+        return start_batch(self.rt, raws, events, self.read_many if len(raws) > 1 else None)
+
+    def _finish(self, started: Started) -> list[Outcome]:
+        raws = started.raws
+        outcomes = finish_batch(self.rt, started, self.read) if raws else []
         if self.mailbox is not None:
             by_outcome: dict[Outcome, list[RawMessage]] = {}
             for raw, outcome in zip(raws, outcomes, strict=True):
@@ -154,15 +194,26 @@ class Intake:
         with exclusive(self.rt.db.engine, f"intake:{self.mailbox.name}") as mine:
             return self._until_empty(self.mailbox, batch) if mine else None
 
+    def _fetch(self, mailbox: Mailbox, batch: int) -> Started:
+        with self.rt.db.session() as s:
+            events = self.rt.events(s)
+        # One batch in memory at a time (two while the next is read), however long the backlog.
+        return self._start(list(mailbox.fetch_new(limit=batch)), events)
+
     def _until_empty(self, mailbox: Mailbox, batch: int) -> int:
         total = 0
+        started = self._fetch(mailbox, batch)
         while True:
-            with self.rt.db.session() as s:
-                events = self.rt.events(s)
-            # One batch in memory at a time, however long the backlog.
-            raws = list(mailbox.fetch_new(limit=batch))
-            self.handle_batch(raws, events)
-            total += len(raws)
-            if len(raws) < batch or self.should_stop():
-                # SIGTERM mid-backlog: stop between two batches
+            n = len(started.raws)
+            self._finish(started)  # committed, then moved
+            total += n
+            more = n >= batch and not self.should_stop()  # SIGTERM: stop between two batches
+            if more:  # the next batch is read (in worker processes) ...
+                started = self._fetch(mailbox, batch)
+            if more and self.between_batches is not None:
+                try:  # ... while this one's replies go out
+                    self.between_batches()
+                except Exception as exc:  # the delivery pass after the intake tries again
+                    log.warning("between two batches: %s: %s", type(exc).__name__, exc)
+            if not more:
                 return total

@@ -3,8 +3,9 @@ on every core. A mail that cannot be read gives its error (and the reason it is 
 
 from __future__ import annotations
 
+import itertools
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,8 @@ from mailbot.types import EventInfo, InboundMail, Intent
 Understand = Callable[[bytes, list[EventInfo]], tuple[InboundMail, Intent]]
 Understood = tuple[InboundMail, Intent] | Exception  # what reading one mail gave
 # A batch of mails read at once (e.g. in worker processes); an error is returned, not raised.
-UnderstandMany = Callable[[list[bytes], list[EventInfo]], list[Understood]]
+# The results come in order, possibly one by one as they are ready (an iterator).
+UnderstandMany = Callable[[list[bytes], list[EventInfo]], Iterable[Understood]]
 
 
 # -- understand: bytes -> mail and intent, no I/O -----------------------------------------------
@@ -93,10 +95,12 @@ def start_reader(read: Understand) -> None:
     _read_here = read
 
 
-def pooled(read: Understand, pool: CorePool) -> UnderstandMany:
-    """Read a batch on every core (a small one right here)."""
+def pooled(read: Understand, pool: CorePool, chunk: int = 20) -> UnderstandMany:
+    """Read a batch in worker processes (a small one right here). The mails come back in
+    chunks as they are read, so the caller applies the first ones while the processes read
+    the rest: the reading is off the main process's path."""
 
-    def read_many(datas: list[bytes], events: list[EventInfo]) -> list[Understood]:
+    def read_many(datas: list[bytes], events: list[EventInfo]) -> Iterable[Understood]:
         if not pool.worth_it(len(datas)):
             return understand_each(read, datas, events)
         first: list[Understood] = []
@@ -104,6 +108,7 @@ def pooled(read: Understand, pool: CorePool) -> UnderstandMany:
             # the first mail is read here: whatever `read` loads on first use (rules, models)
             # is then loaded once, before the fork, not once in every process
             first, datas = understand_each(read, datas[:1], events), datas[1:]
-        return first + pool.map_chunks(_read_chunk, datas, events)
+        return itertools.chain(first, itertools.chain.from_iterable(
+            pool.imap_chunks(_read_chunk, datas, events, size=chunk)))
 
     return read_many

@@ -17,6 +17,7 @@ from mailbot.apply.chain import apply, chain
 from mailbot.apply.inbound import LOCKED_EVENTS, Inbound
 from mailbot.mailbox import RawMessage
 from mailbot.models import InboundRecord
+from mailbot.registrations.identity import NEW_PEOPLE
 from mailbot.runners.base import REPLIES_TODAY, Runtime, domain, prime_reply_counts
 from mailbot.runners.intake_read import Understood, quarantine_reason
 from mailbot.runners.office import Office
@@ -75,8 +76,7 @@ def already_applied(s: Session, rec: InboundRecord) -> bool:
     if claimed is not None and rec.message_id not in claimed:
         claimed.add(rec.message_id)
         rec.applied_message_id = rec.message_id
-        s.add(rec)
-        s.flush()
+        s.add(rec)  # written with the mail's first query or reply, inside its savepoint
         return False
     try:
         with s.begin_nested():  # a lost claim undoes only itself
@@ -172,16 +172,16 @@ _CLAIMED = "mailbot.claimed"  # Session.info: Message-IDs claimed before or in t
 
 def prime_batch(s: Session, rt: Runtime, batch: Sequence[tuple[RawMessage, Understood]]
                 ) -> None:
-    """Look up, for the whole batch at once, what each mail would otherwise ask on its own:
-    which of its Message-IDs were claimed (applied) before, and how many replies each sender
-    got today (the reply limit). Both are kept in the session for this transaction only."""
+    """Look up, for a batch (or the next part of one) at once, what each mail would otherwise
+    ask on its own: which of its Message-IDs were claimed (applied) before, and how many
+    replies each sender got today (the reply limit). Both are kept in the session for this
+    transaction only, added to what earlier parts found."""
     mails = [got[0] for _raw, got in batch if not isinstance(got, Exception)]
     ids = sorted({m.message_id for m in mails})
-    claimed: set[str] = set()
+    claimed: set[str] = s.info.setdefault(_CLAIMED, set())
     for start in range(0, len(ids), 500):
         claimed.update(s.scalars(select(InboundRecord.applied_message_id).where(
             InboundRecord.applied_message_id.in_(ids[start:start + 500]))))
-    s.info[_CLAIMED] = claimed
     prime_reply_counts(s, rt.clock(), [m.answer_to for m in mails if "@" in m.answer_to])
 
 
@@ -228,6 +228,7 @@ def apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outco
         return quarantine_in(s, rt, raw, got)
     mail, intent = got
     kept = remember_batch_state(s)
+    s.info.pop(NEW_PEOPLE, None)  # "created for this mail" speaks of one mail only
     try:
         with s.begin_nested():
             outcome = record_in(s, rt, raw, mail, intent)

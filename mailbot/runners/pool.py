@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -56,15 +56,31 @@ class CorePool:
         module-level function returning one result per item."""
         if not self.worth_it(len(items)):
             return fn(list(items), *args)
+        # a few chunks per process: an uneven chunk does not leave a core idle for long
+        size = max(1, -(-len(items) // (2 * self.workers)))
+        return [r for chunk in self.imap_chunks(fn, items, *args, size=size) for r in chunk]
+
+    def imap_chunks(self, fn: Callable[..., list[R]], items: Sequence[T], *args: Any,
+                    size: int = 25) -> Iterator[list[R]]:
+        """`fn(chunk, *args)` for chunks of `size`, all handed to the processes at once; the
+        results of each chunk, in order, as soon as that chunk is done: the caller works on
+        the first while the processes work on the rest."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("fork"),
                 initializer=_worker_start, initargs=(self._initializer, self._initargs))
-        # a few chunks per process: an uneven chunk does not leave a core idle for long
-        size = max(1, -(-len(items) // (2 * self.workers)))
         futures = [self._pool.submit(fn, list(items[i:i + size]), *args)
-                   for i in range(0, len(items), size)]
-        return [r for f in futures for r in f.result()]
+                   for i in range(0, len(items), size)]  # handed out now, not on first next()
+
+        def results() -> Iterator[list[R]]:
+            try:
+                for f in futures:
+                    yield f.result()
+            finally:
+                for f in futures:  # the caller stopped early (an error): drop what is left
+                    f.cancel()
+
+        return results()
 
     def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -24,6 +24,7 @@ class Worker(Runtime):
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
     should_stop: Callable[[], bool] = lambda: False
     pool: CorePool | None = None  # large batches read and rendered on every core
+    between_batches: Callable[[], object] | None = None  # e.g. send replies during a backlog
 
     def understand(self, data: bytes, events: list[EventInfo]) -> tuple[InboundMail, Intent]:
         return intake.understand(data, events, self.rules, self.clock())
@@ -32,7 +33,8 @@ class Worker(Runtime):
         # built per call: on_mail, should_stop and understand may be swapped between passes
         return intake.Intake(self, self.mailbox, self.understand, self.on_mail,
                              self.should_stop,
-                             intake.pooled(self.understand, self.pool) if self.pool else None)
+                             intake.pooled(self.understand, self.pool) if self.pool else None,
+                             self.between_batches)
 
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None) -> Outcome:
         return self._intake().handle_one_mail(raw, events)
@@ -43,8 +45,10 @@ class Worker(Runtime):
     def compose(self, row: OutboxRow) -> EmailMessage:
         return delivery.compose(row, self.settings)
 
-    def delivery_pass(self, limit: int = 200) -> int:
-        return delivery.Delivery(self, self.transport, self.pool).run(limit)
+    def delivery_pass(self, limit: int = 200, *, here: bool = False) -> int:
+        """Send what is due; `here`: render in this process (the pool is busy reading the
+        next batch of a backlog, and a render queued behind that would wait for it)."""
+        return delivery.Delivery(self, self.transport, None if here else self.pool).run(limit)
 
     def housekeeping(self) -> dict[str, int]:
         return scheduled.housekeeping(self)

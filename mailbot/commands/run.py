@@ -38,12 +38,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     # mails read before and sends their replies; one core: all here (CorePool.worth_it).
     w.pool = CorePool(initializer=start_reader, initargs=(w.understand,))
     if args.once:
-        # a long backlog's replies go out as it is read
-        w.between_batches = lambda: w.delivery_pass(here=True)
+        sent_before = [0]  # replies sent between two batches of a long backlog
+
+        def between() -> int:
+            sent_before[0] += w.delivery_pass(here=True)
+            return sent_before[0]
+
+        w.between_batches = between  # a long backlog's replies go out as it is read
         try:
             n = w.intake_pass() if w.mailbox is not None else 0
             w.housekeeping()
-            sent = w.delivery_pass()
+            sent = sent_before[0] + w.delivery_pass()
             print(f"handled {n} mail(s), sent {sent}" if n is not None else
                   f"another worker is taking in this mailbox; sent {sent}")
         finally:

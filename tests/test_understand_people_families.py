@@ -4,10 +4,12 @@ names of many origins (judged by the given-name lexicon, not by hand lists)."""
 
 from __future__ import annotations
 
+import pytest
+
 from mailbot.classify import classify
 from mailbot.parse import parse
 from mailbot.types import Attendee, Intent, IntentKind
-from tests.understanding import EVENTS, NOW, RULES
+from tests.understanding import EVENTS, NOW, RULES, from_text
 
 
 def mail(body: str, sender: str = "Jolanta Kowalczyk <j.kowalczyk@frauennetz-lg.example>",
@@ -181,3 +183,56 @@ def test_bullets_with_salutations_and_roles_name_only_the_people():
              "Netzwerktreffen:\n• Mr Tunde Bakare\n• Ms Aisha Bello, project lead\n\n"
              "Kind regards\nJolanta Kowalczyk")
     assert people(i) == [("Tunde Bakare", None), ("Aisha Bello", None)]
+
+
+# an eighth round: the sender named again in a list, places, bare organisation words, a role line
+# above the organisation, a surname written first with its particle
+PEOPLE_AND_ORGANISATIONS = [
+    (
+        'Hallo,\n\nfür das Forum Arbeit melde ich mich selbst sowie Frau Ewa Nowak und Frau Dilek '
+        'Şahin an.\n\nGruß\nAda Lim',
+        ('register', 3, ['Ada Lim', 'Ewa Nowak', 'Dilek Şahin'], None)),
+    (
+        'Hi,\n\nplease register two people for the Forum Arbeit: myself, Ada Mei Lim, and my '
+        'colleague Jonas Weber.\n\nBest,\nAda Lim',
+        ('register', 2, ['Ada Lim', 'Jonas Weber'], None)),
+    (
+        "Hi,\n\nI'd like to sign up for the Forum Arbeit +1 (my colleague Yasmin).\n\nCheers,\nAda "
+        'Lim',
+        ('register', 2, ['Ada Lim', 'Yasmin'], None)),
+    (
+        "Hello,\n\nI'm a social worker from North Rhine-Westphalia and I would like to attend the "
+        'Forum Arbeit.\n\nBest,\nAda Lim',
+        ('register', 1, ['Ada Lim'], None)),
+    (
+        'Hallo,\n\nich bin neu im Verein und würde gern am Forum Arbeit teilnehmen.\n\nViele '
+        'Grüße\nAda Lim',
+        ('register', 1, ['Ada Lim'], None)),
+    (
+        'Guten Tag,\n\nich melde mich zum Forum Arbeit an.\n\nMit freundlichen Grüßen\nAda '
+        'Lim\nKoordination\nSprInt-Pool Westpfalz\nMusterstraße 5, 67655 Kaiserslautern',
+        ('register', 1, ['Ada Lim'], 'SprInt-Pool Westpfalz')),
+    (
+        'Guten Tag,\n\nfolgende Person möchte ich zum Forum Arbeit anmelden: El Idrissi, Samira '
+        '(samira.elidrissi@verein.example).\n\nGruß\nAda Lim',
+        ('register', 1, ['Samira El Idrissi'], None)),
+    (
+        'Hallo,\n\nich melde mich zum Forum Arbeit an, zusammen mit meiner Kollegin Frau Dr. Olga '
+        'Petrenko.\n\nGruß\nAda Lim',
+        ('register', 2, ['Ada Lim', 'Olga Petrenko'], None)),
+    (
+        'Hallo,\n\nwir melden uns zu zweit zum Forum Arbeit an: Ada Lim und Kwame '
+        'Boateng.\n\nGruß\nAda Lim',
+        ('register', 2, ['Ada Lim', 'Kwame Boateng'], None)),
+    (
+        'Hello,\n\nI am registering on behalf of our director, Dr. Fatima Al-Sayed, for the Forum '
+        'Arbeit. She will attend alone.\n\nKind regards,\nAda Lim\nOffice Manager',
+        ('register', 1, ['Fatima Al-Sayed'], None)),
+]
+
+
+@pytest.mark.parametrize("mail, want", PEOPLE_AND_ORGANISATIONS)
+def test_who_comes_and_for_which_organisation(mail: str, want: tuple) -> None:
+    i = from_text(mail)
+    got = (i.kind.value, i.party_size, [a.name for a in i.attendees], i.organization)
+    assert got == want, (mail, i.reasons)

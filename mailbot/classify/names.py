@@ -124,12 +124,14 @@ def _key(name: str) -> str:
     return " ".join(fold(name).replace("-", " ").split())
 
 
-def _same_person(p: Person, q: Person) -> bool:
+def same_person(p: Person, q: Person) -> bool:
     if p.email and q.email:
         return p.email == q.email
     if p.name and q.name and p.surname == q.surname:
-        # "Frau Otte" and "Svenja Otte" are one person; "Anna Otte" and "Bernd Otte" are not
-        return min(len(p.name.split()), len(q.name.split())) == 1 or _key(p.name) == _key(q.name)
+        # "Frau Otte" and "Svenja Otte" are one person; "Anna Otte" and "Bernd Otte" are not;
+        # "Ada Lim" and "Ada Mei Lim" are, one with her middle name
+        return min(len(p.name.split()), len(q.name.split())) == 1 or \
+            _key(p.name).split()[0] == _key(q.name).split()[0]
     if p.name and q.name and _key(p.name) == _key(q.name):
         return True  # "Nadia El-Khoury" and "Nadia El Khoury"
     short, full = sorted((p, q), key=lambda x: len(x.name.split()))
@@ -145,7 +147,7 @@ def merge(people: Iterable[Person]) -> list[Person]:
     """One entry per person: same address, or same surname with one side lacking details."""
     out: list[Person] = []
     for p in people:
-        same = next((q for q in out if _same_person(p, q)), None)
+        same = next((q for q in out if same_person(p, q)), None)
         if same is None:
             out.append(Person(p.name, p.email))
             continue

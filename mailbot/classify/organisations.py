@@ -64,7 +64,10 @@ def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
         cand = _SENTENCE_END.split(cand)[0]  # "… in July. I volunteer": the name ended
         if article in rules.words("people.genitive"):
             cand = _nominative_genitive(cand, rules)
-        if org.search(cand) and len(cand) <= 80 and len(cand.split()) <= 6 and \
+        hit = org.search(cand)
+        if hit and hit.span() == (0, len(cand)):
+            continue  # "neu im Verein": the bare word names no organisation
+        if hit and len(cand) <= 80 and len(cand.split()) <= 6 and \
                 not any(n in fold(cand) for n in skip):
             return nominative(cand, article, rules)
     return ""

@@ -20,6 +20,7 @@ from mailbot.classify.names import (
     is_person,
     local_matches,
     merge,
+    same_person,
     strip_titles,
 )
 from mailbot.classify.organisations import nominative, org_in_text, signature_org
@@ -27,8 +28,8 @@ from mailbot.parse.text import fold
 from mailbot.rulebook import Rules
 
 __all__ = ["EMAIL", "Person", "as_attendees", "clean_display_name", "is_person", "merge",
-           "nominative", "org_in_text", "people_in_text", "signature_org", "signature_person",
-           "strip_titles"]
+           "nominative", "org_in_text", "people_in_text", "same_person", "signature_org",
+           "signature_person", "strip_titles"]
 
 
 _PIECE = re.compile(r"([^\s,;:()<>\[\]\"“”„–—]+)|([\s,;:()<>\[\]\"“”„–—]+)")
@@ -59,7 +60,9 @@ def _runs(text: str) -> list[str]:
 
 
 # "Schütte, Ole – ole.schuette@…": surname first, as lists and spreadsheets write it
-_SURNAME_FIRST = re.compile(r"(?:^|[\s:)])([A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+),[ \t]*"
+# (a particle may lead the surname: "El Idrissi, Samira"; the rules' particles decide)
+_SURNAME_FIRST = re.compile(r"(?:^|[\s:)])((?:[A-ZÄÖÜa-zäöü][\w'’]*[ \t]+)?"
+                            r"[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+),[ \t]*"
                             r"([A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+(?:[ \t]+[A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'’-]+)?)"
                             r"[ \t]*(?:[–—:,-]|\(|<)?[ \t]*$")
 
@@ -67,7 +70,8 @@ _SURNAME_FIRST = re.compile(r"(?:^|[\s:)])([A-ZÄÖÜÁÉÓÚÇŞŠŽĆČŁ][\w'
 def _best_name_before(line: str, email: str, rules: Rules) -> str:
     before = PAREN.sub(" ", line[: line.find(email)])
     m = _SURNAME_FIRST.search(before)
-    if m:
+    lead = m.group(1).split()[0].casefold() if m and " " in m.group(1) else ""
+    if m and (not lead or lead in rules.words("names.particle")):
         swapped = f"{m.group(2)} {m.group(1)}"
         # only when the address agrees that the second part is the first name
         if is_person(swapped, rules) and fold(email.split("@")[0]).startswith(
@@ -146,7 +150,10 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             cand = " ".join(words)
             if (role := role_named.search(cand)) is not None:
                 cand = role.group(1)  # "unsere Kassenwartin Fatou Diallo": the role is no name
-            if cand and is_person(cand, rules):
+            # "El Idrissi, Samira (samira.elidrissi@…)": the surname half of a name found
+            # with its address is no one else
+            if cand and is_person(cand, rules) and not any(
+                    p.email and fold(p.name).endswith(" " + fold(cand)) for p in people):
                 people.append(Person(cand, None))
     for m in LIST_ITEM.finditer(body):
         first = re.split(r"\s*(?:,|\(|–| - |:)\s*", m.group(1))[0].strip()
@@ -165,7 +172,12 @@ def given_name_runs(line: str, rules: Rules) -> list[str]:
     # Tarık", "Zu Punkt 3", "Frau Dr."): a name does not start with them
     role = rules.regex("names.role_one")
     never = rules.words("names.not_name") | rules.words("names.particle") | rules.words("names.title")
-    for run in _runs(PAREN.sub(" ", EMAIL.sub(" ", line))):
+    place = rules.words("names.place_before")
+    text = PAREN.sub(" ", EMAIL.sub(" ", line))
+    for run in _runs(text):
+        before = text[:text.find(run)].split()[-1:]
+        if before and before[0].casefold() in place:
+            continue  # "from North Rhine-Westphalia": a place
         words = run.split()
         for i, w in enumerate(words):
             if w.casefold() in never or role.match(f"{w} Xy") or not is_given_name(w, rules):

@@ -16,6 +16,7 @@ from mailbot.classify.people import (
     merge,
     org_in_text,
     people_in_text,
+    same_person,
     signature_org,
     signature_person,
 )
@@ -80,8 +81,8 @@ class PeopleRule:
                        cc_people(ctx, focus))
         others, named_self = [], False
         for p in people:
-            if (p.email and p.email == sender.email) or (
-                    p.name and sender.name and fold(p.name) == fold(sender.name)):
+            if (p.email and p.email == sender.email) or (p.name and sender.name and (
+                    fold(p.name) == fold(sender.name) or not p.email and same_person(p, sender))):
                 named_self = True
                 continue
             others.append(p)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailbot.classify.names import EMAIL, PHONE, UMLAUT, URL, is_person
+from mailbot.classify.names import EMAIL, PHONE, UMLAUT, URL, has_given_name, is_person
 from mailbot.rulebook import Rules
 
 _LONGEST = 90  # a longer line is prose or a footer, never an organisation's name
@@ -112,8 +112,9 @@ def line_kind(line: str, rules: Rules) -> Line:
     kind = _org_kind(s, rules)
     if kind and len(s) <= _LONGEST:
         return Line(s, kind)
-    if is_person(s, rules, min_tokens=1) and len(s.split()[0]) < 13:
-        # first names are short, compounds long ("Nachbarschaftstreff Sahlkamp")
+    if is_person(s, rules, min_tokens=1) and len(s.split()[0]) < 13 and has_given_name(s, rules):
+        # first names are short, compounds long ("Nachbarschaftstreff Sahlkamp"), and a
+        # person's line holds a given name ("SprInt-Pool Westpfalz" has the shape, not the name)
         return Line(s, Kind.NAME)
     return Line(s, Kind.OTHER)
 

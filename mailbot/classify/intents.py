@@ -266,10 +266,15 @@ class ForwardedRegistration(_Undecided):
 
 class SubjectOnly(_Undecided):
     name = "subject-only"
-    description = "A subject like 'Anmeldung' or 'Teilnahme' over a (nearly) empty body"
+    description = ("A subject like 'Anmeldung' or 'Teilnahme' (or such a heading as the body's "
+                   "first line) over a (nearly) empty body or a short form")
 
     def decide(self, ctx: Context) -> None:
-        if not _subject_says(ctx, "intent.register_subject"):
+        # a form-like mail puts its subject as a heading: "Anmeldung Netzwerktreffen 04.05."
+        heading = next((x.strip() for x in ctx.body.split("\n") if x.strip()), "")
+        headed = len(heading) <= 60 and not heading.endswith((".", "?", "!", ",")) and \
+            bool(ctx.rules.pattern("intent.register_subject").search(heading))
+        if not (headed or _subject_says(ctx, "intent.register_subject")):
             return
         if len(ctx.body) <= 200 and "?" not in ctx.body:
             ctx.decide(IntentKind.REGISTER, ctx.sure("subject_only"), "registration only by subject")

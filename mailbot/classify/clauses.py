@@ -226,10 +226,17 @@ def _on_list(low: Sequence[str], a: int, b: int, words: ClauseWords,
     ("Teilnehmerliste") within two words after one of `preps` ("auf", "onto"; "von", "off").
     `onto`: someone must be named just before ("setzen Sie mich auf die Liste"), since "bitte
     in die Liste aufnehmen" under a forwarded mail puts its author there, not the sender."""
+    if not words.list_noun:
+        return False
     people = words.third_objects | {w for w, _ in words.objects}  # "mich", "uns", "sie"
-    return any(low[j].endswith(words.list_noun) and any(
-        low[k] in preps and (not onto or any(low[m] in people for m in range(max(a, k - 3), k)))
-        for k in range(max(a, j - 2), j)) for j in range(a, b)) if words.list_noun else False
+    for j in range(a, b):
+        if not low[j].endswith(words.list_noun):
+            continue
+        for k in range(max(a, j - 2), j):
+            named = any(low[m] in people for m in range(max(a, k - 3), k))
+            if low[k] in preps and (named or not onto):
+                return True
+    return False
 
 
 def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],

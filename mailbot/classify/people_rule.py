@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from mailbot.classify.clause_sentences import in_order
 from mailbot.classify.closing import closing_block, text_without_closing
 from mailbot.classify.intents import cancellations, strong_registrations
 from mailbot.classify.party import group_size
@@ -135,7 +136,7 @@ class PeopleRule:
 
     def _cancel(self, ctx: Context, sender: Person, body: str) -> None:
         # the surface rules' sentences, and the clause reading's ("zwei von uns können nicht")
-        sents = list(dict.fromkeys([*ctx.hits("intent.cancel"), *cancellations(ctx)]))
+        sents = in_order(ctx, ctx.hits("intent.cancel"), cancellations(ctx))
         first_person = ctx.rules.regex("people.first_person")
         others, _ = self._others(ctx, sender, "\n".join(sents))
         part_of_us = ctx.rules.pattern("seats.part_of_us")

@@ -6,11 +6,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from mailbot.models import Event, InboundRecord, OutboxRow, Registration
 from mailbot.types import own_message_id
+
+
+def replies_of_the_day(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The outbox rows the daily reply limit counts: our automatic replies of the last day."""
+    return (OutboxRow.auto_submitted == "auto-replied",
+            OutboxRow.created_at >= now - timedelta(days=1))
 
 
 @dataclass
@@ -24,10 +30,8 @@ class Mailer:
     limited: list[str] = field(default_factory=list)  # addresses silenced by the limit
 
     def replies_today(self, to: str) -> int:
-        since = self.now - timedelta(days=1)
         q = select(func.count()).select_from(OutboxRow).where(
-            OutboxRow.to_addr == to.lower(), OutboxRow.auto_submitted == "auto-replied",
-            OutboxRow.created_at >= since)
+            OutboxRow.to_addr == to.lower(), *replies_of_the_day(self.now))
         return int(self.session.scalar(q) or 0)
 
     def queue(self, template: str, to: str, context: dict[str, Any], *, language: str = "de",

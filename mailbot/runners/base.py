@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mailbot.config import Settings
 from mailbot.database import Database
 from mailbot.models import Event, OutboxRow, utcnow
-from mailbot.registrations.messages import Mailer
+from mailbot.registrations.messages import Mailer, replies_of_the_day
 from mailbot.types import EventInfo
 
 
@@ -57,11 +57,9 @@ def prime_reply_counts(s: Session, now: datetime, addresses: list[str]) -> None:
     counts: dict[str, int] = s.info.setdefault(REPLIES_TODAY, {})
     keys = sorted({a.strip().lower() for a in addresses} - counts.keys())
     counts.update(dict.fromkeys(keys, 0))
-    since = now - timedelta(days=1)
     for start in range(0, len(keys), 500):
         for to, n in s.execute(select(OutboxRow.to_addr, func.count()).where(
-                OutboxRow.to_addr.in_(keys[start:start + 500]),
-                OutboxRow.auto_submitted == "auto-replied", OutboxRow.created_at >= since)
+                OutboxRow.to_addr.in_(keys[start:start + 500]), *replies_of_the_day(now))
                 .group_by(OutboxRow.to_addr)):
             counts[to] = int(n)
 

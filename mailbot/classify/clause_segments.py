@@ -12,6 +12,11 @@ from mailbot.classify.clause_words import ClauseWords
 # Clause punctuation (a segment ends there). Not the full stop: the sentences are already cut,
 # so a "." inside one ends a date or an abbreviation ("am 12. September … an").
 SPLIT = frozenset(",;:!?")
+# A dash sets off an inserted clause like a comma, but not inside a quoted title ("Fachtag
+# „Teilhabe gestalten – kommunale Strategien“").
+DASH = frozenset("-–—")
+# opening quote → the quotes that close it ("„…“" German, "“…”" English, guillemets both ways)
+QUOTES = {"„": "“”", "“": "”", "«": "»", "»": "«", '"': '"'}
 
 
 def starts(low: Sequence[str], i: int, openers: Iterable[tuple[str, ...]]) -> bool:
@@ -27,8 +32,13 @@ def segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
     indirect question or a conjunction that starts a clause of its own ("but")."""
     low = [t.casefold() for t in toks]
     segs, start = [], 0
+    closing = ""  # the quotes that close the quote we are in, "" outside quotes
     for i, t in enumerate(toks):
-        if t in SPLIT:
+        if closing and t in closing:
+            closing = ""
+        elif not closing and t in QUOTES:
+            closing = QUOTES[t]
+        if t in SPLIT or (t in DASH and not closing):
             if i > start:
                 segs.append((start, i))
             start = i + 1
@@ -60,9 +70,15 @@ def units(segs: Sequence[tuple[int, int]], low: Sequence[str], tags: Sequence[st
             continue
         out.append(span)
         if starts_condition(low, a, words) or starts(low, a, words.indirect) or \
-                tags[a] in t.subordinate:
+                tags[a] in t.subordinate or _between_dashes(low, a, b):
             continue  # an inserted condition or subordinate clause is closed by its own verb
         if any(tags[i] in t.finite for i in verbs) and not any(
                 tags[i] in t.particle for i in span):
             host = len(out) - 1
     return out
+
+
+def _between_dashes(low: Sequence[str], a: int, b: int) -> bool:
+    """The segment is a remark set off by two dashes ("nehme ich – ich habe das Amt erst
+    übernommen – gerne teil"): the verb around it still waits for its particle."""
+    return a > 0 and low[a - 1] in DASH and b < len(low) and low[b] in DASH

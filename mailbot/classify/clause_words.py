@@ -80,11 +80,13 @@ class ClauseWords:
     modal: frozenset[str]
     condition: tuple[tuple[str, ...], ...]  # conjunctions, as token sequences
     indirect: tuple[tuple[str, ...], ...]  # openers of an indirect question ("ob", "whether")
+    consequence: tuple[tuple[str, ...], ...]  # "dann" after a question: waits on the answer
     imperative: frozenset[str]  # words after which comes a verb the tagger may take for a noun
     imperative_tag: str  # the tag that verb gets ("VVB")
     split: frozenset[str]  # conjunctions before which a new clause starts ("but")
     hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
+    person_forms: tuple[tuple[str, Subject], ...]  # verb forms that say who without a pronoun
     addressee: frozenset[str]
     objects: tuple[tuple[str, Subject], ...]  # the sender as object of a request
     reflexive: frozenset[str]  # the addressee's reflexive ("sich"): an instruction, no request
@@ -151,11 +153,13 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         negation=words("negation"), emphatic=words("emphatic"), modal=words("modal"),
         condition=tuple(tuple(w.split()) for w in sorted(words("condition"))),
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
+        consequence=tuple(tuple(w.split()) for w in sorted(words("consequence"))),
         hedge=words("hedge"), imperative=words("imperative"), split=words("split"),
         imperative_tag=min(words("imperative_tag"), default="").upper(),
         subjects=persons("subject") + tuple(
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))
             for w in sorted(words(f"subject.{key}"))),
+        person_forms=persons("person_form"),
         addressee=words("subject.addressee"), objects=persons("object"),
         third_objects=words("object.third"), reflexive=words("object.reflexive"),
         reflexive_second=words("object.reflexive_second"),

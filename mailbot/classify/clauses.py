@@ -151,7 +151,8 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
             conditions.append(has_verb or after_question)
         else:
             conditions.append(False)
-    conditional = any(conditions)
+    # "Gibt es …? Dann würde ich mich anmelden": the whole sentence waits on the answer
+    conditional = any(conditions) or (after_question and cs.starts(low, 0, words.consequence))
     units = cs.units(segs, low, tags, words)
     out = []
     for n, idx in enumerate(units):
@@ -254,7 +255,7 @@ def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],
             if (tags[j] in words.tags.particle or closes) and low[j] + lemma in wanted:
                 return low[j] + lemma
         # the adverb after the verb, when the clause says who: "wir sind … gern dabei"
-        said = dict(words.subjects)
+        said = dict(words.subjects) | dict(words.person_forms)
         for j in range(i + 1, b):
             if f"{low[j]} {lemma}" in wanted and any(w in said for w in low[a:b]):
                 return f"{low[j]} {lemma}"
@@ -304,6 +305,9 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
         return who, False
     if any(low[i] in words.reflexive_second for i in range(a, b)):
         return Subject.ADDRESSEE, False  # "Meld dich doch auch an!": an instruction to a reader
+    person = dict(words.person_forms).get(low[verb])
+    if person is not None:  # "Bin beim Fachtag dabei": the pronoun left out
+        return person, False
     if obj is not None:  # "…, mich für den Fachtag anzumelden": the sender as the object
         return obj, True
     first = verbs[0]

@@ -24,6 +24,7 @@ from mailbot.rulebook.matcher import Matcher
 # punctuation that ends a segment (a negation only takes back its own segment)
 _TOKEN = re.compile(r"[,;:()–—]|\+|\d+|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _CUT = frozenset(",;:()–—")
+_ASIDE = frozenset("()")
 _MAX = 50  # more than this is no party (a year, an hour, an address)
 _REACH = 3  # words allowed between a number and its person noun ("zwei weitere Kolleginnen")
 
@@ -49,6 +50,7 @@ class _Words:
     total: frozenset[str]  # after a bare number the whole party ("drei Personen")
     additional: frozenset[str]  # "weitere", "more": the people after it are more than that
     one: frozenset[str]  # nouns that are one companion without a number ("begleitung")
+    anyone: frozenset[str]  # "jemanden": one companion in a clause about coming
     singular: frozenset[str]  # person nouns in the singular (after "meine", "my")
     possessive: frozenset[str]
     article: frozenset[str]
@@ -68,7 +70,8 @@ def _words(rules: Rules) -> _Words:
     return _Words(
         numbers=rules.numbers("seats.number"), person=w("seats.person_noun"),
         total=w("seats.total_noun"), additional=w("seats.additional"),
-        one=w("seats.companion_noun"), singular=w("seats.one_person"),
+        one=w("seats.companion_noun"), anyone=w("seats.anyone"),
+        singular=w("seats.one_person"),
         possessive=w("seats.possessive"), article=w("seats.article"),
         between=w("seats.between"), plus=w("seats.plus"), with_=w("seats.with"),
         together=w("seats.together"),
@@ -122,7 +125,9 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
     def about(seg: list[str]) -> bool:
         return bool(coming.search(" ".join(seg)))
 
-    here = _segments(low, _CUT | words.joiner, about)
+    # a remark in parentheses does not cut a phrase from its verb ("Meine Tochter (16) würde
+    # ich gern mitbringen")
+    here = _segments(low, (_CUT - _ASIDE) | words.joiner, about)
     # a counted group needs a clause about coming too, but lists run over "und" ("ich melde
     # mich an, unser Verein hat 20 Mitglieder": no)
     clause = _segments(low, _CUT, about)
@@ -166,6 +171,8 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
             counted, self_in, i = 1, True, i + 1  # "mich + Begleitung"
         elif t in words.with_ and nxt in words.one:
             counted, i = 1, i + 1  # "mit Begleitung"
+        elif t in words.anyone and here[i]:
+            counted = 1  # "ich bringe noch jemanden mit"
         elif t in words.title and i + 1 < len(raw) and raw[i + 1][:1].isupper():
             if pending:
                 pending, naming = pending - 1, True

@@ -31,14 +31,10 @@ def segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
     """(start, end) of each segment: cut at clause punctuation, before a condition, an
     indirect question or a conjunction that starts a clause of its own ("but")."""
     low = [t.casefold() for t in toks]
+    dashes = set(_dashes(toks))
     segs, start = [], 0
-    closing = ""  # the quotes that close the quote we are in, "" outside quotes
     for i, t in enumerate(toks):
-        if closing and t in closing:
-            closing = ""
-        elif not closing and t in QUOTES:
-            closing = QUOTES[t]
-        if t in SPLIT or (t in DASH and not closing):
+        if t in SPLIT or i in dashes:
             if i > start:
                 segs.append((start, i))
             start = i + 1
@@ -51,6 +47,19 @@ def segments(toks: Sequence[str], words: ClauseWords) -> list[tuple[int, int]]:
     return segs
 
 
+def _dashes(toks: Sequence[str]) -> list[int]:
+    """The indices of the dashes that set off a remark: not those inside quotes."""
+    out, closing = [], ""  # the quotes that close the quote we are in, "" outside quotes
+    for i, t in enumerate(toks):
+        if closing and t in closing:
+            closing = ""
+        elif not closing and t in QUOTES:
+            closing = QUOTES[t]
+        elif not closing and t in DASH:
+            out.append(i)
+    return out
+
+
 def units(segs: Sequence[tuple[int, int]], low: Sequence[str], tags: Sequence[str],
           words: ClauseWords) -> list[list[int]]:
     """The token indices of each clause. A segment without a verb that holds a separable
@@ -59,6 +68,9 @@ def units(segs: Sequence[tuple[int, int]], low: Sequence[str], tags: Sequence[st
     the inserted condition, "nehme ich, nachdem ich gefragt habe, am Fachtag teil" around the
     inserted subordinate clause."""
     t = words.tags
+    marks = _dashes(low)
+    # between a pair of dashes: "nehme ich – falls …, ich habe … bekommen – gern teil"
+    aside = [(marks[k], marks[k + 1]) for k in range(0, len(marks) - 1, 2)]
     out: list[list[int]] = []
     host: int | None = None
     for a, b in segs:
@@ -70,15 +82,10 @@ def units(segs: Sequence[tuple[int, int]], low: Sequence[str], tags: Sequence[st
             continue
         out.append(span)
         if starts_condition(low, a, words) or starts(low, a, words.indirect) or \
-                tags[a] in t.subordinate or _between_dashes(low, a, b):
+                tags[a] in t.subordinate or any(d < a and b <= e for d, e in aside):
             continue  # an inserted condition or subordinate clause is closed by its own verb
         if any(tags[i] in t.finite for i in verbs) and not any(
                 tags[i] in t.particle for i in span):
             host = len(out) - 1
     return out
 
-
-def _between_dashes(low: Sequence[str], a: int, b: int) -> bool:
-    """The segment is a remark set off by two dashes ("nehme ich – ich habe das Amt erst
-    übernommen – gerne teil"): the verb around it still waits for its particle."""
-    return a > 0 and low[a - 1] in DASH and b < len(low) and low[b] in DASH

@@ -32,7 +32,10 @@ def question_sentences(ctx: Context) -> list[str]:
     ("Please let me know if you need anything else")."""
     request = set(ctx.hits("intent.question_request")) | set(ctx.hits("question.not_asked"))
     request |= {c.sentence for c in meant_clauses(ctx) if c.request}
-    asking = set(ctx.hits("question.ask")) | set(ctx.hits("question.topic"))
+    # a topic (childcare, food, interpreting) asks when a need is said with it; only
+    # mentioned, it informs ("Ich esse vegetarisch, falls das wichtig ist")
+    asking = set(ctx.hits("question.ask")) | (set(ctx.hits("question.topic")) &
+                                                 set(ctx.hits("question.need")))
     return [s for s in ctx.sentences if s not in request and (asks(s) or s in asking)]
 
 

@@ -155,6 +155,7 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             if cand and is_person(cand, rules) and not any(
                     p.email and fold(p.name).endswith(" " + fold(cand)) for p in people):
                 people.append(Person(cand, None))
+    people += [Person(n, None) for n in first_names_beside_self(body, rules)]
     for m in LIST_ITEM.finditer(body):
         first = re.split(r"\s*(?:,|\(|–| - |:)\s*", m.group(1))[0].strip()
         if is_person(first, rules):
@@ -162,6 +163,25 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
     if loose:
         people += [Person(n, None) for line in lines for n in given_name_runs(line, rules)]
     return merge(people)
+
+
+_LIST_SPAN = re.compile(r":\s*([^\n.!?]+)|\(([^)\n]+)\)")
+
+
+def first_names_beside_self(body: str, rules: Rules) -> list[str]:
+    """Given names alone in a list that holds the sender ("wir kommen zu viert: ich, Lena,
+    Sami und Petra", "(me, Kofi and Ama)"): people, though named by the given name only."""
+    me = rules.words("seats.self_object") | rules.words("seats.self_subject")
+    split = rules.regex("people.list_split")
+    out = []
+    for m in _LIST_SPAN.finditer(body):
+        items = [x.strip(" .") for x in split.split(m.group(1) or m.group(2)) if x.strip(" .")]
+        mine = [x for x in items if x.casefold() in me]
+        rest = [x for x in items if x.casefold() not in me]
+        if mine and rest and all(is_person(x, rules, min_tokens=1) and
+                                 (" " in x or is_given_name(x, rules)) for x in rest):
+            out += [x for x in rest if " " not in x]
+    return out
 
 
 def given_name_runs(line: str, rules: Rules) -> list[str]:
@@ -258,6 +278,17 @@ def signature_person(lines: list[str], rules: Rules, email: str | None = None) -
         cand = strip_titles(PAREN.sub(" ", s), rules)
         if is_person(cand, rules, min_tokens=1):
             if has_given_name(cand, rules) or (email and local_matches(cand, email)):
-                return cand
+                return _fuller(cand, lines[:8], rules)
             shaped = shaped or cand
     return shaped
+
+
+def _fuller(name: str, lines: list[str], rules: Rules) -> str:
+    """"Ada" signed below the closing, "Ada Lim" in the block under it: the full name."""
+    if " " in name:
+        return name
+    for line in lines:
+        cand = strip_titles(PAREN.sub(" ", line.strip()), rules)
+        if cand.split()[:1] == [name] and len(cand.split()) > 1 and is_person(cand, rules):
+            return cand
+    return name

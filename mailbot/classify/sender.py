@@ -14,7 +14,7 @@ from mailbot.classify.people import (
     signature_person,
 )
 from mailbot.classify.reading import Context
-from mailbot.parse.text import fold
+from mailbot.parse.text import fold, sentences
 
 _INITIAL = re.compile(r"(?:^|\s)[A-ZÄÖÜ]\.(?:\s|$)")
 
@@ -64,6 +64,9 @@ def sender_person(ctx: Context, block: list[str]) -> Person:
         sig = _from_subject(ctx, display)
     name = ""
     if is_person(display, rules) and is_person(sig, rules) and \
+            sorted(fold(display).split()) == sorted(fold(sig).split()):
+        name = sig  # "Lim Ada (SozA)" as the directory writes it; she signs "Ada Lim"
+    elif is_person(display, rules) and is_person(sig, rules) and \
             fold(display.split()[-1]) == fold(sig.split()[-1]):
         name = max(display, sig, key=len)
     elif is_person(display, rules):
@@ -139,7 +142,10 @@ def cc_people(ctx: Context, text: str) -> list[Person]:
               for n, a in getaddresses([raw]) if "@" in a]
     copied = [(n, a) for n, a in copied if a != (ctx.mail.sender_email or "").lower()]
     # "meine Kollegin (in Kopie) kommt auch mit": the one colleague in Cc, unnamed in the text
-    cue = len(copied) == 1 and bool(ctx.rules.pattern("people.cc_cue").search(text))
+    # ("Meine Kollegin in Cc kann leider nicht" points at her, but she does not come)
+    pointer, negated = ctx.rules.pattern("people.cc_cue"), ctx.rules.pattern("people.negated")
+    cue = len(copied) == 1 and any(pointer.search(x) and not negated.search(x)
+                                   for x in sentences(text))
     for name, addr in copied:
         # by surname, or by the given name a colleague is called by ("Kwame (cc'd)")
         if cue or (name and any(re.search(rf"\b{re.escape(fold(w))}\b", folded)

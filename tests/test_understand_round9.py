@@ -31,6 +31,14 @@ ROUND = [
     ("Am Forum Arbeit nehme ich als neue Beauftragte des Kreises – ich habe das Amt erst im "
      "Mai übernommen – gern teil.", "register", 1),
     ("Anmeldung Forum Arbeit für mich + 1 Kollegin, Name folgt.", "register", 2),
+    # past and later occasions register nobody now
+    ("Danke für das schöne Forum Arbeit! Wie toll, dass so viele dabei waren. Beim nächsten "
+     "Mal nehme ich gern wieder teil.", "other", 0),
+    ("Thanks for a great day. Next time I will join again!", "other", 0),
+    ("I attended last year and loved it. I'd like to register again for the Forum Arbeit.",
+     "register", 1),
+    ("Letztes Jahr war ich schon dabei, dieses Jahr melde ich mich wieder zum Forum Arbeit an.",
+     "register", 1),
     # already right before the round; kept as neighbours of the families above
     ("Liebes Team, wir möchten uns als Verein mit vier Personen zum Forum Arbeit anmelden.",
      "register", 4),

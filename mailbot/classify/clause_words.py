@@ -85,6 +85,8 @@ class ClauseWords:
     imperative_tag: str  # the tag that verb gets ("VVB")
     split: frozenset[str]  # conjunctions before which a new clause starts ("but")
     hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
+    past: frozenset[str]  # finite forms of the past ("waren", "attended"): told, not asked
+    later: tuple[tuple[str, ...], ...]  # "beim nächsten Mal", "next time": not this event
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
     person_forms: tuple[tuple[str, Subject], ...]  # verb forms that say who without a pronoun
     addressee: frozenset[str]
@@ -155,6 +157,7 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
         consequence=tuple(tuple(w.split()) for w in sorted(words("consequence"))),
         hedge=words("hedge"), imperative=words("imperative"), split=words("split"),
+        past=words("past"), later=tuple(tuple(w.split()) for w in sorted(words("later"))),
         imperative_tag=min(words("imperative_tag"), default="").upper(),
         subjects=persons("subject") + tuple(
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))

@@ -218,6 +218,8 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
         want = Want.CANCEL if want is Want.REGISTER or verb in words.cancel_negated else None
     elif verb in words.cancel_negated:
         want = None
+    if low[chosen] in words.past or any(cs.starts(low, i, words.later) for i in range(a, b)):
+        want = None  # "… dabei waren", "Beim nächsten Mal nehme ich gern teil": not now
     return verb, want, negated, modal, subject, request
 
 

@@ -193,6 +193,38 @@ def test_a_message_id_another_worker_claims_during_the_batch_is_recorded_once_no
             InboundRecord.mailbox == "test")).all()) == 6  # the others applied as before
 
 
+def test_a_person_another_worker_adds_during_the_batch_is_found_and_the_mail_applied(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timedelta
+
+    from mailbot.mailbox import RawMessage
+    from mailbot.models import Person, Registration
+    from mailbot.registrations.event_changes import import_events
+    from tests import factories
+
+    later = datetime.now(factories.CET) + timedelta(days=400)
+    with worker.db.session() as s:  # the only event open: the mails register for it
+        import_events(s, worker.mailer(s), [factories.event(
+            capacity=100, starts=later, ends=later + timedelta(hours=3))])
+    real = intake_record.prime_batch
+
+    def then_another_worker_adds_p3(s: Any, rt: Any, batch: Any) -> None:
+        real(s, rt, batch)  # the batch looked up its people: nobody has p3's address …
+        s.add(Person(email_key="p3@verein.example", email="p3@verein.example", name="P 3"))
+        s.flush()  # … but another worker registered that person meanwhile
+
+    monkeypatch.setattr(intake, "prime_batch", then_another_worker_adds_p3)
+    raws = [RawMessage("test", 1, str(n), _mail(n)) for n in range(6)]
+    outcomes = intake.take_in_batch(worker, raws, worker.understand)
+    assert outcomes == [Outcome.DONE] * 6
+    with worker.db.session() as s:
+        person = s.scalars(select(Person).where(Person.email_key == "p3@verein.example")).one()
+        assert len(s.scalars(select(Registration).where(
+            Registration.person_id == person.id)).all()) == 1
+        assert s.scalars(select(OutboxRow.to_addr).where(
+            OutboxRow.to_addr == "p3@verein.example")).all() == ["p3@verein.example"]
+
+
 def test_a_backlog_read_in_worker_processes_is_taken_in_batch_by_batch_with_a_pass_between(
         worker: Worker, tmp_path: Path) -> None:
     from mailbot.runners.pool import CorePool

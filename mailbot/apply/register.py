@@ -99,7 +99,11 @@ def register_person(s: Session, m: Mailer, inb: Inbound, event: Event, person: P
                 reg, position=position_of(s, reg)), event=event, to=to)
             return reg
         return _add_seats(s, m, inb, event, reg, seats - held, to)
+    free = None
     if reg is None:
+        # counted before the new registration exists, so that it is written once, with its
+        # seats, at the next flush (not first empty, then changed)
+        free = seats_free(s, event)
         # the objects themselves: the answer's context needs no query for them
         reg = Registration(event=event, person=person, uid=_uid(m), seats=0,
                            waiting_seats=0, state=RegState.WAITING, created_at=m.now)
@@ -110,13 +114,14 @@ def register_person(s: Session, m: Mailer, inb: Inbound, event: Event, person: P
     reg.question = inb.intent.question
     reg.cancelled_at = None
     reg.seats = reg.waiting_seats = 0
-    _place(s, m, inb, event, reg, seats, to)
+    _place(s, m, inb, event, reg, seats, to, free=free)
     return reg
 
 
 def _place(s: Session, m: Mailer, inb: Inbound, event: Event, reg: Registration, want: int,
-           to: str, old_seats: int | None = None) -> None:
-    free = seats_free(s, event)
+           to: str, old_seats: int | None = None, free: int | None = None) -> None:
+    if free is None:
+        free = seats_free(s, event)
     now_seats = min(free, want)
     reg.seats += now_seats
     reg.waiting_seats += want - now_seats

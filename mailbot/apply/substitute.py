@@ -47,6 +47,7 @@ def _hand_over(s: Session, m: Mailer, inb: Inbound, ev: Event, reg: Registration
                email: str) -> None:
     old_name = reg.person.name
     person = get_or_create_person(s, email, name, reg.organization, reg.person.language)
+    s.flush()  # the new person's id
     reg.person_id = person.id
     reg.registered_by = inb.mail.sender_email
     reg.attendees = [name if n == old_name else n for n in reg.attendees] or [name]

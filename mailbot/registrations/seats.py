@@ -47,6 +47,8 @@ def position_of(session: Session, reg: Registration) -> int | None:
     (index ix_registrations_event_waiting), not loaded."""
     if reg.waiting_seats <= 0 or reg.state == RegState.CANCELLED:
         return None
+    if reg.id is None:  # made for this mail and not yet written: its id orders it
+        session.flush()
     if reg.waiting_since is None:  # not yet ordered (never the case for a stored waiting one)
         return next((i for i, r in enumerate(waiting_list(session, reg.event), start=1)
                      if r.id == reg.id), None)

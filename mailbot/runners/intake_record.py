@@ -17,7 +17,7 @@ from mailbot.apply.chain import apply, chain
 from mailbot.apply.inbound import LOCKED_EVENTS, Inbound
 from mailbot.mailbox import RawMessage
 from mailbot.models import InboundRecord
-from mailbot.registrations.identity import NEW_PEOPLE
+from mailbot.registrations.identity import NEW_PEOPLE, prime_people
 from mailbot.runners.base import REPLIES_TODAY, Runtime, domain, prime_reply_counts
 from mailbot.runners.intake_read import Understood, quarantine_reason
 from mailbot.runners.office import Office
@@ -173,16 +173,20 @@ _CLAIMED = "mailbot.claimed"  # Session.info: Message-IDs claimed before or in t
 def prime_batch(s: Session, rt: Runtime, batch: Sequence[tuple[RawMessage, Understood]]
                 ) -> None:
     """Look up, for a batch (or the next part of one) at once, what each mail would otherwise
-    ask on its own: which of its Message-IDs were claimed (applied) before, and how many
-    replies each sender got today (the reply limit). Both are kept in the session for this
-    transaction only, added to what earlier parts found."""
-    mails = [got[0] for _raw, got in batch if not isinstance(got, Exception)]
+    ask on its own: which of its Message-IDs were claimed (applied) before, how many
+    replies each sender got today (the reply limit), and the people its senders and the
+    attendees they name are. All are kept in the session for this transaction only, added to
+    what earlier parts found."""
+    read = [got for _raw, got in batch if not isinstance(got, Exception)]
+    mails = [mail for mail, _intent in read]
     ids = sorted({m.message_id for m in mails})
     claimed: set[str] = s.info.setdefault(_CLAIMED, set())
     for start in range(0, len(ids), 500):
         claimed.update(s.scalars(select(InboundRecord.applied_message_id).where(
             InboundRecord.applied_message_id.in_(ids[start:start + 500]))))
     prime_reply_counts(s, rt.clock(), [m.answer_to for m in mails if "@" in m.answer_to])
+    prime_people(s, [*(m.sender_email for m in mails),
+                     *(a.email for _m, i in read for a in i.attendees if a.email)])
 
 
 @dataclass
@@ -202,7 +206,8 @@ def remember_batch_state(s: Session) -> BatchState:
 
 def restore_batch_state(s: Session, kept: BatchState) -> None:
     """After a mail's savepoint was rolled back: its claims and replies are gone, and so is
-    any row lock taken in it (PostgreSQL releases those with the savepoint)."""
+    any row lock taken in it (PostgreSQL releases those with the savepoint). A person made in
+    it is gone too: `find_person` then asks the database again."""
     if _CLAIMED in s.info:
         s.info[_CLAIMED] = set(kept.claimed)
     if kept.replies is not None:

@@ -132,6 +132,9 @@ def _build_env() -> Environment:
         # Partials end in a newline that `{% include %}` must keep (trim_blocks eats the one
         # after the tag).
         keep_trailing_newline=True,
+        # The templates ship with the package and never change while mailbot runs: compiled
+        # once, not stat()ed again for every part of every message.
+        auto_reload=False,
     )
     env.filters.update(date=_f_date, time=_f_time, datetime=_f_datetime, when=_f_when,
                        dates=_f_dates, place=_f_place, seats=_f_seats, names=_f_names,

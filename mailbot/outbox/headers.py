@@ -3,6 +3,7 @@ loop marker, and messages already flattened elsewhere."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from email import policy
@@ -72,8 +73,10 @@ def flat_message(data: bytes) -> Flat:
     return msg
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(value: str, display_name: str = "") -> Address:
-    """A header-safe Address from "Name <addr>" or "addr"; raises ValueError when unusable."""
+    """A header-safe Address from "Name <addr>" or "addr"; raises ValueError when unusable.
+    Remembered: the sender is the same in every message (an Address is immutable)."""
     if any(c in value for c in "\r\n\x00"):
         raise ValueError(f"address contains a line break: {value!r}")
     name, addr = parseaddr(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -11,8 +12,9 @@ from mailbot.outbox.i18n import TO_BE_ANNOUNCED, lang_or_default
 PRODID = "-//mailbot//mailbot 1//DE"
 
 
+@functools.lru_cache(maxsize=4096)
 def _address(value: str) -> tuple[str, str]:
-    """(CN, mailto: URI) of an address."""
+    """(CN, mailto: URI) of an address (remembered: the organiser is in every entry)."""
     name, addr = parseaddr(value)
     if "@" not in addr:
         raise ValueError(f"not an e-mail address: {value!r}")

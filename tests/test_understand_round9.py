@@ -112,6 +112,25 @@ MAILS = [
      ["Ada Lim", "Grace Mensah", "Tom Byrne"], False),
     ("Guten Tag,\n\nich melde mich zum Forum Arbeit an.\n\nMit freundlichen Grüßen\nAda Lim\n",
      "Lim Ada (SozA) <ada.lim@stadt.example>", "", "register", 1, ["Ada Lim"], False),
+    ("hallo ich komm zum forum arbeit mit meinem mann jonas lg ada lim",
+     "", "", "register", 2, ["Ada Lim", "Jonas Lim"], False),
+    ("hey!! can i still sign up for the forum arbeit?? me and my sister mei would love to come "
+     "😊 we both volunteer at the womens cafe\n\nada", "", "", "register", 2,
+     ["Ada Lim", "Mei Lim"], False),
+    ("Hi 👋 ich und meine kollegin melden uns an fürs forum arbeit!! kollegin heißt Selin Kaya, "
+     "mail selin.kaya@verein.example\nthx!!\nAda", "", "", "register", 2,
+     ["Ada Lim", "Selin Kaya"], False),
+    ("Hi! My husband Kofi and I want to come to the Forum Arbeit 🙂\nIs there some childcare? "
+     "If not, my mum can take the kids, no problem.\n\nAda", "", "", "register", 2,
+     ["Ada Lim", "Kofi Lim"], True),
+    ("Guten Tag,\n\nich möchte mich für das Forum Arbeit anmelden. Meine Kollegin Frau Roth (in "
+     "Cc) hatte auch Interesse, kann aber leider nicht - ich komme also allein.\n\nAda Lim",
+     "", "Mia Roth <mia.roth@verein.example>", "register", 1, ["Ada Lim"], False),
+    ("Hallo,\n\nich bin für das Forum Arbeit am 6.7. schon angemeldet. Ich komme mit dem Auto "
+     "aus Celle: Gibt es vor Ort Behindertenparkplätze?\n\nGrüße\nAda Lim",
+     "", "", "question", 0, [], True),
+    ("Liebe Kolleginnen,\n\nwir vom Frauen- und Mädchennotruf wären gern zu fünft beim Forum "
+     "Arbeit dabei. Gibt es Parkplätze?\n\nAda Lim", "", "", "register", 5, ["Ada Lim"], True),
     ("Guten Tag,\n\nich nehme am Forum Arbeit – falls es noch freie Plätze gibt, ich habe die "
      "Einladung nämlich erst gestern bekommen – sehr gern teil.\n\nAda Lim",
      "", "", "register", 1, ["Ada Lim"], False),

@@ -48,6 +48,7 @@ class Tags:
     asking: frozenset[str]
     zu_infinitive: frozenset[str]  # "teilzunehmen", "zu kommen": depends on another verb
     subordinate: frozenset[str] = frozenset()  # opens an inserted clause ("nachdem", "die")
+    preposition: frozenset[str] = frozenset()  # a particle may stand before one ("an fürs")
 
     def is_verb(self, tag: str) -> bool:
         return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
@@ -85,6 +86,7 @@ class ClauseWords:
     imperative_tag: str  # the tag that verb gets ("VVB")
     split: frozenset[str]  # conjunctions before which a new clause starts ("but")
     hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
+    arrival: frozenset[str]  # "kommen": may only tell how someone arrives
     past: frozenset[str]  # finite forms of the past ("waren", "attended"): told, not asked
     later: tuple[tuple[str, ...], ...]  # "beim nächsten Mal", "next time": not this event
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
@@ -144,7 +146,8 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
                   negation=frozenset(tags("negation")), noun=tags("noun"),
                   possessive=frozenset(tags("possessive")), asking=frozenset(tags("asking")),
                   zu_infinitive=frozenset(tags("zu_infinitive")),
-                  subordinate=frozenset(tags("subordinate"))),
+                  subordinate=frozenset(tags("subordinate")),
+                  preposition=frozenset(tags("preposition"))),
         cues=tuple(sorted(words("cue"))),
         verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
         cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
@@ -157,7 +160,8 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
         consequence=tuple(tuple(w.split()) for w in sorted(words("consequence"))),
         hedge=words("hedge"), imperative=words("imperative"), split=words("split"),
-        past=words("past"), later=tuple(tuple(w.split()) for w in sorted(words("later"))),
+        arrival=words("arrival"), past=words("past"),
+        later=tuple(tuple(w.split()) for w in sorted(words("later"))),
         imperative_tag=min(words("imperative_tag"), default="").upper(),
         subjects=persons("subject") + tuple(
             (w, who) for who, key in ((Subject.THIRD, "third"), (Subject.GENERIC, "generic"))

@@ -82,7 +82,13 @@ def _lemma(model: str, word: str, tag: str) -> str:
 
 
 def tokens(sentence: str) -> list[str]:
-    return [t.value for t in _tokenizer().tokenize(sentence)]
+    out: list[str] = []
+    for t in _tokenizer().tokenize(sentence):
+        if t.value == "-" and out and not t.spacing:
+            out[-1] += "-"  # "Frauen- und Mädchennotruf": a word cut short, no dash
+        else:
+            out.append(t.value)
+    return out
 
 
 def tag(words: ClauseWords, toks: Sequence[str]) -> list[str]:
@@ -253,7 +259,9 @@ def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],
         # a separable particle closes the clause: tagged as one, or a word the clause ends
         # with or that stands before punctuation ("melde mich … an (beide in Cc).")
         for j in range(i + 1, b):
-            closes = j + 1 >= b or not toks[j + 1][:1].isalnum()
+            # … or before a preposition that goes on with the sentence ("an fürs Forum")
+            closes = j + 1 >= b or not toks[j + 1][:1].isalnum() or (
+                j > i + 1 and tags[j + 1] in words.tags.preposition)
             if (tags[j] in words.tags.particle or closes) and low[j] + lemma in wanted:
                 return low[j] + lemma
         # the adverb after the verb, when the clause says who: "wir sind … gern dabei"

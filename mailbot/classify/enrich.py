@@ -48,6 +48,10 @@ class QuestionFlag:
         if ctx.kind not in _HUMAN or ctx.via_forward:
             return Flow.CONTINUE
         asks = question_sentences(ctx)
+        if ctx.kind == IntentKind.REGISTER:
+            # "can i still sign up??" beside the registration: registering answers it
+            still = set(ctx.hits("intent.registration_question")) - set(ctx.hits("question.topic"))
+            asks = [s for s in asks if s not in still]
         if ctx.kind == IntentKind.QUESTION and not asks:
             asks = ctx.hits("intent.registration_question")
         ctx.has_question = bool(asks)

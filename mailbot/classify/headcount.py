@@ -61,6 +61,7 @@ class _Words:
     self_: frozenset[str]  # the sender as an object or in a list ("mich", "myself")
     self_subject: frozenset[str]  # "ich", "i": the sender only next to a list word
     joiner: frozenset[str]
+    group_pronoun: frozenset[str]  # "wir", "we": a number after it is the group ("we both")
     title: frozenset[str]
     negation: frozenset[str]
 
@@ -76,7 +77,7 @@ def _words(rules: Rules) -> _Words:
         between=w("seats.between"), plus=w("seats.plus"), with_=w("seats.with"),
         together=w("seats.together"),
         self_=w("seats.self_object"), self_subject=w("seats.self_subject"),
-        joiner=w("seats.joiner"),
+        joiner=w("seats.joiner"), group_pronoun=w("seats.group_pronoun"),
         title=frozenset(t.rstrip(".") for t in w("names.title.salutation")),
         negation=w("seats.negation"),
     )
@@ -152,7 +153,7 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
             j = _noun_after(low, i + 1, words)
             i = j if j is not None else i + 1
         elif (n := _number(t, words)) and t not in words.article and \
-                (clause[i] or listed) and \
+                (clause[i] or listed) and not (i and low[i - 1] in words.group_pronoun) and \
                 (j := _noun_after(low, i, words)) is not None:
             # "drei Personen" is the whole party (the stated totals count it), but "drei
             # weitere Personen" are more

@@ -228,10 +228,25 @@ class RegisterRule(_Undecided):
 
     def decide(self, ctx: Context) -> None:
         found = [s for s in strong_registrations(ctx) if not negated_registration(ctx, s)]
+        if found and ctx.hits("intent.keep") and question_sentences(ctx):
+            # "ich bin schon angemeldet … und komme mit dem Auto: Gibt es …?": how, not whether
+            found = [s for s in found if not only_arriving(ctx, s)]
         if found and not conditional_only(ctx):
             c = said_by(ctx, cl.Want.REGISTER, found, "intent.register")
             ctx.decide(IntentKind.REGISTER, ctx.sure("register"),
                        f"clause: {c.describe()}" if c else "registers")
+
+
+def only_arriving(ctx: Context, sentence: str) -> bool:
+    """Every clause of the sentence that registers is a verb of arriving ("komme mit dem
+    Auto"), or the sentence keeps a registration ("ich bin schon angemeldet")."""
+    words = cl.load_words(ctx.rules, ctx.mail.language)
+    if ctx.rules.pattern("intent.keep").search(sentence):
+        return True
+    if words is None:
+        return False
+    wants = [c for c in cl.read([sentence], words) if c.want is cl.Want.REGISTER]
+    return bool(wants) and all(c.verb in words.arrival for c in wants)
 
 
 def negated_registration(ctx: Context, sentence: str) -> bool:

@@ -211,10 +211,16 @@ def given_name_runs(line: str, rules: Rules) -> list[str]:
 
 
 def _after_greeting(line: str, greeting: re.Pattern[str]) -> str:
-    if not greeting.match(line):
+    m = greeting.match(line)
+    if not m:
         return line
     head, sep, rest = line.partition(",")
-    return rest if sep and len(rest.split()) > 3 else ""
+    if sep and len(head.split()) <= 5:  # "Liebe Frau Dr. Lange, …"
+        return rest if len(rest.split()) > 3 else ""
+    # "hallo ich komm mit meinem mann jonas", "Hi 👋 ich und meine kollegin …": no comma
+    # after the greeting, and no name of the reader follows
+    first = next((w for w in line[m.end():].split() if w[:1].isalpha()), "")
+    return line[m.end():] if first.islower() else ""
 
 
 def _one_name_after_role(body: str, rules: Rules, household: str) -> list[Person]:
@@ -233,6 +239,17 @@ def _one_name_after_role(body: str, rules: Rules, household: str) -> list[Person
             if household and family.fullmatch(role):
                 name = f"{name} {household}"
             out.append(Person(name, None))
+    # a mail written all in lower case: "mit meinem mann jonas"
+    ordinary = rules.words("names.lower_not_name")
+    for line in body.split("\n"):
+        if line == line.lower():
+            for m in rules.regex("names.role_one_lower").finditer(line):
+                name = m.group(2)[:1].upper() + m.group(2)[1:]
+                if name.casefold() in ordinary or not is_given_name(name, rules):
+                    continue
+                if household and family.fullmatch(m.group(1).capitalize()):
+                    name = f"{name} {household}"
+                out.append(Person(name, None))
     return out
 
 

@@ -123,6 +123,9 @@ class PeopleRule:
         else:
             self_in = True
         absent = bool(ctx.hits("intent.self_absent"))
+        alone = ctx.rules.pattern("seats.alone")
+        if others and any(alone.search(s) for s in regs + coming):
+            others = []  # "Frau Schröder (in Cc) kann leider nicht – ich komme also allein"
         if "substitute" in ctx.reasons and others:
             ctx.substitute = as_attendees(others[:1])[0]
             people = others[:1]

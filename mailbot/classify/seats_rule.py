@@ -69,6 +69,9 @@ class SeatsRule:
         if ctx.via_forward or ctx.substitute:
             return max(1, n)
         text = text_without_closing(ctx.body, ctx)
+        if n <= 1 and ctx.rules.pattern("seats.alone").search(flowing(text)):
+            ctx.reasons.append("seats: 1 (the sender comes alone)")
+            return 1
         # A stated total ("zu dritt", "3 Plätze", an enumeration with the sender in it) and the
         # people counted phrase by phrase ("mich + 1 Kollegin") are reconciled: the larger
         # wins, and the people named as attendees are a lower bound.

@@ -137,7 +137,6 @@ def cc_people(ctx: Context, text: str) -> list[Person]:
         return out
     from mailbot.parse.mime import header_text
 
-    folded = fold(text)
     copied = [(clean_display_name(header_text(n), ctx.rules), a.lower())
               for n, a in getaddresses([raw]) if "@" in a]
     copied = [(n, a) for n, a in copied if a != (ctx.mail.sender_email or "").lower()]
@@ -148,7 +147,10 @@ def cc_people(ctx: Context, text: str) -> list[Person]:
                                    for x in sentences(text))
     for name, addr in copied:
         # by surname, or by the given name a colleague is called by ("Kwame (cc'd)")
-        if cue or (name and any(re.search(rf"\b{re.escape(fold(w))}\b", folded)
-                                for w in {name.split()[0], name.split()[-1]} if len(w) > 2)):
+        said = [x for x in sentences(text) if name and any(
+            re.search(rf"\b{re.escape(fold(w))}\b", fold(x))
+            for w in {name.split()[0], name.split()[-1]} if len(w) > 2)]
+        # "Frau Schröder (in Cc) kann leider nicht": named, but not coming
+        if cue or any(not negated.search(x) for x in said):
             out.append(Person(name, addr))
     return out

@@ -131,6 +131,28 @@ MAILS = [
      "", "", "question", 0, [], True),
     ("Liebe Kolleginnen,\n\nwir vom Frauen- und Mädchennotruf wären gern zu fünft beim Forum "
      "Arbeit dabei. Gibt es Parkplätze?\n\nAda Lim", "", "", "register", 5, ["Ada Lim"], True),
+    # the families of unseen14/15, as new mails
+    ("Hallo,\n\nich melde mich zum Forum Arbeit an. My German is not so good, so in English: I "
+     "come with my colleague Samir Haddad.\n\nYara al-Hamwi", "Yara al-Hamwi <yara@haus.example>",
+     "", "register", 2, ["Yara al-Hamwi", "Samir Haddad"], False),
+    ("Sehr geehrte Damen und Herren,\n\nzum Forum Arbeit melde ich folgende Kollegen an:\n\n- Herr "
+     "Jonas Weber, Sachgebiet Bürgerservice, jonas.weber@stadt.example\n\nIch selbst kann leider "
+     "nicht teilnehmen.\n\nMit freundlichen Grüßen\nAda Lim", "", "", "register", 1,
+     ["Jonas Weber"], False),
+    ("Guten Tag,\n\nzum Forum Arbeit melden wir uns zu zweit an: Neben mir nimmt unser "
+     "Sachbearbeiter, Herr Omar bin Said, teil.\n\nMit freundlichen Grüßen\nAda Lim",
+     "", "", "register", 2, ["Ada Lim", "Omar bin Said"], False),
+    ("Good evening,\n\nI would like to register for the Forum Arbeit. My daughter Brenda would like "
+     "to come with me.\n\nEstelle Nkongho", "Estelle Nkongho <estelle@mail.example>", "",
+     "register", 2, ["Estelle Nkongho", "Brenda Nkongho"], False),
+    ("Dear team,\n\nthank you for confirming my registration for the Forum Arbeit. Could you "
+     "please send me an invitation letter for my visa?\n\nAda Lim", "", "", "question", 0, [],
+     True),
+    ("Hallo,\n\nich würde gern öfter an Ihren Veranstaltungen teilnehmen. Bieten Sie dabei "
+     "eine Kinderbetreuung an?\n\nAda Lim", "", "", "question", 0, [], True),
+    ("Dear team,\n\nwe register two persons for the Forum Arbeit: Ada Lim (myself) and Tom "
+     "Byrne. Also we want to know if there will be a certificate.\n\nAda Lim", "", "",
+     "register", 2, ["Ada Lim", "Tom Byrne"], True),
     ("Guten Tag,\n\nich nehme am Forum Arbeit – falls es noch freie Plätze gibt, ich habe die "
      "Einladung nämlich erst gestern bekommen – sehr gern teil.\n\nAda Lim",
      "", "", "register", 1, ["Ada Lim"], False),
@@ -143,3 +165,15 @@ def test_a_mail_of_a_blind_corpus_family_is_read_right(body, sender, cc, kind, s
     i = _mail(body, sender or "Ada Lim <ada.lim@verein.example>", cc)
     got = (i.kind.value, i.party_size, [a.name for a in i.attendees], i.has_question)
     assert got == (kind, seats, people, asks), (body, i.reasons)
+
+
+@pytest.mark.parametrize("body, org", [
+    ("Hi, I want to join the Forum Arbeit. I am working for Korean Women's Association Hannover "
+     "in the counselling team.\n\nMin-seo Kim", "Korean Women's Association Hannover"),
+    ("Hello, I would like to participate at the Forum Arbeit. I work as officer for refugees in "
+     "Ukrainisches Haus Celle.\n\nOlha", "Ukrainisches Haus Celle"),
+    ("I would like to register for the Forum Arbeit.\n\nEstelle Nkongho\nPresident, Cameroonian "
+     "Women's Network NRW", "Cameroonian Women's Network NRW"),
+])
+def test_an_organisation_in_an_english_sentence_or_after_a_role_and_a_comma(body, org):
+    assert _mail(body).organization == org

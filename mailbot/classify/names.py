@@ -84,7 +84,9 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     tokens = name.split()
     if not min_tokens <= len(tokens) <= 4 or any(c.isdigit() or c == "@" for c in name):
         return False
-    if rules.pattern("names.org_word").search(name):
+    # a known given name is no organisation word inside it ("Estelle": not "…stelle")
+    if rules.pattern("names.org_word").search(
+            " ".join(t for t in tokens if not is_given_name(t, rules))):
         return False
     not_name = rules.words("names.not_name")
     # a title is never part of the name itself ("Frau Dr", "Herr Dr Ulrich Wenzel"): the
@@ -96,8 +98,9 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     surname_at = len(tokens) - 1 if len(tokens) > 1 and is_given_name(tokens[0], rules) else -1
     for i, t in enumerate(tokens):
         low = t.casefold().strip(".,;:!")
-        if low in particles:
-            continue
+        head, dash, rest = t.partition("-")
+        if low in particles or (dash and head.casefold() in particles and rest[:1].isupper()):
+            continue  # "bin", "al-Rawi"
         if low in not_name or low in titles or f"{low}." in titles:
             return False
         if not t[0].isupper() or not TOKEN.fullmatch(t):

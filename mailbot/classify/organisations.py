@@ -9,6 +9,7 @@ from mailbot.classify.names import is_person
 from mailbot.classify.signature_block import block_organisation
 from mailbot.parse.text import fold
 from mailbot.rulebook import Rules
+from mailbot.rulebook.matcher import Matcher
 
 
 def signature_org(lines: list[str], rules: Rules, after: str) -> str:
@@ -55,7 +56,7 @@ def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
     org = rules.pattern("names.org_word")
     skip = [fold(n) for n in not_orgs if n]
     tail = rules.regex("people.org_tail")
-    found = [*(m for rx in rules.patterns("organisations.context") for m in rx.finditer(text)),
+    found = [*(m for rx in rules.patterns("organisations.context") for m in _each(rx, text, rules)),
              *rules.regex("people.org_context").finditer(text)]
     for m in found:
         article = (m.group(1) or "").lower()
@@ -74,6 +75,21 @@ def org_in_text(text: str, rules: Rules, not_orgs: Iterable[str] = ()) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[a-zäöüß]{2})\.\s+")
+
+
+def _each(rx: Matcher, text: str, rules: Rules) -> list[re.Match[str]]:
+    """Every match, and the further places its sentence names: "I work as officer for
+    Ukrainian refugees in Ukrainisches Haus" is tried at "for Ukrainian" and at "in …"."""
+    more = rules.regex("organisations.context_more") if rules.has("organisations.context_more") \
+        else None
+    out = []
+    for m in rx.finditer(text):
+        out.append(m)
+        end = min((i for i in (text.find(".", m.end(2)), text.find("\n", m.end(2))) if i >= 0),
+                  default=len(text))
+        if more is not None:
+            out += list(more.finditer(text, m.end(2), end))
+    return out
 
 
 def _nominative_genitive(name: str, rules: Rules) -> str:

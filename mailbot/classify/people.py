@@ -145,6 +145,10 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             if is_person(piece, rules):
                 people.append(Person(piece, None))
     for colon in re.finditer(r":\s*([^\n]+)", body):
+        # "- Herr Mehmet Öztürk, Sachgebiet Bürgerservice, mehmet.oeztuerk@…": beside an
+        # address, the other pieces are the person's unit or role unless a given name says
+        # otherwise
+        addressed = bool(EMAIL.search(colon.group(1)))
         for piece in list_split.split(PAREN.sub(" ", colon.group(1)).rstrip(" .!")):
             words = [w for w in piece.split() if w.casefold() not in rules.words("names.not_name")]
             cand = " ".join(words)
@@ -153,7 +157,8 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             # "El Idrissi, Samira (samira.elidrissi@…)": the surname half of a name found
             # with its address is no one else
             if cand and is_person(cand, rules) and not any(
-                    p.email and fold(p.name).endswith(" " + fold(cand)) for p in people):
+                    p.email and fold(p.name).endswith(" " + fold(cand)) for p in people) and (
+                    not addressed or has_given_name(cand, rules)):
                 people.append(Person(cand, None))
     people += [Person(n, None) for n in first_names_beside_self(body, rules)]
     for m in LIST_ITEM.finditer(body):

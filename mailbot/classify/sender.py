@@ -93,7 +93,8 @@ def organisation(ctx: Context, block: list[str], person: str, text: str) -> str 
     if org:
         return org
     display = clean_display_name(ctx.mail.sender_name, rules) or ctx.mail.sender_name
-    if display and rules.pattern("names.org_word").search(display) and not ctx.via_forward:
+    if display and rules.pattern("names.org_word").search(display) and not ctx.via_forward \
+            and not is_person(display, rules):
         return display
     found = org_in_text(text, rules, event_names(ctx))
     if found:

@@ -103,6 +103,12 @@ def line_kind(line: str, rules: Rules) -> Line:
         return Line(s, Kind.CONTACT)
     if rules.pattern("signature.closing").match(s):
         return Line(s, Kind.CLOSING)
+    pieces = _PARTS.split(s)
+    if len(pieces) > 1 and _is_role(pieces[0], rules):
+        # "President, Cameroonian Women's Network NRW": the role, then where it is held
+        rest = ", ".join(pieces[1:])
+        if (rest_kind := _org_kind(rest, rules)) is not None:
+            return Line(s, Kind.ROLE, rest, rest_kind)
     role = rules.pattern("names.role").match(s) or rules.pattern("organisations.role").match(s)
     if role or rules.pattern("organisations.role").search(s):
         rest = s[role.end():] if role else ""
@@ -117,6 +123,10 @@ def line_kind(line: str, rules: Rules) -> Line:
         # person's line holds a given name ("SprInt-Pool Westpfalz" has the shape, not the name)
         return Line(s, Kind.NAME)
     return Line(s, Kind.OTHER)
+
+
+def _is_role(s: str, rules: Rules) -> bool:
+    return bool(rules.pattern("names.role").match(s) or rules.pattern("organisations.role").search(s))
 
 
 def read_block(lines: list[str], rules: Rules) -> list[Line]:

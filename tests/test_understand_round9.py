@@ -174,6 +174,27 @@ def test_a_mail_of_a_blind_corpus_family_is_read_right(body, sender, cc, kind, s
      "Ukrainisches Haus Celle.\n\nOlha", "Ukrainisches Haus Celle"),
     ("I would like to register for the Forum Arbeit.\n\nEstelle Nkongho\nPresident, Cameroonian "
      "Women's Network NRW", "Cameroonian Women's Network NRW"),
+    ("Ich melde mich zum Forum Arbeit an.\n\nMit freundlichen Grüßen\n\nAda Lim\n"
+     "Integrationsbeauftragte\nKreisausschuss des Landkreises Celle\nFachbereich Soziales\n"
+     "Markt 1, 29221 Celle", "Kreisausschuss des Landkreises Celle"),
+    ("Ich nehme gern am Forum Arbeit teil.\n\nHerzliche Grüße\nAda Lim\nProfessur für Soziale "
+     "Arbeit\nFakultät V – Diakonie, Gesundheit und Soziales\nHochschule Hannover",
+     "Hochschule Hannover"),
+    ("Ich melde mich zum Forum Arbeit an.\n\nFreundliche Grüße\n\nAda Lim\nTeamleitung "
+     "Fachdienst Migration\nCaritasverband für Celle e.V.\nMarkt 1 | 29221 Celle\n\n"
+     "Caritasverband für Celle e.V. | Vorstand: Dr. Karl Huber, Petra Sommer | Registergericht: "
+     "Amtsgericht Celle VR 000", "Caritasverband für Celle e.V."),
+    ("Ich melde mich zum Forum Arbeit an.\n\nMit freundlichen Grüßen\nAda Lim\nFrauenbeauftragte"
+     "\n\nUniversitätsstadt Gießen\nBüro für Frauenfragen\nBerliner Platz 1, 35390 Gießen\n\n"
+     "Diese E-Mail wurde auf Viren geprüft. Informationen zum Datenschutz finden Sie unter "
+     "https://www.giessen.example/datenschutz", "Universitätsstadt Gießen"),
+    ("Ich möchte mich zum Forum Arbeit anmelden.\n\nViele Grüße\nAda Lim\nDipl.-Psych., "
+     "Paarberatung\npro familia Beratungsstelle Fulda\nTel. 0661 555 77",
+     "pro familia Beratungsstelle Fulda"),
+    ("Hallo!\nIch möchte gern zum Forum Arbeit kommen. Danke!!\nAda\nUkrainischer Verein "
+     "Celle e.V.", "Ukrainischer Verein Celle e.V."),
+    ("Ich würde gern zum Forum Arbeit kommen.\nCheers\nAda\n\n--\nAda Lim\nCommunity Outreach\n"
+     "Casa Italia Celle e.V.", "Casa Italia Celle e.V."),
 ])
-def test_an_organisation_in_an_english_sentence_or_after_a_role_and_a_comma(body, org):
+def test_an_organisation_in_a_sentence_or_a_signature_is_found(body, org):
     assert _mail(body).organization == org

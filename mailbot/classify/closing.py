@@ -11,16 +11,18 @@ def closing_block(text: str, signature: str, ctx: Context) -> list[str]:
     lines = text.split("\n")
     start = _closing_at(lines, ctx)
     if start is None:
-        # no closing: the last paragraph, if it is short lines only (name, organisation)
-        para: list[str] = []
+        # no closing: the short lines that end the last paragraph (name, organisation), also
+        # below a sentence without a blank line ("… Danke!!⏎Oksana⏎Ukrainischer Verein e.V.")
+        tail: list[str] = []
         for line in reversed(lines):
             if not line.strip():
-                if para:
+                if tail:
                     break
                 continue
-            para.insert(0, line)
-        start_lines = para if len(para) <= 4 and all(len(x) <= 60 for x in para) else []
-        return start_lines + signature.split("\n")
+            if len(line) > 60 or prose_line(line):
+                break
+            tail.insert(0, line)
+        return tail[-4:] + signature.split("\n")
     return lines[start:] + signature.split("\n")
 
 
@@ -33,7 +35,10 @@ def text_without_closing(text: str, ctx: Context) -> str:
 def _closing_at(lines: list[str], ctx: Context) -> int | None:
     """Index of the last closing line ("Viele Grüße") near the end, if any."""
     closing = ctx.rules.pattern("signature.closing")
+    footer = (ctx.rules.pattern("signature.disclaimer"), ctx.rules.pattern("organisations.footer"))
     for i in range(len(lines) - 1, max(-1, len(lines) - 15), -1):
+        if any(f.match(lines[i].strip()) for f in footer):
+            continue  # a legal footer or a virus-check note below the signature is no text
         if prose_line(lines[i]):
             return None  # a closing above running text opened the mail; it closes nothing
         if closing.match(lines[i]):

@@ -57,6 +57,8 @@ class Line:
 
 
 def _org_kind(s: str, rules: Rules) -> Kind | None:
+    if rules.has("organisations.unit") and rules.pattern("organisations.unit").match(s):
+        return Kind.DEPARTMENT  # "Fakultät V – Diakonie, …": a unit, whatever its name holds
     if rules.pattern("organisations.carrier").search(s) or \
             rules.pattern("names.org_strong").search(s):
         return Kind.CARRIER
@@ -116,7 +118,8 @@ def line_kind(line: str, rules: Rules) -> Line:
         rest_kind = _org_kind(rest, rules) if rest[:1].isupper() else None
         return Line(s, Kind.ROLE, rest.strip(" ,") if rest_kind else "", rest_kind)
     kind = _org_kind(s, rules)
-    if kind and len(s) <= _LONGEST:
+    # an authority's full name may be long ("Senatsverwaltung für Arbeit, Soziales, …")
+    if kind and (len(s) <= _LONGEST or kind is Kind.CARRIER):
         return Line(s, kind)
     if is_person(s, rules, min_tokens=1) and len(s.split()[0]) < 13 and has_given_name(s, rules):
         # first names are short, compounds long ("Nachbarschaftstreff Sahlkamp"), and a

@@ -69,6 +69,7 @@ class ClauseWords:
     erase_objects: frozenset[str]
     origin: frozenset[str]  # a register verb telling where someone comes from ("kommen aus")
     destination: frozenset[str]  # words that still make it a coming to ("zum", "nach")
+    register_object: frozenset[str]  # "anzeigen teilnahme": a verb that registers with that noun
     onto_list: frozenset[str]  # verbs that register by putting someone onto a list
     list_noun: tuple[str, ...]  # heads of nouns for a list ("liste")
     into: frozenset[str]  # "auf", "in", "onto": before the list noun
@@ -152,7 +153,8 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         verbs=tuple((w, want) for want in Want for w in sorted(words(want.value))),
         cancel_negated=words("cancel_negated"), erase_objects=words("erase_object"),
         origin=words("origin"), destination=words("destination"),
-        onto_list=words("onto_list"), list_noun=tuple(sorted(words("list_noun"))),
+        register_object=words("register_object"), onto_list=words("onto_list"),
+        list_noun=tuple(sorted(words("list_noun"))),
         into=words("into"), off_list=words("off_list"), off=words("off"),
         booking=words("booking"), booked_elsewhere=words("booked_elsewhere"),
         negation=words("negation"), emphatic=words("emphatic"), modal=words("modal"),

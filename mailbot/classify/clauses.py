@@ -192,13 +192,19 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     found = [(i, v) for i in verbs if (v := _verb_phrase(i, lemmas[i], low, toks, tags, a, b,
                                                              words, table))]
     if found:
-        chosen, verb = max(found, key=lambda f: (f[1] != lemmas[f[0]], -f[0]))
+        # … and one the table knows outranks one that registers only with its object
+        # ("I am writing to confirm that I will attend": "attend")
+        known = table.keys() | words.cancel_negated
+        chosen, verb = max(found, key=lambda f: (f[1] != lemmas[f[0]], f[1] in known, -f[0]))
     negated = any(low[i] in words.negation or tags[i] in t.negation for i in range(a, b))
     modal = next((lemmas[i] for i in verbs if i != chosen and lemmas[i] in words.modal), "")
     subject, request = _subject(low, toks, raw, tags, a, b, verbs, chosen, words)
     if tags[chosen] in t.participle:
         return verb, None, False, modal, subject, request  # "angemeldet", "joined": done, not asked
     want = table.get(verb)
+    if want is None and any(f"{verb} {_lemma(words.model, toks[i], raw[i])}" in words.register_object
+                            for i in range(a, b) if tags[i].startswith(t.noun)):
+        want = Want.REGISTER  # "Hiermit zeige ich meine Teilnahme … an"
     if want is None and verb in words.onto_list and _on_list(low, a, b, words, words.into,
                                                              onto=True):
         want = Want.REGISTER  # "setzen Sie mich auf die Teilnehmendenliste"
@@ -254,7 +260,7 @@ def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],
     """The verb at `i` as the table knows it: particle joined, with a word before or after it
     ("dabei sein", "ich bin … dabei") or a particle or object after it ("sign up", "make
     it"); "" when not known."""
-    wanted = table.keys() | words.cancel_negated
+    wanted = table.keys() | words.cancel_negated | {v.split()[0] for v in words.register_object}
     if tags[i] in words.tags.finite:
         # a separable particle closes the clause: tagged as one, or a word the clause ends
         # with or that stands before punctuation ("melde mich … an (beide in Cc).")

@@ -153,6 +153,30 @@ MAILS = [
     ("Dear team,\n\nwe register two persons for the Forum Arbeit: Ada Lim (myself) and Tom "
      "Byrne. Also we want to know if there will be a certificate.\n\nAda Lim", "", "",
      "register", 2, ["Ada Lim", "Tom Byrne"], True),
+    # the families of unseen16/17, as new mails
+    ("Moin,\n\ndat wird leider nix mit dem Forum Arbeit für uns - Hatice und ich müssen "
+     "absagen.\n\nSchönen Gruß\nAda", "", "", "cancel", 2, ["Ada Lim", "Hatice"], False),
+    ("Guten Tag,\n\ndie am 3. März per Mail erfolgte Anmeldung von Frau Mia Roth zum Forum "
+     "Arbeit wird hiermit zurückgezogen.\n\ni. A. Ada Lim", "", "", "cancel", 1, ["Mia Roth"],
+     False),
+    ("Hi, I am not sure if I can make it, but please put me on the list for the Forum Arbeit "
+     "anyway. I will tell you if I can't come.\n\nAda Lim", "", "", "register", 1, ["Ada Lim"],
+     False),
+    ("Hallo,\n\nich bin für das Forum Arbeit schon angemeldet. Können Sie meine Kollegin Frau "
+     "Dr. Mia Roth (mia.roth@verein.example) noch hinzufügen?\n\nAda Lim", "", "", "register", 1,
+     ["Mia Roth"], False),
+    ("Guten Tag,\n\nunsere Kollegin Frau Roth ist in Elternzeit. An ihrer Stelle wird Herr Jonas "
+     "Weber (jonas.weber@verein.example) am Forum Arbeit teilnehmen.\n\nAda Lim", "", "",
+     "register", 1, ["Jonas Weber"], False),
+    ("hallo\n\nich bin Hodan Warsame von Frauenverein Celle. ich will kommen zu Forum Arbeit. nur "
+     "ich, eine Person.\n\ndanke\nHodan", "hodan w <hodan92@mail.example>", "", "register", 1,
+     ["Hodan Warsame"], False),
+    ("Dear team,\n\nwe register for the Forum Arbeit:\n1. Chief Emeka Nwosu (myself)\n2. Mrs. "
+     "Ngozi Nwosu\n\nChief Emeka Nwosu", "Emeka Nwosu <emeka@mail.example>", "", "register", 2,
+     ["Emeka Nwosu", "Ngozi Nwosu"], False),
+    ("Hola,\n\nwe come to the Forum Arbeit: me and my colleague Ana Lúcia Ferreira da Silva "
+     "(analucia@mail.example).\n\nMarisol de la Cruz", "Marisol de la Cruz <marisol@mail.example>",
+     "", "register", 2, ["Marisol de la Cruz", "Ana Lúcia Ferreira da Silva"], False),
     ("Guten Tag,\n\nich nehme am Forum Arbeit – falls es noch freie Plätze gibt, ich habe die "
      "Einladung nämlich erst gestern bekommen – sehr gern teil.\n\nAda Lim",
      "", "", "register", 1, ["Ada Lim"], False),

@@ -88,6 +88,7 @@ class ClauseWords:
     split: frozenset[str]  # conjunctions before which a new clause starts ("but")
     hedge: frozenset[str]  # words that leave a clause open ("eventuell", "maybe")
     arrival: frozenset[str]  # "kommen": may only tell how someone arrives
+    passive: frozenset[str]  # "werden": "… wird hiermit zurückgezogen" acts now
     past: frozenset[str]  # finite forms of the past ("waren", "attended"): told, not asked
     later: tuple[tuple[str, ...], ...]  # "beim nächsten Mal", "next time": not this event
     subjects: tuple[tuple[str, Subject], ...]  # nominative words → person
@@ -162,7 +163,7 @@ def _read_words(sections: Mapping[str, Section], language: str) -> ClauseWords |
         indirect=tuple(tuple(w.split()) for w in sorted(words("indirect"))),
         consequence=tuple(tuple(w.split()) for w in sorted(words("consequence"))),
         hedge=words("hedge"), imperative=words("imperative"), split=words("split"),
-        arrival=words("arrival"), past=words("past"),
+        arrival=words("arrival"), passive=words("passive"), past=words("past"),
         later=tuple(tuple(w.split()) for w in sorted(words("later"))),
         imperative_tag=min(words("imperative_tag"), default="").upper(),
         subjects=persons("subject") + tuple(

@@ -171,6 +171,10 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
         question = indirect or (asks and (n == len(units) - 1 or words.tags.is_verb(tags[first])
                                           or tags[first] in words.tags.asking))
         hedged = not c[5] and any(low[i] in words.hedge for i in idx)  # not "Könnten Sie …"
+        if c[1] is Want.CANCEL and c[2] and cs.starts_condition(low, first, words):
+            # "Wenn ich nicht kann, sage ich Bescheid", "I'll tell you if I can't come": the
+            # condition of a later message, no cancellation now
+            c = (c[0], None, *c[2:])
         out.append(Clause(
             sentence=sentence, verb=c[0], want=c[1], negated=c[2], modal=c[3],
             conditional=conditional or hedged, subject=c[4], request=c[5], question=question))
@@ -199,7 +203,7 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     negated = any(low[i] in words.negation or tags[i] in t.negation for i in range(a, b))
     modal = next((lemmas[i] for i in verbs if i != chosen and lemmas[i] in words.modal), "")
     subject, request = _subject(low, toks, raw, tags, a, b, verbs, chosen, words)
-    if tags[chosen] in t.participle:
+    if tags[chosen] in t.participle and not any(low[i] in words.passive for i in verbs):
         return verb, None, False, modal, subject, request  # "angemeldet", "joined": done, not asked
     want = table.get(verb)
     if want is None and any(f"{verb} {_lemma(words.model, toks[i], raw[i])}" in words.register_object

@@ -15,7 +15,7 @@ from mailbot.types import Attendee
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
 TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
 PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+)$", re.M)
+LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•–])\s+(.+)$", re.M)
 UMLAUT = re.compile(r"[äöüÄÖÜß]")  # a letter of the Latin script beyond ASCII that names use
 PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 URL = re.compile(r"\b(?:https?://|www\.)", re.I)
@@ -82,7 +82,13 @@ def _surname_last(name: str, rules: Rules) -> str:
 def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     """A plausible person's name: 1–4 capitalised words, none of them an organisation word."""
     tokens = name.split()
-    if not min_tokens <= len(tokens) <= 4 or any(c.isdigit() or c == "@" for c in name):
+    particles = rules.words("names.particle")
+    # particles stand inside a name ("Ana Lúcia Ferreira da Silva", "Marisol de la Cruz") and
+    # do not count as its words
+    if tokens and (tokens[0] in particles or tokens[-1].casefold() in particles):
+        return False
+    words = [t for t in tokens if t not in particles]
+    if not min_tokens <= len(words) <= 4 or any(c.isdigit() or c == "@" for c in name):
         return False
     # a known given name is no organisation word inside it ("Estelle": not "…stelle")
     if rules.pattern("names.org_word").search(
@@ -92,7 +98,6 @@ def is_person(name: str, rules: Rules, min_tokens: int = 2) -> bool:
     # a title is never part of the name itself ("Frau Dr", "Herr Dr Ulrich Wenzel"): the
     # name starts after it, so candidates that still hold one are cut further by the callers
     titles = rules.words("names.title")
-    particles = rules.words("names.particle")
     # after a known given name, a last word shaped like an office is a surname ("Ingrid
     # Hoffmeister", "Jana Schulmeister"), not "Bürgermeisterin"
     surname_at = len(tokens) - 1 if len(tokens) > 1 and is_given_name(tokens[0], rules) else -1

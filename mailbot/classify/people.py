@@ -35,27 +35,31 @@ __all__ = ["EMAIL", "Person", "as_attendees", "clean_display_name", "is_person",
 _PIECE = re.compile(r"([^\s,;:()<>\[\]\"“”„–—]+)|([\s,;:()<>\[\]\"“”„–—]+)")
 
 
-def _runs(text: str) -> list[str]:
+def _runs(text: str, particles: frozenset[str] = frozenset()) -> list[str]:
     """Maximal runs of capitalised words (name candidates), left to right. A run ends at
     punctuation or a tab ("… am 29. May: Ama Serwaa" is two runs) and keeps hyphenated words whole
-    ("Nadia El-Khoury")."""
+    ("Nadia El-Khoury") and `particles` inside it ("Ana Lúcia Ferreira da Silva")."""
     out: list[str] = []
     cur: list[str] = []
+
+    def close() -> None:
+        while cur and cur[-1] in particles:
+            cur.pop()
+        if cur:
+            out.append(" ".join(cur))
+        cur.clear()
+
     for m in _PIECE.finditer(text):
         if m.group(2) is not None:
-            if m.group(2).strip(" ") and cur:  # punctuation, a tab between table cells
-                out.append(" ".join(cur))
-                cur = []
+            if m.group(2).strip(" "):  # punctuation, a tab between table cells
+                close()
             continue
         t = m.group(1).strip(" .")
-        if t and t[0].isupper() and TOKEN.fullmatch(t):
+        if t and t[0].isupper() and TOKEN.fullmatch(t) or cur and t in particles:
             cur.append(t)
         else:
-            if cur:
-                out.append(" ".join(cur))
-            cur = []
-    if cur:
-        out.append(" ".join(cur))
+            close()
+    close()
     return out
 
 
@@ -78,12 +82,12 @@ def _best_name_before(line: str, email: str, rules: Rules) -> str:
                 fold(m.group(2).split()[0])[:3]):
             return swapped
     cands = []
-    for run in _runs(before):
+    for run in _runs(before, rules.words("names.particle")):
         words = run.split()
         # drop leading non-name words ("Kollegin Sabine Ohlendorf" -> "Sabine Ohlendorf")
         while words and not is_person(words[0] + " X", rules) and len(words) > 2:
             words = words[1:]
-        for k in range(min(4, len(words)), 1, -1):
+        for k in range(min(6, len(words)), 1, -1):  # particles do not count as words
             cand = " ".join(words[-k:])
             if is_person(cand, rules):
                 cands.append(cand)
@@ -154,10 +158,10 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             cand = " ".join(words)
             if (role := role_named.search(cand)) is not None:
                 cand = role.group(1)  # "unsere Kassenwartin Fatou Diallo": the role is no name
-            # "El Idrissi, Samira (samira.elidrissi@…)": the surname half of a name found
-            # with its address is no one else
+            # "El Idrissi, Samira (samira.elidrissi@…)", "Ana Lúcia Ferreira da Silva (…)": part
+            # of a name found with its address is no one else
             if cand and is_person(cand, rules) and not any(
-                    p.email and fold(p.name).endswith(" " + fold(cand)) for p in people) and (
+                    p.email and fold(cand) in fold(p.name) for p in people) and (
                     not addressed or has_given_name(cand, rules)):
                 people.append(Person(cand, None))
     people += [Person(n, None) for n in first_names_beside_self(body, rules)]
@@ -167,6 +171,11 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             people.append(Person(first, None))
     if loose:
         people += [Person(n, None) for line in lines for n in given_name_runs(line, rules)]
+    # a part of a name found with its address is that person ("Ana Lúcia Ferreira" of "Ana
+    # Lúcia Ferreira da Silva (…)")
+    full = [fold(p.name) for p in people if p.email and p.name]
+    people = [p for p in people if p.email or not any(
+        fold(p.name) in f and fold(p.name) != f for f in full)]
     return merge(people)
 
 
@@ -186,6 +195,17 @@ def first_names_beside_self(body: str, rules: Rules) -> list[str]:
         if mine and rest and all(is_person(x, rules, min_tokens=1) and
                                  (" " in x or is_given_name(x, rules)) for x in rest):
             out += [x for x in rest if " " not in x]
+    # "Hatice und ich müssen absagen": not after a family or colleague word ("my husband
+    # Kofi and I": named with the family name elsewhere)
+    kin = rules.regex("names.role_one")
+    for m in rules.regex("people.self_pair").finditer(body):
+        name = m.group(1) or m.group(2)
+        start = m.start(1) if m.group(1) else m.start(2)
+        before = body[:start].split()[-1:]
+        if before and kin.match(f"{before[0]} {name}"):
+            continue
+        if is_given_name(name, rules) and is_person(name, rules, min_tokens=1):
+            out.append(name)
     return out
 
 
@@ -199,7 +219,7 @@ def given_name_runs(line: str, rules: Rules) -> list[str]:
     never = rules.words("names.not_name") | rules.words("names.particle") | rules.words("names.title")
     place = rules.words("names.place_before")
     text = PAREN.sub(" ", EMAIL.sub(" ", line))
-    for run in _runs(text):
+    for run in _runs(text, rules.words("names.particle")):
         before = text[:text.find(run)].split()[-1:]
         if before and before[0].casefold() in place:
             continue  # "from North Rhine-Westphalia": a place
@@ -207,7 +227,7 @@ def given_name_runs(line: str, rules: Rules) -> list[str]:
         for i, w in enumerate(words):
             if w.casefold() in never or role.match(f"{w} Xy") or not is_given_name(w, rules):
                 continue
-            cand = next((" ".join(words[i:i + k]) for k in (3, 2) if i + k <= len(words)
+            cand = next((" ".join(words[i:i + k]) for k in (5, 4, 3, 2) if i + k <= len(words)
                          and is_person(" ".join(words[i:i + k]), rules)), "")
             if cand:
                 out.append(cand)

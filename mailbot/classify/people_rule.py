@@ -29,7 +29,7 @@ from mailbot.rulebook import Rules
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
-_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
+_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•–])\s+\S", re.M)
 
 
 class PeopleRule:
@@ -97,8 +97,11 @@ class PeopleRule:
         about, negated = ctx.rules.pattern("seats.attending"), ctx.rules.pattern("people.negated")
         coming = [x for x in sentences(flowing(body))
                   if x not in regs and about.search(x) and not negated.search(x)]
-        focus = attending("\n".join(regs + [x for x in lines
-                                             if EMAIL.search(x) or _LIST_LINE.match(x)] +
+        # an address names its person in its own sentence, not in the whole line ("Frau Roth
+        # ist in Elternzeit. An ihrer Stelle kommt Herr Weber (weber@…)")
+        addressed = [s for x in lines if EMAIL.search(x) and not _LIST_LINE.match(x)
+                     for s in sentences(x) if EMAIL.search(s)]
+        focus = attending("\n".join(regs + addressed + [x for x in lines if _LIST_LINE.match(x)] +
                                       _name_lines(lines, ctx.rules) +
                                       labelled_names(lines, ctx.rules) + coming), ctx)
         others, named_self = self._others(ctx, sender, focus, loose=True)

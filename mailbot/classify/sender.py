@@ -67,6 +67,9 @@ def sender_person(ctx: Context, block: list[str]) -> Person:
             sorted(fold(display).split()) == sorted(fold(sig).split()):
         name = sig  # "Lim Ada (SozA)" as the directory writes it; she signs "Ada Lim"
     elif is_person(display, rules) and is_person(sig, rules) and \
+            fold(sig).startswith(fold(display) + " "):
+        name = sig  # the display name cut short: "Senait Tesfamariam" signs "… Ghebre"
+    elif is_person(display, rules) and is_person(sig, rules) and \
             fold(display.split()[-1]) == fold(sig.split()[-1]):
         name = max(display, sig, key=len)
     elif is_person(display, rules):
@@ -77,7 +80,23 @@ def sender_person(ctx: Context, block: list[str]) -> Person:
         name = display
     else:
         name = sig
-    return Person(name, ctx.mail.sender_email or None)
+    return Person(_introduced(ctx, name) or name, ctx.mail.sender_email or None)
+
+
+def _introduced(ctx: Context, name: str) -> str:
+    """The full name the sender gives for themself ("ich bin Hodan Warsame von …") when the
+    display name and signature give less ("hodan w", "Hodan")."""
+    for m in ctx.rules.regex("people.self_intro").finditer(ctx.body):
+        words = m.group(1).split()
+        while len(words) > 2 and not is_person(" ".join(words), ctx.rules):
+            words.pop()  # "Hodan Warsame Frauenverein": the name ends before the organisation
+        cand = " ".join(words)
+        if not is_person(cand, ctx.rules):
+            continue
+        if not name or (len(cand.split()) > len(name.split()) and
+                        fold(cand.split()[0]) == fold(name.split()[0])):
+            return cand
+    return ""
 
 
 def event_names(ctx: Context) -> list[str]:

@@ -13,7 +13,7 @@ _DOUBLE = re.compile(r"([a-z])\1+")
 # Nor do titles and abbreviations ("Herrn Dr. Emre Kaya", "z. B. Frau X").
 _SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)(?<!\bDr\.)(?<!Prof\.)(?<!\bHr\.)(?<!\bFr\.)"
                        r"(?<!\bNr\.)(?<!\bSt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!Mrs\.)(?<!\bca\.)"
-                       r"(?<!bzw\.)(?<!\bB\.)(?<!\bV\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-*•])\s)"
+                       r"(?<!bzw\.)(?<!\bB\.)(?<!\bV\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-*•–])\s)"
                        # a chat-style mail starts its sentences in lower case after "?" and "!"
                        r"|(?<=[!?])\s+(?=[a-zäöüß])"
                        # and ends one with an emoji instead of a stop

@@ -112,6 +112,10 @@ def main() -> int:
                 f"trained on the other corpora)", on))
     print()
     print(table("LOCO, rules only (learned model off)", off))
+    for label, scored in (("model on", on), ("rules only", off)):
+        for name, sc in scored.items():
+            for w in sc["unsafe"]:
+                print(f"answered ({label}): {name}/{w}")
     if a.changes:
         print()
         for name in on:

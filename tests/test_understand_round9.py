@@ -39,6 +39,20 @@ ROUND = [
      "register", 1),
     ("Letztes Jahr war ich schon dabei, dieses Jahr melde ich mich wieder zum Forum Arbeit an.",
      "register", 1),
+    # what answers nobody, and what registers by its object (unseen16-19 families)
+    ("Die Anmeldung zum Forum Arbeit ohne eigenen Beitrag ist ab Juni möglich.", "other", 0),
+    ("Vielen Dank für die Einladung! Ich selbst bin an dem Tag im Urlaub, leite die Einladung "
+     "aber gern in unserem Netzwerk weiter.", "other", 0),
+    ("I'm Lea, a freelance graphic designer. I specialise in print materials for NGOs. Do you "
+     "already have someone for the badges of the Forum Arbeit? I'd be happy to send you my "
+     "portfolio and a quote.", "other", 0),
+    ("Hiermit zeige ich meine Teilnahme am Forum Arbeit verbindlich an.", "register", 1),
+    ("Ich bestätige hiermit meine Anmeldung zum Forum Arbeit.", "register", 1),
+    ("Ihre Einladung zum Forum Arbeit nehme ich gern an.", "register", 1),
+    ("Sehr geehrte Damen und Herren, ich bin nicht mehr im Integrationsrat tätig. Bitte löschen "
+     "Sie alle meine Daten aus Ihrem Verteiler.", "erase", 0),
+    ("Dear team, I am no longer with the association. Please delete my data from your list.",
+     "erase", 0),
     # already right before the round; kept as neighbours of the families above
     ("Liebes Team, wir möchten uns als Verein mit vier Personen zum Forum Arbeit anmelden.",
      "register", 4),

@@ -25,6 +25,7 @@ from mailbot.errors import ConfigError, read_toml
 from mailbot.types import Outcome, TrustPolicy
 
 DEFAULT_FROM = "mailbot <anmeldung@localhost>"
+MAX_INTAKE_BATCH = 5000  # two batches of large mails must still fit in memory
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Settings:
     log_level: str = "INFO"
     lmtp_listen: str | None = None  # "host:port" or a unix socket path (LMTP intake)
     lmtp_max_bytes: int = 25 * 1024 * 1024
+    intake_batch: int = 200  # mails taken in per transaction (and per MOVE) from a backlog
     learned_model: bool = True
     trusted_authserv: tuple[str, ...] = ()  # authserv-ids of our mail server (Authentication-Results)
     confirm_hours: int = 48  # how long a confirmation request of an unverified sender is valid
@@ -116,6 +118,10 @@ class Settings:
         if self.lmtp_max_bytes < 1:
             raise ConfigError(f"MAILBOT_LMTP_MAX_BYTES: {self.lmtp_max_bytes} must be at least 1"
                               " (the largest mail the LMTP intake accepts, in bytes)")
+        if not 1 <= self.intake_batch <= MAX_INTAKE_BATCH:
+            raise ConfigError(f"MAILBOT_INTAKE_BATCH: {self.intake_batch} must be between 1 and"
+                              f" {MAX_INTAKE_BATCH} (mails taken in per transaction; a batch and"
+                              " the next are held in memory at once)")
         if self.confirm_hours < 1:
             raise ConfigError(f"MAILBOT_CONFIRM_HOURS: {self.confirm_hours} must be at least 1"
                               " (hours a confirmation request of an unverified sender is valid)")
@@ -229,6 +235,7 @@ def load_settings(config_path: str | Path | None = None,
         log_level=str(get("log_level", "INFO")).upper(),
         lmtp_listen=str(get("lmtp_listen")) if get("lmtp_listen") else None,
         lmtp_max_bytes=int(number("lmtp_max_bytes", 25 * 1024 * 1024, int)),
+        intake_batch=int(number("intake_batch", 200, int)),
         learned_model=flag("learned_model", True),
         trusted_authserv=_names(get("trusted_authserv", ())),
         confirm_hours=int(number("confirm_hours", 48, int)),

@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from mailbot.outbox.compose import flat_message, make_message
-from mailbot.outbox.wire import message_bytes
+from mailbot.outbox.wire import as_flat, message_bytes
 from mailbot.runners import delivery, intake
 from mailbot.runners.pool import CorePool
 from mailbot.types import EventInfo, InboundMail, Intent, OutgoingMail
@@ -72,10 +72,11 @@ def test_a_reply_rendered_in_a_worker_process_goes_out_as_the_same_bytes() -> No
         [flat] = pool.map_chunks(delivery._render_chunk, [mail], sender, tz)
     finally:
         pool.close()
-    assert isinstance(flat, bytes), flat
+    assert isinstance(flat, tuple), flat  # bytes, header lines, envelope: nothing to parse
     here = message_bytes(mail, sender, tz)
     assert here is not None
-    msg = flat_message(flat)
+    msg = as_flat(flat)
+    assert msg.envelope == ("anmeldung@mitgen.example", ["joerg@verein.example"])
 
     def without_date(data: bytes) -> list[bytes]:  # and with the random boundaries named
         data = re.sub(rb"=_mailbot_[0-9a-f]+", b"BOUNDARY", data)
@@ -84,4 +85,6 @@ def test_a_reply_rendered_in_a_worker_process_goes_out_as_the_same_bytes() -> No
     assert without_date(msg.as_bytes(policy=msg.policy)) == without_date(here)
     composed = make_message(mail, sender, tz)
     assert msg["To"] == composed["To"] and msg["From"] == composed["From"]
-    assert msg.as_bytes(policy=msg.policy.clone(linesep="\n")) == flat.replace(b"\r\n", b"\n")
+    assert msg.as_bytes(policy=msg.policy.clone(linesep="\n")) == flat[0].replace(b"\r\n",
+                                                                                  b"\n")
+    assert flat_message(flat[0])["To"] == msg["To"]  # what the bytes say, read back

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import mailbox as stdlib_mailbox
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,6 @@ def test_maildir_moves_a_batch_and_skips_what_is_gone(worker: Worker, tmp_path: 
 
 def test_the_reply_limit_counts_the_replies_queued_earlier_in_the_same_batch(
         worker: Worker) -> None:
-    from dataclasses import replace
     from datetime import datetime, timedelta
 
     from mailbot.mailbox import RawMessage
@@ -234,14 +234,16 @@ def test_a_backlog_read_in_worker_processes_is_taken_in_batch_by_batch_with_a_pa
         box.add(_mail(n))  # 13 in all: batches of 4, 4, 4 and 1
     between: list[int] = []
 
-    def count_records() -> None:
+    def count_records() -> Callable[[], None]:
         between.append(len(_records(worker)))  # what was committed when the next is read
+        return lambda: None
 
     worker.pool = CorePool(workers=2, threshold=2, initializer=intake.start_reader,
                            initargs=(worker.understand,))
     worker.between_batches = count_records
+    worker.settings = replace(worker.settings, intake_batch=4)  # MAILBOT_INTAKE_BATCH=4
     try:
-        assert worker.intake_pass(batch=4) == 13
+        assert worker.intake_pass() == 13
     finally:
         worker.pool.close()
     assert between == [4, 8, 12]  # after each full batch, none after the last

@@ -7,12 +7,13 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
-from mailbot.runners.intake import start_reader
+from mailbot.runners.intake import pooled, start_reader
 from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
@@ -40,9 +41,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.once:
         sent_before = [0]  # replies sent between two batches of a long backlog
 
-        def between() -> int:
-            sent_before[0] += w.delivery_pass(here=True)
-            return sent_before[0]
+        def between() -> Callable[[], object]:
+            send = w.start_delivery()
+
+            def and_count() -> None:
+                sent_before[0] += send()
+
+            return and_count
 
         w.between_batches = between  # a long backlog's replies go out as it is read
         try:
@@ -88,9 +93,14 @@ def serve(w: Worker) -> int:
         _backlog_bar(w)
     w.should_stop = stop.is_set
 
-    def deliver() -> int:
-        with lock:
-            return w.delivery_pass(here=True)
+    def deliver() -> Callable[[], object]:
+        send = w.start_delivery()  # the rows it claims are its own: no lock needed yet
+
+        def locked() -> int:
+            with lock:  # the transport is shared with the scheduler's delivery job
+                return send()
+
+        return locked
 
     w.between_batches = deliver  # a long backlog's replies go out as it is read
     failures = 0
@@ -137,10 +147,12 @@ def serve(w: Worker) -> int:
 
 
 def _start_lmtp(w: Worker, lock: threading.Lock) -> LmtpService:
-    """The LMTP intake beside (or instead of) the mailbox; its replies are sent at once."""
+    """The LMTP intake beside (or instead of) the mailbox; its replies are sent at once. Mails
+    that arrive together are read in the worker processes, as a backlog is."""
     from mailbot.runners.lmtp import start_lmtp
 
-    return start_lmtp(w, w.understand, w.delivery_pass, lock)
+    read_many = pooled(w.understand, w.pool) if w.pool is not None else None
+    return start_lmtp(w, w.understand, w.delivery_pass, lock, read_many)
 
 
 def _backlog_bar(w: Worker) -> None:

@@ -174,27 +174,43 @@ def write(p: Prepared) -> tuple[bytes, list[bytes]] | None:
     return _CRLF.join(head) + _CRLF + _CRLF + body, head
 
 
-def message_bytes(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> bytes | None:
-    """The bytes to send for one outbox row (None: use make_message); raises as it does."""
-    written = write(prepare(mail, from_addr, tz))
-    return written[0] if written is not None else None
+Written = tuple[bytes, list[bytes], tuple[str, list[str]]]  # bytes, header lines, envelope
 
 
-def fast_message(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> Flat | None:
-    """message_bytes as a message the transports send as it is, its envelope known (no
-    header is parsed again to find it)."""
+def written(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> Written | None:
+    """The bytes to send for one outbox row, their header lines and the envelope (sender,
+    recipients); None: use make_message. Raises as it does. Plain data: a worker process
+    writes it, and the main process makes the message of it without parsing anything."""
     p = prepare(mail, from_addr, tz)
-    written = write(p)
-    if written is None:
+    out = write(p)
+    if out is None:
         return None
-    data, head = written
+    addresses = dict(p.headers)
+    sender, to = addresses["From"], addresses["To"]
+    assert isinstance(sender, Address) and isinstance(to, Address)
+    return out[0], out[1], (sender.addr_spec, [to.addr_spec])
+
+
+def as_flat(w: Written) -> Flat:
+    """A message the transports send as it is, its envelope known (no header is parsed
+    again to find it)."""
+    data, head, envelope = w
     msg = Flat(policy=POLICY)
     for line in head:
         name, value = POLICY.header_source_parse(line.decode("ascii").splitlines(True))
         msg.set_raw(name, value)  # as the parser stores them: parsed only when read
     msg.flat = data
-    addresses = dict(p.headers)
-    sender, to = addresses["From"], addresses["To"]
-    assert isinstance(sender, Address) and isinstance(to, Address)
-    msg.envelope = (sender.addr_spec, [to.addr_spec])
+    msg.envelope = envelope
     return msg
+
+
+def message_bytes(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> bytes | None:
+    """The bytes to send for one outbox row (None: use make_message); raises as it does."""
+    got = written(mail, from_addr, tz)
+    return got[0] if got is not None else None
+
+
+def fast_message(mail: OutgoingMail, from_addr: str, tz: ZoneInfo) -> Flat | None:
+    """`written` as a message (`as_flat`)."""
+    got = written(mail, from_addr, tz)
+    return as_flat(got) if got is not None else None

@@ -6,11 +6,13 @@ Each step is a small function; `Delivery` is the thin handler that runs them wit
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, or_, select, update
@@ -20,6 +22,9 @@ from mailbot.models import OutboxRow, OutboxStatus
 from mailbot.runners.base import Runtime, domain
 from mailbot.runners.pool import CorePool
 from mailbot.types import OutgoingMail, SendStatus
+
+if TYPE_CHECKING:
+    from mailbot.outbox.wire import Written
 
 log = logging.getLogger("mailbot")
 
@@ -78,19 +83,21 @@ def rendered(row: OutboxRow, settings: Settings) -> EmailMessage:
 
 
 def _render_chunk(mails: list[OutgoingMail], from_addr: str, tz: ZoneInfo
-                  ) -> list[bytes | str]:
-    """In a worker process: each mail composed and flattened (bytes), or why it cannot be."""
+                  ) -> list[Written | bytes | str]:
+    """In a worker process: each mail written (outbox.wire) or else composed and flattened
+    (bytes), or why it cannot be."""
     from mailbot.outbox.compose import make_message
-    from mailbot.outbox.wire import message_bytes
+    from mailbot.outbox.wire import written
 
-    out: list[bytes | str] = []
+    out: list[Written | bytes | str] = []
     for mail in mails:
         try:
-            data = message_bytes(mail, from_addr, tz)
-            if data is None:
+            got = written(mail, from_addr, tz)
+            if got is None:
                 msg = make_message(mail, from_addr, tz)
-                data = msg.as_bytes(policy=msg.policy)
-            out.append(data)
+                out.append(msg.as_bytes(policy=msg.policy))
+            else:
+                out.append(got)
         except Exception as exc:  # a template bug must not block the queue
             out.append(str(exc) or type(exc).__name__)
     return out
@@ -106,6 +113,16 @@ def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
     """The claimed rows as messages; a row that cannot be rendered fails for good. With a pool
     and enough rows, they are composed and flattened on every core; the main process reads
     back only the headers, and the transport sends the bytes as they are."""
+    return start_render(rt, ids, pool)()
+
+
+Rendering = Callable[[], list[tuple[int, EmailMessage]]]  # waits for the messages, in id order
+
+
+def start_render(rt: Runtime, ids: list[int], pool: CorePool | None = None) -> Rendering:
+    """`render`, begun: with a pool, the rows are handed to the worker processes now (ahead of
+    whatever is handed to them next, e.g. the reading of the next batch of a backlog) and the
+    step returned collects them; else they are rendered here, now."""
     batch: list[tuple[int, EmailMessage]] = []
     with rt.db.session() as s:
         rows = list(s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids))
@@ -117,26 +134,38 @@ def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
                     batch.append((row.id, rendered(row, rt.settings)))
                 except Exception as exc:  # a template bug must not block the queue
                     _cannot_render(row, exc)
-            return batch
-        from mailbot.outbox.compose import flat_message
-
-        mails: list[tuple[OutboxRow, OutgoingMail]] = []
+            return lambda: batch
+        mails: list[tuple[int, OutgoingMail]] = []
         for row in rows:
             try:
                 if row.to_addr.isascii():
-                    mails.append((row, outgoing(row)))
+                    mails.append((row.id, outgoing(row)))
                 else:  # SMTPUTF8: flattened by the transport with a UTF-8 policy
                     batch.append((row.id, compose(row, rt.settings)))
             except Exception as exc:
                 _cannot_render(row, exc)
-        flats = pool.map_chunks(_render_chunk, [m for _, m in mails], rt.settings.from_addr,
-                                rt.settings.tz)
-        for (row, _), flat in zip(mails, flats, strict=True):
+    chunks = pool.imap_chunks(_render_chunk, [m for _, m in mails], rt.settings.from_addr,
+                              rt.settings.tz, size=pool.chunk_size(len(mails)))
+
+    def collect() -> list[tuple[int, EmailMessage]]:
+        from mailbot.outbox.compose import flat_message
+        from mailbot.outbox.wire import as_flat
+
+        failed: dict[int, str] = {}
+        flats = itertools.chain.from_iterable(chunks)
+        for (row_id, _), flat in zip(mails, flats, strict=True):
             if isinstance(flat, str):
-                _cannot_render(row, flat)
+                failed[row_id] = flat
             else:
-                batch.append((row.id, flat_message(flat)))
-    return batch
+                batch.append((row_id, flat_message(flat) if isinstance(flat, bytes)
+                              else as_flat(flat)))
+        if failed:
+            with rt.db.session() as s:
+                for row in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(failed))):
+                    _cannot_render(row, failed[row.id])
+        return sorted(batch, key=lambda got: got[0])
+
+    return collect
 
 
 # -- result -----------------------------------------------------------------------------------
@@ -199,14 +228,31 @@ class Delivery:
 
     def run(self, limit: int = 200) -> int:
         """Send what is due; returns how many mails the server accepted."""
-        assert self.transport is not None
         sent = 0
-        while ids := claim_due(self.rt, limit):
-            results = self.send(render(self.rt, ids, self.pool))
-            sent += results.count(SendStatus.SENT)
-            if SendStatus.RETRY in results and SendStatus.SENT not in results:
-                break  # the server is unwell: back off, the rows carry their next attempt
+        while (round_ := self.begin(limit)) is not None:
+            accepted, go_on = round_()
+            sent += accepted
+            if not go_on:
+                break
         return sent
+
+    def begin(self, limit: int = 200) -> Callable[[], tuple[int, bool]] | None:
+        """One round: claim what is due and start rendering it (in the pool, when there is
+        one: the caller may hand it other work meanwhile, which queues behind); None when
+        nothing is due. The step returned sends the round: (mails accepted, whether to go on;
+        not when the server only said "later": back off, the rows carry their next attempt)."""
+        assert self.transport is not None
+        ids = claim_due(self.rt, limit)
+        if not ids:
+            return None
+        rendering = start_render(self.rt, ids, self.pool)
+
+        def send_round() -> tuple[int, bool]:
+            results = self.send(rendering())
+            accepted = results.count(SendStatus.SENT)
+            return accepted, accepted > 0 or SendStatus.RETRY not in results
+
+        return send_round
 
     def send(self, batch: list[tuple[int, EmailMessage]]) -> list[SendStatus]:
         results: list[SendStatus] = []

@@ -156,7 +156,9 @@ class Intake:
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
     should_stop: Callable[[], bool] = lambda: False
     read_many: UnderstandMany | None = None  # e.g. a process pool for large batches
-    between_batches: Callable[[], object] | None = None  # e.g. send the replies so far
+    # e.g. send the replies so far: called before the next batch is fetched, it may start
+    # (claim, render in the pool ahead of that batch's reading); what it returns finishes
+    between_batches: Callable[[], Callable[[], object]] | None = None
 
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None
                         ) -> Outcome:
@@ -208,12 +210,23 @@ class Intake:
             self._finish(started)  # committed, then moved
             total += n
             more = n >= batch and not self.should_stop()  # SIGTERM: stop between two batches
-            if more:  # the next batch is read (in worker processes) ...
-                started = self._fetch(mailbox, batch)
-            if more and self.between_batches is not None:
-                try:  # ... while this one's replies go out
-                    self.between_batches()
-                except Exception as exc:  # the delivery pass after the intake tries again
-                    log.warning("between two batches: %s: %s", type(exc).__name__, exc)
             if not more:
                 return total
+            finish = self._between(self.between_batches)  # this one's replies: rendered ...
+            try:
+                started = self._fetch(mailbox, batch)  # ... ahead of the next batch's reading
+            finally:
+                self._between(finish)  # ... and sent while it is read (also when it failed)
+
+    @staticmethod
+    def _between(step: Callable[[], object] | None) -> Callable[[], object] | None:
+        """A step between two batches; its failure is logged (the delivery pass after the
+        intake tries again) and ends the steps between these two batches."""
+        if step is None:
+            return None
+        try:
+            after = step()
+        except Exception as exc:
+            log.warning("between two batches: %s: %s", type(exc).__name__, exc)
+            return None
+        return after if callable(after) else None

@@ -97,8 +97,9 @@ def start_reader(read: Understand) -> None:
 
 def pooled(read: Understand, pool: CorePool, chunk: int = 20) -> UnderstandMany:
     """Read a batch in worker processes (a small one right here). The mails come back in
-    chunks as they are read, so the caller applies the first ones while the processes read
-    the rest: the reading is off the main process's path."""
+    chunks (of at most `chunk`, smaller for a small batch so that every process reads) as
+    they are read, so the caller applies the first ones while the processes read the rest:
+    the reading is off the main process's path."""
 
     def read_many(datas: list[bytes], events: list[EventInfo]) -> Iterable[Understood]:
         if not pool.worth_it(len(datas)):
@@ -109,6 +110,7 @@ def pooled(read: Understand, pool: CorePool, chunk: int = 20) -> UnderstandMany:
             # is then loaded once, before the fork, not once in every process
             first, datas = understand_each(read, datas[:1], events), datas[1:]
         return itertools.chain(first, itertools.chain.from_iterable(
-            pool.imap_chunks(_read_chunk, datas, events, size=chunk)))
+            pool.imap_chunks(_read_chunk, datas, events,
+                             size=min(chunk, pool.chunk_size(len(datas))))))
 
     return read_many

@@ -56,9 +56,13 @@ class CorePool:
         module-level function returning one result per item."""
         if not self.worth_it(len(items)):
             return fn(list(items), *args)
-        # a few chunks per process: an uneven chunk does not leave a core idle for long
-        size = max(1, -(-len(items) // (2 * self.workers)))
-        return [r for chunk in self.imap_chunks(fn, items, *args, size=size) for r in chunk]
+        return [r for chunk in self.imap_chunks(fn, items, *args, size=self.chunk_size(len(items)))
+                for r in chunk]
+
+    def chunk_size(self, n: int) -> int:
+        """For n items: a few chunks per process, so an uneven chunk does not leave a core
+        idle for long."""
+        return max(1, -(-n // (2 * self.workers)))
 
     def imap_chunks(self, fn: Callable[..., list[R]], items: Sequence[T], *args: Any,
                     size: int = 25) -> Iterator[list[R]]:

@@ -24,7 +24,9 @@ class Worker(Runtime):
     on_mail: Callable[[Outcome], None] | None = None  # e.g. the start-up progress bar
     should_stop: Callable[[], bool] = lambda: False
     pool: CorePool | None = None  # large batches read and rendered on every core
-    between_batches: Callable[[], object] | None = None  # e.g. send replies during a backlog
+    # e.g. send replies during a backlog: called before the next batch is fetched, it starts
+    # (claims, renders); what it returns finishes (sends) once that batch is being read
+    between_batches: Callable[[], Callable[[], object]] | None = None
 
     def understand(self, data: bytes, events: list[EventInfo]) -> tuple[InboundMail, Intent]:
         return intake.understand(data, events, self.rules, self.clock())
@@ -39,8 +41,10 @@ class Worker(Runtime):
     def handle_one_mail(self, raw: RawMessage, events: list[EventInfo] | None = None) -> Outcome:
         return self._intake().handle_one_mail(raw, events)
 
-    def intake_pass(self, batch: int = 200) -> int | None:
-        return self._intake().run(batch)
+    def intake_pass(self, batch: int | None = None) -> int | None:
+        """Take in the inbox, `batch` mails per transaction (MAILBOT_INTAKE_BATCH unless
+        given)."""
+        return self._intake().run(batch or self.settings.intake_batch)
 
     def compose(self, row: OutboxRow) -> EmailMessage:
         return delivery.compose(row, self.settings)
@@ -49,6 +53,20 @@ class Worker(Runtime):
         """Send what is due; `here`: render in this process (the pool is busy reading the
         next batch of a backlog, and a render queued behind that would wait for it)."""
         return delivery.Delivery(self, self.transport, None if here else self.pool).run(limit)
+
+    def start_delivery(self, limit: int = 200) -> Callable[[], int]:
+        """`delivery_pass` in two steps for a backlog's replies: the rows due now are claimed
+        and handed to the worker processes to render, ahead of the next batch's reading; the
+        step returned sends them (and renders anything due after them here)."""
+        first = delivery.Delivery(self, self.transport, self.pool).begin(limit)
+
+        def send() -> int:
+            if first is None:
+                return 0
+            sent, go_on = first()
+            return sent + (self.delivery_pass(limit, here=True) if go_on else 0)
+
+        return send
 
     def housekeeping(self) -> dict[str, int]:
         return scheduled.housekeeping(self)

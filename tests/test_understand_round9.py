@@ -191,6 +191,18 @@ MAILS = [
     ("Hola,\n\nwe come to the Forum Arbeit: me and my colleague Ana Lúcia Ferreira da Silva "
      "(analucia@mail.example).\n\nMarisol de la Cruz", "Marisol de la Cruz <marisol@mail.example>",
      "", "register", 2, ["Marisol de la Cruz", "Ana Lúcia Ferreira da Silva"], False),
+    # the families of unseen18/19, as new mails
+    ("Guten Tag,\n\nich melde mich zum Forum Arbeit an. Fallen Teilnahmegebühren an?\n\nAda Lim",
+     "", "", "register", 1, ["Ada Lim"], True),
+    ("Hello,\n\nwe are considering coming to the Forum Arbeit. Are travel costs covered?\n\n"
+     "Ada Lim", "", "", "question", 0, [], True),
+    ("Hello,\n\nI would like to register for the Forum Arbeit. We are a volunteer group, is "
+     "there a reduced fee?\n\nAda Lim", "", "", "register", 1, ["Ada Lim"], True),
+    ("Hello,\n\nmy colleague Tom Byrne can no longer come to the Forum Arbeit, please cancel his "
+     "place. I'll still be there.\n\nAda Lim", "", "", "cancel", 1, ["Tom Byrne"], False),
+    ("Guten Tag,\n\nwir hatten uns zu dritt zum Forum Arbeit angemeldet. Frau Mia Roth und Herr "
+     "Jonas Weber können leider nicht kommen, ich komme allein.\n\nAda Lim", "", "", "cancel", 2,
+     ["Mia Roth", "Jonas Weber"], False),
     ("Guten Tag,\n\nich nehme am Forum Arbeit – falls es noch freie Plätze gibt, ich habe die "
      "Einladung nämlich erst gestern bekommen – sehr gern teil.\n\nAda Lim",
      "", "", "register", 1, ["Ada Lim"], False),
@@ -233,6 +245,8 @@ def test_a_mail_of_a_blind_corpus_family_is_read_right(body, sender, cc, kind, s
      "Celle e.V.", "Ukrainischer Verein Celle e.V."),
     ("Ich würde gern zum Forum Arbeit kommen.\nCheers\nAda\n\n--\nAda Lim\nCommunity Outreach\n"
      "Casa Italia Celle e.V.", "Casa Italia Celle e.V."),
+    ("I'd like to register for the Forum Arbeit.\n\nAda Lim | Equality Office | City of Celle",
+     "City of Celle"),
 ])
 def test_an_organisation_in_a_sentence_or_a_signature_is_found(body, org):
     assert _mail(body).organization == org

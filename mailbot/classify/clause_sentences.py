@@ -83,6 +83,8 @@ def others_cancel_sender_comes(ctx: Context) -> set[str]:
     can't make it, but I'll be there"): the sender's registration, no cancellation. When the
     sender only keeps a seat already held ("ich komme aber wie geplant", "the other two of us
     are still coming"), the other one's seat is what the mail gives back: a cancellation."""
+    if ctx.hits("intent.keep"):
+        return set()  # registered before ("wir hatten uns zu dritt angemeldet"): a cancellation
     found = meant_clauses(ctx)
     keep = ctx.rules.pattern("intent.keep")
     me = (cl.Subject.FIRST_SINGULAR, cl.Subject.FIRST_PLURAL)

@@ -62,6 +62,7 @@ class _Words:
     self_subject: frozenset[str]  # "ich", "i": the sender only next to a list word
     joiner: frozenset[str]
     group_pronoun: frozenset[str]  # "wir", "we": a number after it is the group ("we both")
+    group_head: frozenset[str]  # "group": "a volunteer group" is no volunteer
     title: frozenset[str]
     negation: frozenset[str]
 
@@ -78,6 +79,7 @@ def _words(rules: Rules) -> _Words:
         together=w("seats.together"),
         self_=w("seats.self_object"), self_subject=w("seats.self_subject"),
         joiner=w("seats.joiner"), group_pronoun=w("seats.group_pronoun"),
+        group_head=w("seats.group_head"),
         title=frozenset(t.rstrip(".") for t in w("names.title.salutation")),
         negation=w("seats.negation"),
     )
@@ -166,6 +168,7 @@ def read_sentence(sentence: str, words: _Words, coming: Matcher) -> Headcount:
             counted, i = 1, i + 1
         elif t in words.article and (j := _noun_after(low, i, words)) is not None and \
                 low[j] in words.singular | words.one and \
+                not (j + 1 < len(low) and low[j + 1] in words.group_head) and \
                 (here[i] or listed or _joined(low, j, words)):
             counted, i = 1, j
         elif t in words.plus and nxt in words.one:

@@ -146,8 +146,10 @@ class PeopleRule:
         first_person = ctx.rules.regex("people.first_person")
         others, _ = self._others(ctx, sender, "\n".join(sents))
         part_of_us = ctx.rules.pattern("seats.part_of_us")
+        someone = ctx.rules.pattern("people.someone_first")
         partial = [s for s in sents if not first_person.search(s.split(",")[0])
-                   or _named_first(s, others, first_person) or part_of_us.search(s)]
+                   or _named_first(s, others, first_person) or part_of_us.search(s)
+                   or someone.search(s)]
         if partial and not others:
             # "meine Kollegin kommt doch nicht mit": her name stands where she was registered
             # ("ich hatte mich und meine Kollegin Ines Brandt angemeldet")

@@ -86,7 +86,9 @@ def line_kind(line: str, rules: Rules) -> Line:
     if len(parts) > 1:
         # one line of several fields: the organisation is one of them, wherever it stands
         reads = [line_kind(p, rules) for p in parts]
-        found = next((r for r in reads if r.kind in _RANK or r.rest_kind in _RANK), None)
+        # the best kind among the fields: "Ada Lim | Equality Office | City of Celle" is Celle's
+        found = next((r for kind in _RANK for r in reads if r.kind is kind or r.rest_kind is kind),
+                     None)
         if found:
             return found
         if any(r.kind is Kind.ROLE for r in reads):

@@ -203,6 +203,19 @@ MAILS = [
     ("Guten Tag,\n\nwir hatten uns zu dritt zum Forum Arbeit angemeldet. Frau Mia Roth und Herr "
      "Jonas Weber können leider nicht kommen, ich komme allein.\n\nAda Lim", "", "", "cancel", 2,
      ["Mia Roth", "Jonas Weber"], False),
+    ("Hiya,\n\nCould you pop me down for the Forum Arbeit? I'm over from Leeds that week "
+     "anyway.\n\nCheers\nAda Lim", "", "", "register", 1, ["Ada Lim"], False),
+    ("Sehr geehrte Damen und Herren,\n\nden Termin des Forum Arbeit am 6. Juli, auf den Sie "
+     "freundlicherweise früh hingewiesen haben, nehme ich – vorbehaltlich der noch ausstehenden "
+     "Genehmigung der Dienstreise – an beiden Tagen wahr.\n\nMit freundlichen Grüßen\nAda Lim",
+     "", "", "register", 1, ["Ada Lim"], False),
+    ("Sehr geehrte Damen und Herren,\n\nFrau Mia Roth ist in Elternzeit und wird daher nicht "
+     "teilnehmen können. An ihrer Stelle wird Herr Jonas Weber (jonas.weber@verein.example) am "
+     "Forum Arbeit teilnehmen.\n\nIch selbst bin an dem Tag leider verhindert.\n\ni. A. Ada Lim",
+     "", "", "register", 1, ["Jonas Weber"], False),
+    ("Guten Tag,\n\nmeine Kollegin Frau Dr. Mia Roth (mia.roth@verein.example) möchte jetzt doch "
+     "auch zum Forum Arbeit mitkommen. Können Sie sie noch dazunehmen? Mich haben Sie ja schon."
+     "\n\nAda Lim", "", "", "register", 1, ["Mia Roth"], False),
     ("Guten Tag,\n\nich nehme am Forum Arbeit – falls es noch freie Plätze gibt, ich habe die "
      "Einladung nämlich erst gestern bekommen – sehr gern teil.\n\nAda Lim",
      "", "", "register", 1, ["Ada Lim"], False),

@@ -32,10 +32,12 @@ def clause_sentences(ctx: Context, want: cl.Want, text: str | None = None,
     key = (f"clause.{want.value}.{conditional}", text)
     found = ctx._hits.get(key)
     if found is None:
+        # "An ihrer Stelle wird Herr X teilnehmen": someone named comes instead, no mere wish
+        instead = set(ctx.hits("intent.takeover", text))
         found = list(dict.fromkeys(
             c.sentence for c in meant_clauses(ctx, text) if c.want is want
             and (not c.question or c.request) and (conditional or c.conditional)
-            and not _reported_wish(c)))
+            and (not _reported_wish(c) or c.sentence in instead)))
         ctx._hits[key] = found
     return found
 

@@ -160,6 +160,12 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
     # "Gibt es …? Dann würde ich mich anmelden": the whole sentence waits on the answer
     conditional = any(conditions) or (after_question and cs.starts(low, 0, words.consequence))
     units = cs.units(segs, low, tags, words)
+    objected = {v.split()[0] for v in words.register_object}
+
+    def nouns() -> set[str]:
+        return {_lemma(words.model, toks[i], raw[i]) for i in range(len(toks))
+                if tags[i].startswith(words.tags.noun)}
+
     out = []
     for n, idx in enumerate(units):
         pick = [low[i] for i in idx], [toks[i] for i in idx], [raw[i] for i in idx]
@@ -171,6 +177,11 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
         question = indirect or (asks and (n == len(units) - 1 or words.tags.is_verb(tags[first])
                                           or tags[first] in words.tags.asking))
         hedged = not c[5] and any(low[i] in words.hedge for i in idx)  # not "Könnten Sie …"
+        if c[1] is None and not c[2] and c[0] in objected and any(
+                f"{c[0]} {n}" in words.register_object for n in nouns()):
+            # "den Termin …, auf den Sie …, nehme ich – … – an beiden Tagen wahr": the object
+            # stands at the head of the sentence, before inserted clauses
+            c = (c[0], Want.REGISTER, *c[2:])
         if c[1] is Want.CANCEL and c[2] and cs.starts_condition(low, first, words):
             # "Wenn ich nicht kann, sage ich Bescheid", "I'll tell you if I can't come": the
             # condition of a later message, no cancellation now
@@ -315,6 +326,8 @@ def _subject(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: 
          if w in own), None)
     if found:
         who = min(found, key=lambda f: (abs(f[0] - verb), f[0] > verb))[1]
+        if any(w is Subject.ADDRESSEE and i == verbs[0] + 1 for i, w in found):
+            who = Subject.ADDRESSEE  # "Können Sie sie noch dazunehmen?": "sie" is the object
         if who is Subject.ADDRESSEE and any(low[i] in words.reflexive for i in range(a, b)):
             return who, False  # "Melden Sie sich … an": an instruction to the reader
         if who is Subject.ADDRESSEE and mine is not None:

@@ -216,6 +216,8 @@ MAILS = [
     ("Guten Tag,\n\nmeine Kollegin Frau Dr. Mia Roth (mia.roth@verein.example) möchte jetzt doch "
      "auch zum Forum Arbeit mitkommen. Können Sie sie noch dazunehmen? Mich haben Sie ja schon."
      "\n\nAda Lim", "", "", "register", 1, ["Mia Roth"], False),
+    ("Hello,\n\nthanks for the confirmation. Could you please also add my colleague Tom Byrne "
+     "(tom.byrne@verein.example)?\n\nAda Lim", "", "", "register", 1, ["Tom Byrne"], False),
     ("Guten Tag,\n\nich nehme am Forum Arbeit – falls es noch freie Plätze gibt, ich habe die "
      "Einladung nämlich erst gestern bekommen – sehr gern teil.\n\nAda Lim",
      "", "", "register", 1, ["Ada Lim"], False),
@@ -260,6 +262,8 @@ def test_a_mail_of_a_blind_corpus_family_is_read_right(body, sender, cc, kind, s
      "Casa Italia Celle e.V.", "Casa Italia Celle e.V."),
     ("I'd like to register for the Forum Arbeit.\n\nAda Lim | Equality Office | City of Celle",
      "City of Celle"),
+    ("Anmeldung Forum Arbeit\n\nName: Ada Lim\nOrganisation: Frauentreff Celle e.V.\nPersonen: 1\n",
+     "Frauentreff Celle e.V."),
 ])
 def test_an_organisation_in_a_sentence_or_a_signature_is_found(body, org):
     assert _mail(body).organization == org

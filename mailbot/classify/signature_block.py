@@ -72,6 +72,8 @@ def _org_kind(s: str, rules: Rules) -> Kind | None:
 def line_kind(line: str, rules: Rules) -> Line:
     """The kind of one signature line (and, for a role line, the organisation it names)."""
     s = line.strip(" -–—|").strip()
+    if rules.has("organisations.label"):
+        s = rules.regex("organisations.label").sub("", s)  # "Organisation: Frauentreff e.V."
     if not s:
         return Line(s, Kind.EMPTY)
     if len(s) > _FOOTER_LENGTH or rules.pattern("signature.disclaimer").match(s) or \

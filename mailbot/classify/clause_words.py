@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from mailbot.rulebook import Rules, Section, load_file
@@ -100,9 +101,19 @@ class ClauseWords:
     third_objects: frozenset[str]  # others as object of a request ("melden Sie sie an")
     own: tuple[tuple[str, Subject], ...]  # possessive lemmas of the sender ("mein", "my")
 
-    @property
+    @cached_property
     def verb_wants(self) -> dict[str, Want]:
         return dict(self.verbs)
+
+    @cached_property
+    def known_verbs(self) -> frozenset[str]:
+        """The verbs (and phrases) the table knows, with those that cancel when negated."""
+        return frozenset(self.verb_wants) | self.cancel_negated
+
+    @cached_property
+    def object_verbs(self) -> frozenset[str]:
+        """The verbs of register_object ("anzeigen"), which register only with their noun."""
+        return frozenset(v.split()[0] for v in self.register_object)
 
 
 _PERSONS = ((Subject.FIRST_SINGULAR, "first_singular"), (Subject.FIRST_PLURAL, "first_plural"))

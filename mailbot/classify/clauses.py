@@ -18,9 +18,9 @@ none of the cue words of its language is never tagged; clauses are cached per se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 # The clause words and their loading live in clause_words; importable from here as before.
@@ -160,16 +160,19 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
     # "Gibt es …? Dann würde ich mich anmelden": the whole sentence waits on the answer
     conditional = any(conditions) or (after_question and cs.starts(low, 0, words.consequence))
     units = cs.units(segs, low, tags, words)
-    objected = {v.split()[0] for v in words.register_object}
 
-    def nouns() -> set[str]:
-        return {_lemma(words.model, toks[i], raw[i]) for i in range(len(toks))
-                if tags[i].startswith(words.tags.noun)}
+    @cache
+    def nouns() -> frozenset[str]:
+        """The noun lemmas of the whole window: a verb's object may stand at the head of the
+        sentence, before inserted clauses ("den Termin …, auf den Sie …, nehme ich – … –
+        an beiden Tagen wahr")."""
+        return frozenset(_lemma(words.model, toks[i], raw[i]) for i in range(len(toks))
+                         if tags[i].startswith(words.tags.noun))
 
     out = []
     for n, idx in enumerate(units):
         pick = [low[i] for i in idx], [toks[i] for i in idx], [raw[i] for i in idx]
-        c = _clause(*pick, [tags[i] for i in idx], 0, len(idx), words)
+        c = _clause(*pick, [tags[i] for i in idx], 0, len(idx), words, nouns)
         if c is None:
             continue
         first = idx[0]
@@ -177,11 +180,6 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
         question = indirect or (asks and (n == len(units) - 1 or words.tags.is_verb(tags[first])
                                           or tags[first] in words.tags.asking))
         hedged = not c[5] and any(low[i] in words.hedge for i in idx)  # not "Könnten Sie …"
-        if c[1] is None and not c[2] and c[0] in objected and any(
-                f"{c[0]} {n}" in words.register_object for n in nouns()):
-            # "den Termin …, auf den Sie …, nehme ich – … – an beiden Tagen wahr": the object
-            # stands at the head of the sentence, before inserted clauses
-            c = (c[0], Want.REGISTER, *c[2:])
         if c[1] is Want.CANCEL and c[2] and cs.starts_condition(low, first, words):
             # "Wenn ich nicht kann, sage ich Bescheid", "I'll tell you if I can't come": the
             # condition of a later message, no cancellation now
@@ -193,7 +191,7 @@ def _window_clauses(sentence: str, toks: Sequence[str], raw: Sequence[str],
 
 
 def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: Sequence[str],
-            a: int, b: int, words: ClauseWords
+            a: int, b: int, words: ClauseWords, nouns: Callable[[], frozenset[str]]
             ) -> tuple[str, Want | None, bool, str, Subject, bool] | None:
     t = words.tags
     verbs = [i for i in range(a, b) if t.is_verb(tags[i])]
@@ -204,21 +202,21 @@ def _clause(low: Sequence[str], toks: Sequence[str], raw: Sequence[str], tags: S
     chosen, verb = verbs[-1], lemmas[verbs[-1]]
     # a verb with its particle or adverb joined outranks a bare one: in "für „Chancen
     # schaffen“ melden wir uns an" the clause is "anmelden", not the title's "schaffen"
-    found = [(i, v) for i in verbs if (v := _verb_phrase(i, lemmas[i], low, toks, tags, a, b,
-                                                             words, table))]
+    found = [(i, v) for i in verbs
+             if (v := _verb_phrase(i, lemmas[i], low, toks, tags, a, b, words))]
     if found:
         # … and one the table knows outranks one that registers only with its object
         # ("I am writing to confirm that I will attend": "attend")
-        known = table.keys() | words.cancel_negated
-        chosen, verb = max(found, key=lambda f: (f[1] != lemmas[f[0]], f[1] in known, -f[0]))
+        chosen, verb = max(found, key=lambda f: (f[1] != lemmas[f[0]], f[1] in words.known_verbs,
+                                                 -f[0]))
     negated = any(low[i] in words.negation or tags[i] in t.negation for i in range(a, b))
     modal = next((lemmas[i] for i in verbs if i != chosen and lemmas[i] in words.modal), "")
     subject, request = _subject(low, toks, raw, tags, a, b, verbs, chosen, words)
     if tags[chosen] in t.participle and not any(low[i] in words.passive for i in verbs):
         return verb, None, False, modal, subject, request  # "angemeldet", "joined": done, not asked
     want = table.get(verb)
-    if want is None and any(f"{verb} {_lemma(words.model, toks[i], raw[i])}" in words.register_object
-                            for i in range(a, b) if tags[i].startswith(t.noun)):
+    if want is None and verb in words.object_verbs and any(
+            f"{verb} {n}" in words.register_object for n in nouns()):
         want = Want.REGISTER  # "Hiermit zeige ich meine Teilnahme … an"
     if want is None and verb in words.onto_list and _on_list(low, a, b, words, words.into,
                                                              onto=True):
@@ -270,12 +268,11 @@ def _on_list(low: Sequence[str], a: int, b: int, words: ClauseWords,
 
 
 def _verb_phrase(i: int, lemma: str, low: Sequence[str], toks: Sequence[str],
-                 tags: Sequence[str], a: int, b: int, words: ClauseWords,
-                 table: dict[str, Want]) -> str:
+                 tags: Sequence[str], a: int, b: int, words: ClauseWords) -> str:
     """The verb at `i` as the table knows it: particle joined, with a word before or after it
     ("dabei sein", "ich bin … dabei") or a particle or object after it ("sign up", "make
     it"); "" when not known."""
-    wanted = table.keys() | words.cancel_negated | {v.split()[0] for v in words.register_object}
+    wanted = words.known_verbs | words.object_verbs
     if tags[i] in words.tags.finite:
         # a separable particle closes the clause: tagged as one, or a word the clause ends
         # with or that stands before punctuation ("melde mich … an (beide in Cc).")

@@ -240,9 +240,9 @@ class RegisterRule(_Undecided):
 def only_arriving(ctx: Context, sentence: str) -> bool:
     """Every clause of the sentence that registers is a verb of arriving ("komme mit dem
     Auto"), or the sentence keeps a registration ("ich bin schon angemeldet")."""
-    words = cl.load_words(ctx.rules, ctx.mail.language)
     if ctx.rules.pattern("intent.keep").search(sentence):
         return True
+    words = cl.load_words(ctx.rules, ctx.mail.language)
     if words is None:
         return False
     wants = [c for c in cl.read([sentence], words) if c.want is cl.Want.REGISTER]

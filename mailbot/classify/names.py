@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from mailbot.classify.name_lexicon import is_given_name
 from mailbot.classify.name_parse import bare_name
-from mailbot.parse.text import fold
+from mailbot.parse.text import LIST_MARK, fold
 from mailbot.rulebook import Rules, load_default_rules
 from mailbot.types import Attendee
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.I)
 TOKEN = re.compile(r"[^\W\d_][\w'’.-]*", re.U)
 PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•–])\s+(.+)$", re.M)
+LIST_ITEM = re.compile(rf"^\s*{LIST_MARK}\s+(.+)$", re.M)
 UMLAUT = re.compile(r"[äöüÄÖÜß]")  # a letter of the Latin script beyond ASCII that names use
 PHONE = re.compile(r"\d[\d /().-]{5,}\d")
 URL = re.compile(r"\b(?:https?://|www\.)", re.I)

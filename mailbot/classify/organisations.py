@@ -80,15 +80,13 @@ _SENTENCE_END = re.compile(r"(?<=[a-zäöüß]{2})\.\s+")
 def _each(rx: Matcher, text: str, rules: Rules) -> list[re.Match[str]]:
     """Every match, and the further places its sentence names: "I work as officer for
     Ukrainian refugees in Ukrainisches Haus" is tried at "for Ukrainian" and at "in …"."""
-    more = rules.regex("organisations.context_more") if rules.has("organisations.context_more") \
-        else None
+    more = rules.regex("organisations.context_more")
     out = []
     for m in rx.finditer(text):
         out.append(m)
         end = min((i for i in (text.find(".", m.end(2)), text.find("\n", m.end(2))) if i >= 0),
                   default=len(text))
-        if more is not None:
-            out += list(more.finditer(text, m.end(2), end))
+        out += more.finditer(text, m.end(2), end)
     return out
 
 

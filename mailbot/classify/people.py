@@ -158,11 +158,7 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
             cand = " ".join(words)
             if (role := role_named.search(cand)) is not None:
                 cand = role.group(1)  # "unsere Kassenwartin Fatou Diallo": the role is no name
-            # "El Idrissi, Samira (samira.elidrissi@…)", "Ana Lúcia Ferreira da Silva (…)": part
-            # of a name found with its address is no one else
-            if cand and is_person(cand, rules) and not any(
-                    p.email and fold(cand) in fold(p.name) for p in people) and (
-                    not addressed or has_given_name(cand, rules)):
+            if cand and is_person(cand, rules) and (not addressed or has_given_name(cand, rules)):
                 people.append(Person(cand, None))
     people += [Person(n, None) for n in first_names_beside_self(body, rules)]
     for m in LIST_ITEM.finditer(body):
@@ -172,7 +168,7 @@ def people_in_text(text: str, rules: Rules, own_domains: Iterable[str],
     if loose:
         people += [Person(n, None) for line in lines for n in given_name_runs(line, rules)]
     # a part of a name found with its address is that person ("Ana Lúcia Ferreira" of "Ana
-    # Lúcia Ferreira da Silva (…)")
+    # Lúcia Ferreira da Silva (…)", "El Idrissi" of "El Idrissi, Samira (…)")
     full = [fold(p.name) for p in people if p.email and p.name]
     people = [p for p in people if p.email or not any(
         fold(p.name) in f and fold(p.name) != f for f in full)]

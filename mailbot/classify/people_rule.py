@@ -24,12 +24,12 @@ from mailbot.classify.people import (
 from mailbot.classify.reading import Context, Flow
 from mailbot.classify.seats_rule import all_of, group_size_change, someone_count
 from mailbot.classify.sender import attending, cc_people, event_names, organisation, sender_person
-from mailbot.parse.text import flowing, fold, sentences
+from mailbot.parse.text import LIST_MARK, flowing, fold, sentences
 from mailbot.rulebook import Rules
 from mailbot.types import IntentKind
 
 _HUMAN = (IntentKind.REGISTER, IntentKind.CANCEL, IntentKind.QUESTION, IntentKind.ERASE)
-_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•–])\s+\S", re.M)
+_LIST_LINE = re.compile(rf"^\s*{LIST_MARK}\s+\S", re.M)
 
 
 class PeopleRule:

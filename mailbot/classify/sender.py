@@ -63,18 +63,16 @@ def sender_person(ctx: Context, block: list[str]) -> Person:
     if not sig and (not is_person(display, rules) or _INITIAL.search(display)):
         sig = _from_subject(ctx, display)
     name = ""
-    if is_person(display, rules) and is_person(sig, rules) and \
-            sorted(fold(display).split()) == sorted(fold(sig).split()):
+    shown, signed = is_person(display, rules), is_person(sig, rules)
+    if shown and signed and sorted(fold(display).split()) == sorted(fold(sig).split()):
         name = sig  # "Lim Ada (SozA)" as the directory writes it; she signs "Ada Lim"
-    elif is_person(display, rules) and is_person(sig, rules) and \
-            fold(sig).startswith(fold(display) + " "):
+    elif shown and signed and fold(sig).startswith(fold(display) + " "):
         name = sig  # the display name cut short: "Senait Tesfamariam" signs "… Ghebre"
-    elif is_person(display, rules) and is_person(sig, rules) and \
-            fold(display.split()[-1]) == fold(sig.split()[-1]):
+    elif shown and signed and fold(display.split()[-1]) == fold(sig.split()[-1]):
         name = max(display, sig, key=len)
-    elif is_person(display, rules):
+    elif shown:
         name = display
-    elif is_person(sig, rules):
+    elif signed:
         name = sig
     elif is_person(display, rules, min_tokens=1):
         name = display
@@ -163,12 +161,13 @@ def cc_people(ctx: Context, text: str) -> list[Person]:
     # "meine Kollegin (in Kopie) kommt auch mit": the one colleague in Cc, unnamed in the text
     # ("Meine Kollegin in Cc kann leider nicht" points at her, but she does not come)
     pointer, negated = ctx.rules.pattern("people.cc_cue"), ctx.rules.pattern("people.negated")
+    sents = [(x, fold(x)) for x in sentences(text)]
     cue = len(copied) == 1 and any(pointer.search(x) and not negated.search(x)
-                                   for x in sentences(text))
+                                   for x, _ in sents)
     for name, addr in copied:
         # by surname, or by the given name a colleague is called by ("Kwame (cc'd)")
-        said = [x for x in sentences(text) if name and any(
-            re.search(rf"\b{re.escape(fold(w))}\b", fold(x))
+        said = [x for x, folded in sents if name and any(
+            re.search(rf"\b{re.escape(fold(w))}\b", folded)
             for w in {name.split()[0], name.split()[-1]} if len(w) > 2)]
         # "Frau Schröder (in Cc) kann leider nicht": named, but not coming
         if cue or any(not negated.search(x) for x in said):

@@ -57,7 +57,7 @@ class Line:
 
 
 def _org_kind(s: str, rules: Rules) -> Kind | None:
-    if rules.has("organisations.unit") and rules.pattern("organisations.unit").match(s):
+    if rules.pattern("organisations.unit").match(s):
         return Kind.DEPARTMENT  # "Fakultät V – Diakonie, …": a unit, whatever its name holds
     if rules.pattern("organisations.carrier").search(s) or \
             rules.pattern("names.org_strong").search(s):
@@ -72,8 +72,7 @@ def _org_kind(s: str, rules: Rules) -> Kind | None:
 def line_kind(line: str, rules: Rules) -> Line:
     """The kind of one signature line (and, for a role line, the organisation it names)."""
     s = line.strip(" -–—|").strip()
-    if rules.has("organisations.label"):
-        s = rules.regex("organisations.label").sub("", s)  # "Organisation: Frauentreff e.V."
+    s = rules.regex("organisations.label").sub("", s)  # "Organisation: Frauentreff e.V."
     if not s:
         return Line(s, Kind.EMPTY)
     if len(s) > _FOOTER_LENGTH or rules.pattern("signature.disclaimer").match(s) or \
@@ -115,8 +114,8 @@ def line_kind(line: str, rules: Rules) -> Line:
         rest = ", ".join(pieces[1:])
         if (rest_kind := _org_kind(rest, rules)) is not None:
             return Line(s, Kind.ROLE, rest, rest_kind)
-    role = rules.pattern("names.role").match(s) or rules.pattern("organisations.role").match(s)
-    if role or rules.pattern("organisations.role").search(s):
+    if _is_role(s, rules):
+        role = rules.pattern("names.role").match(s) or rules.pattern("organisations.role").match(s)
         rest = s[role.end():] if role else ""
         rest = rules.regex("people.role_rest").sub("", rest).strip(" ,:-–")
         rest_kind = _org_kind(rest, rules) if rest[:1].isupper() else None

@@ -73,10 +73,11 @@ def text_markers(subject: str, text: str, rules: Rules, bounce: bool) -> list[st
     head = text[:1500]
     # an absence alone ("ich bin im Urlaub") is a person's too when they ask something or
     # say what it means for the event; auto-responders do neither
-    human = rules.pattern("machine.human_request").search(head)
+    # (so is a left job: "nicht mehr … tätig. Bitte löschen Sie meine Daten")
     if not bounce and (rules.pattern("machine.auto_body").search(head) or (
-            rules.pattern("machine.absence").search(head) and "?" not in head and not human)
-            or (rules.pattern("machine.left_job").search(head) and not human)):
+            ((rules.pattern("machine.absence").search(head) and "?" not in head)
+             or rules.pattern("machine.left_job").search(head))
+            and not rules.pattern("machine.human_request").search(head))):
         out.append(marker(Marker.AUTO, "body"))
     return out
 

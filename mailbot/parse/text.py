@@ -9,11 +9,14 @@ from functools import lru_cache
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe",
                        "ı": "i", "ł": "l", "đ": "d"})
 _DOUBLE = re.compile(r"([a-z])\1+")
+# What opens a list item on its line ("1.", "2)", "-", "*", "•", "–"); classify reads it too.
+LIST_MARK = r"(?:\d+[.)]|[-*•–])"
 # A dot after a number ends a date ("am 25. Februar"), not a sentence.
 # Nor do titles and abbreviations ("Herrn Dr. Emre Kaya", "z. B. Frau X").
 _SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)(?<!\bDr\.)(?<!Prof\.)(?<!\bHr\.)(?<!\bFr\.)"
                        r"(?<!\bNr\.)(?<!\bSt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!Mrs\.)(?<!\bca\.)"
-                       r"(?<!bzw\.)(?<!\bB\.)(?<!\bV\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n|\n(?=\s*(?:\d+[.)]|[-*•–])\s)"
+                       r"(?<!bzw\.)(?<!\bB\.)(?<!\bV\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n"
+                       r"|\n(?=\s*" + LIST_MARK + r"\s)"
                        # a chat-style mail starts its sentences in lower case after "?" and "!"
                        r"|(?<=[!?])\s+(?=[a-zäöüß])"
                        # and ends one with an emoji instead of a stop

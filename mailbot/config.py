@@ -26,6 +26,7 @@ from mailbot.types import Outcome, TrustPolicy
 
 DEFAULT_FROM = "mailbot <anmeldung@localhost>"
 MAX_INTAKE_BATCH = 5000  # two batches of large mails must still fit in memory
+MAX_SMTP_CONNECTIONS = 16  # beyond a few, a mail server sees a flood, not a client
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Settings:
     lmtp_listen: str | None = None  # "host:port" or a unix socket path (LMTP intake)
     lmtp_max_bytes: int = 25 * 1024 * 1024
     intake_batch: int = 200  # mails taken in per transaction (and per MOVE) from a backlog
+    smtp_connections: int = 4  # at most this many SMTP connections send a large batch at once
     learned_model: bool = True
     trusted_authserv: tuple[str, ...] = ()  # authserv-ids of our mail server (Authentication-Results)
     confirm_hours: int = 48  # how long a confirmation request of an unverified sender is valid
@@ -122,6 +124,10 @@ class Settings:
             raise ConfigError(f"MAILBOT_INTAKE_BATCH: {self.intake_batch} must be between 1 and"
                               f" {MAX_INTAKE_BATCH} (mails taken in per transaction; a batch and"
                               " the next are held in memory at once)")
+        if not 1 <= self.smtp_connections <= MAX_SMTP_CONNECTIONS:
+            raise ConfigError(f"MAILBOT_SMTP_CONNECTIONS: {self.smtp_connections} must be between 1"
+                              f" and {MAX_SMTP_CONNECTIONS} (connections a large batch of replies"
+                              " is sent over at once; 1 for a server that allows only one)")
         if self.confirm_hours < 1:
             raise ConfigError(f"MAILBOT_CONFIRM_HOURS: {self.confirm_hours} must be at least 1"
                               " (hours a confirmation request of an unverified sender is valid)")
@@ -236,6 +242,7 @@ def load_settings(config_path: str | Path | None = None,
         lmtp_listen=str(get("lmtp_listen")) if get("lmtp_listen") else None,
         lmtp_max_bytes=int(number("lmtp_max_bytes", 25 * 1024 * 1024, int)),
         intake_batch=int(number("intake_batch", 200, int)),
+        smtp_connections=int(number("smtp_connections", 4, int)),
         learned_model=flag("learned_model", True),
         trusted_authserv=_names(get("trusted_authserv", ())),
         confirm_hours=int(number("confirm_hours", 48, int)),

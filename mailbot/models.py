@@ -240,6 +240,8 @@ class OutboxRow(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     inbound_id: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_mails.id", ondelete="SET NULL"))
+    # only to link a reply to a record written in the same flush (no query of its own)
+    inbound: Mapped[InboundRecord | None] = relationship(lazy="raise")
     status: Mapped[OutboxStatus] = mapped_column(
         Enum(OutboxStatus, native_enum=False, length=20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -43,6 +43,8 @@ def test_passwords_come_from_file_variables(tmp_path: Path) -> None:
     ({"MAILBOT_DIGEST_TIME": "halb acht"}, "not a time"),
     ({"MAILBOT_INTAKE_BATCH": "0"}, "INTAKE_BATCH: 0 must be between 1 and 5000"),
     ({"MAILBOT_INTAKE_BATCH": "lots"}, "INTAKE_BATCH: 'lots' is not a number"),
+    ({"MAILBOT_SMTP_CONNECTIONS": "0"}, "SMTP_CONNECTIONS: 0 must be between 1 and 16"),
+    ({"MAILBOT_SMTP_CONNECTIONS": "17"}, "SMTP_CONNECTIONS: 17 must be between 1 and 16"),
     ({"MAILBOT_RULES_DIR": "/nonexistent/rules"}, "does not exist"),
     ({"MAILBOT_MAILBOX_PASSWORD_FILE": "/nonexistent/pw"}, "cannot read"),
 ])

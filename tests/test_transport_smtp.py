@@ -163,6 +163,48 @@ def test_the_connection_is_kept_for_the_next_batch(sink: CountingSink,
     assert sink.connections == 1
 
 
+def test_a_large_batch_goes_over_several_connections_in_order_per_recipient(
+        sink: CountingSink) -> None:
+    # 36 messages: 30 people, one of whom gets seven (e.g. answers to several mails)
+    msgs = [message(i) for i in range(30)] + [message(100 + i, to="viel@verein.example")
+                                              for i in range(6)]
+    msgs.insert(3, message(99, to="viel@verein.example"))
+    with SmtpTransport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
+                       local_hostname="mailbot.test", connections=4) as t:
+        results = send(t, *msgs)
+        assert sorted(k for k, _ in results.calls) == list(range(len(msgs)))
+        assert set(results.statuses) == {SendStatus.SENT}
+        assert sink.connections == 4  # one per 8 messages, at most 4
+        got = sink.wait_for(len(msgs))
+        send(t, *(message(200 + i) for i in range(20)))  # the connections are kept
+        assert len(sink.wait_for(len(msgs) + 20)) == len(msgs) + 20
+        assert sink.connections == 4
+    to_one = [m.data for m in got if m.rcpt_tos == ("viel@verein.example",)]
+    expected = [f"{n:04x}.fachtag-2027".encode() for n in (99, *range(100, 106))]
+    assert [next(e for e in expected if e in data) for data in to_one] == expected
+
+
+def test_a_temporary_failure_on_one_connection_keeps_what_is_left_for_later(
+        sink: CountingSink) -> None:
+    sink.respond_with([421])
+    with SmtpTransport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
+                       local_hostname="mailbot.test", connections=2) as t:
+        results = send(t, *(message(i) for i in range(24)))
+    sent = results.statuses.count(SendStatus.SENT)
+    retry = [r for _, r in results.calls if r.status == SendStatus.RETRY]
+    assert len(results.calls) == 24 and sent + len(retry) == 24
+    assert any(r.code == 421 for r in retry)
+    assert sum("not tried after" in r.detail for r in retry) == len(retry) - 1 > 0
+    assert len(sink.messages) == sent  # none is reported sent that the server did not take
+
+
+def test_one_connection_when_the_setting_says_so(sink: CountingSink) -> None:
+    with SmtpTransport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
+                       local_hostname="mailbot.test", connections=1) as t:
+        assert set(send(t, *(message(i) for i in range(30))).statuses) == {SendStatus.SENT}
+    assert sink.connections == 1
+
+
 def test_delivered_messages_parse_back_with_headers_and_calendar(
         sink: CountingSink, transport: SmtpTransport) -> None:
     results = send(transport, message(7, to="Maria Muster <maria@verein.example>", ics=True))

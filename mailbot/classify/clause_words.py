@@ -55,7 +55,10 @@ class Tags:
         return tag.startswith(self.verb) or tag.startswith(self.auxiliary)
 
 
-@dataclass(frozen=True)
+# eq=False: compared and hashed as the one object built per rules and language. It keys the
+# clause caches, and a field-by-field hash (hundreds of verbs with their enums) was paid per
+# sentence.
+@dataclass(frozen=True, eq=False)
 class ClauseWords:
     """The clause words of one language (the sections of rules/<language>/clauses.toml)."""
 

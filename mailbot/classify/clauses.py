@@ -114,6 +114,7 @@ def _plain(tag: str) -> str:
 
 # --- clauses --------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # a sentence is asked about by several rules of one mail
 def has_cue(sentence: str, words: ClauseWords) -> bool:
     low = sentence.casefold()
     return any(c in low for c in words.cues)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,10 +138,11 @@ class Model:
         for part in self.parts:
             counts: dict[int, int] = {}
             get = part.vocabulary.get
-            for term in part.analyse(text):
+            # counted in C first: a mail has thousands of n-grams, far fewer distinct ones
+            for term, n in Counter(part.analyse(text)).items():
                 col = get(term)
                 if col is not None:
-                    counts[col] = counts.get(col, 0) + 1
+                    counts[col] = counts.get(col, 0) + n
             if not counts:
                 continue
             cols = np.fromiter(counts, dtype=np.intp, count=len(counts))

@@ -40,5 +40,5 @@ def worker(s: Settings, *, mailbox: bool = False, transport: bool = False) -> Wo
     if transport:
         from mailbot.outbox.transport import open_transport
 
-        w.transport = open_transport(s.smtp())
+        w.transport = open_transport(s.smtp(), connections=s.smtp_connections)
     return w

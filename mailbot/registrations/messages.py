@@ -57,6 +57,8 @@ class Mailer:
             event_id=event.id if event else None, inbound_id=inbound.id if inbound else None,
             attachments=attachments or [], created_at=self.now, next_attempt_at=self.now,
         )
+        if inbound is not None and inbound.id is None:
+            row.inbound = inbound  # its record is written first, in the same flush
         # written with the mail's other changes at the next flush (any query flushes first)
         self.session.add(row)
         return row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailbot.models import Event, Registration, RegState
@@ -24,9 +24,21 @@ def lock_event(session: Session, event_id: int) -> Event:
 def seats_taken(session: Session, event: Event) -> int:
     """The event's counter (database triggers keep it as registrations change, see migration
     0004): one row read by its key, however many registrations there are. Read from the
-    database (after the autoflush), since a trigger's change does not reach an Event already
-    loaded."""
-    return int(session.scalar(select(Event.seats_taken).where(Event.id == event.id)) or 0)
+    database, since a trigger's change does not reach an Event already loaded; after a flush
+    only when a registration has unwritten changes (otherwise the counter is already right,
+    and a mail's new record and person are written once, with the rest of its effects)."""
+    if _registrations_unwritten(session):
+        session.flush()
+    # on the session's connection: a plain read needs none of the ORM's steps
+    return int(session.connection().scalar(_SEATS_TAKEN, {"event_id": event.id}) or 0)
+
+
+_SEATS_TAKEN = select(Event.seats_taken).where(Event.id == bindparam("event_id"))
+
+
+def _registrations_unwritten(session: Session) -> bool:
+    return any(isinstance(obj, Registration)
+               for objs in (session.new, session.dirty, session.deleted) for obj in objs)
 
 
 def seats_free(session: Session, event: Event) -> int:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from mailbot.rulebook.matcher import Matcher
@@ -50,11 +51,21 @@ class Rules:
     _plain: dict[str, re.Pattern[str]] = field(default_factory=dict, repr=False, compare=False)
     _words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     _numbers: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
+    _weights: dict[str, Mapping[str, float]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
+    _families: dict[str, tuple[Section, ...]] = field(default_factory=dict, repr=False,
+                                                      compare=False)
 
-    def _family(self, name: str) -> list[Section]:
-        found = [s for n, s in self.sections.items() if n == name or n.startswith(name + ".")]
-        if not found:
-            raise KeyError(f"no rule section {name!r} in {self.directory}")
+    def _family(self, name: str) -> tuple[Section, ...]:
+        """The section and its language variants; looked up once per name (classify asks for
+        a few sections' weights and patterns per mail)."""
+        found = self._families.get(name)
+        if found is None:
+            found = tuple(s for n, s in self.sections.items()
+                          if n == name or n.startswith(name + "."))
+            if not found:
+                raise KeyError(f"no rule section {name!r} in {self.directory}")
+            self._families[name] = found
         return found
 
     def pattern(self, name: str) -> Matcher:
@@ -99,13 +110,16 @@ class Rules:
             self._derived[key] = make(self)
         return cast(T, self._derived[key])
 
-    def weights(self, name: str) -> dict[str, float]:
+    def weights(self, name: str) -> Mapping[str, float]:
         """Named numbers (confidence factors and the like) of a section and its variants."""
-        found: dict[str, float] = {}
-        for s in self._family(name):
-            found.update(s.weights)
-        if not found:
-            raise KeyError(f"rule section {name!r} has no weights")
+        found: Mapping[str, float] | None = self._weights.get(name)
+        if found is None:
+            merged: dict[str, float] = {}
+            for s in self._family(name):
+                merged.update(s.weights)
+            if not merged:
+                raise KeyError(f"rule section {name!r} has no weights")
+            found = self._weights[name] = MappingProxyType(merged)
         return found
 
     def patterns(self, name: str) -> list[Matcher]:

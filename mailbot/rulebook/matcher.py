@@ -20,7 +20,8 @@ class Matcher:
     it needs one of a few words taken from the pattern itself ("anmeld", "teilnehm", …);
     a text holding none of them cannot match it."""
 
-    __slots__ = ("_flags", "_parts", "_slow_rx", "_whole", "_whole_bounded", "pattern")
+    __slots__ = ("_flags", "_last_active", "_parts", "_slow_rx", "_whole", "_whole_bounded",
+                 "pattern")
 
     def __init__(self, parts: list[str], case_sensitive: bool):
         parts = [alt for p in parts for alt in _top_level_alternatives(p)]
@@ -32,6 +33,8 @@ class Matcher:
             c.isupper() for p in parts for c in _ESCAPE.sub("", p))
         # (words one of which a match needs, regex on lower-cased text, leading \b stripped)
         self._parts: list[tuple[tuple[str, ...], re.Pattern[str], bool]] | None = None
+        # the alternatives that may match the last text (a text is searched more than once)
+        self._last_active: tuple[str, list[tuple[re.Pattern[str], bool]]] | None = None
         # match() tries one position only: there one regex for all alternatives is fastest
         self._whole_bounded = lowered and all(p.startswith(_LEADING_B) for p in parts)
         self._whole = re.compile("|".join(
@@ -62,7 +65,10 @@ class Matcher:
         return i == 0 or i >= len(text) or not (_word(text[i - 1]) and _word(text[i]))
 
     def _active(self, low: str) -> list[tuple[re.Pattern[str], bool]]:
-        seen: dict[str, bool] = {}
+        last = self._last_active
+        if last is not None and last[0] is low:  # finditer: the same text again, further on
+            return last[1]
+        seen = _words_seen(low)
         out = []
         for needs, rx, bounded in self._parts or ():
             if needs:
@@ -75,6 +81,7 @@ class Matcher:
                 else:
                     continue
             out.append((rx, bounded))
+        self._last_active = (low, out)
         return out
 
     def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
@@ -122,15 +129,27 @@ class Matcher:
 # Below this many characters (a subject, a line) one regex for all alternatives costs less
 # than the pre-check of each
 _SHORT = 100
-_last_lower: list[str] = ["", ""]
+# The last text read, lower-cased, and which keywords it holds: the sections of a family, and
+# many matchers, read one text after the other. One tuple, replaced at once (threads).
+_last: tuple[str, str, dict[str, bool]] = ("", "", {})
 
 
 def _lower(text: str) -> str:
-    """text.lower(), remembered for the last text: the sections of a family read one text
-    after the other."""
-    if _last_lower[0] is not text:
-        _last_lower[0], _last_lower[1] = text, text.lower()
-    return _last_lower[1]
+    """text.lower(), remembered for the last text."""
+    global _last
+    last = _last
+    if last[0] is not text:
+        last = _last = (text, text.lower(), {})
+    return last[1]
+
+
+def _words_seen(low: str) -> dict[str, bool]:
+    """Which keywords the last lower-cased text holds, as far as asked so far."""
+    global _last
+    last = _last
+    if last[1] is not low:
+        last = _last = ("", low, {})
+    return last[2]
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:

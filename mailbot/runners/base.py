@@ -79,9 +79,6 @@ class CountingMailer(Mailer):
 
     def queue(self, template: str, to: str, context: dict[str, Any], **kw: Any
               ) -> OutboxRow | None:
-        inbound = kw.get("inbound")
-        if inbound is not None and inbound.id is None:
-            self.session.flush()  # a record added without a flush of its own: its id now
         row = super().queue(template, to, context, **kw)
         counts: dict[str, int] | None = self.session.info.get(REPLIES_TODAY)
         if row is not None and counts is not None and row.auto_submitted == "auto-replied":

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from mailbot.config import Settings
 from mailbot.models import OutboxRow, OutboxStatus
@@ -172,33 +172,39 @@ def start_render(rt: Runtime, ids: list[int], pool: CorePool | None = None) -> R
 def record_result(rt: Runtime, row_id: int, result: Any, conn: Connection | None = None
                   ) -> None:
     """Right after the server's answer, in its own short transaction: a crash repeats at most
-    the one mail whose acceptance was not yet written down. Sent (the common case) is one
+    the mails whose acceptance was not yet written down. Sent (the common case) is one
     UPDATE, without loading the row, on `conn` when given (one connection for a batch: no
     pool checkout per mail)."""
-    now = rt.clock()
     if result.status == SendStatus.SENT:
-        if conn is None:
-            with rt.db.engine.begin() as own:
-                _mark_sent(own, row_id, now)
-        else:
-            with conn.begin():
-                _mark_sent(conn, row_id, now)
+        mark_sent(rt, [row_id], conn)
         return
     with rt.db.session() as s:
         row = s.get(OutboxRow, row_id)
         if row is None:
             return
         row.lease_until = None
-        _not_sent(row, result.detail, result.status, now, rt.settings)
+        _not_sent(row, result.detail, result.status, rt.clock(), rt.settings)
 
 
-def _mark_sent(conn: Connection, row_id: int, now: datetime) -> None:
-    template = conn.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-        status=OutboxStatus.SENT, sent_at=now, last_error="", lease_until=None)
-        .returning(OutboxRow.template)).scalar()
-    if template == "erased":  # the confirmation itself must not keep the address
-        conn.execute(update(OutboxRow).where(OutboxRow.id == row_id)
-                     .values(to_addr="erased", context={}))
+def mark_sent(rt: Runtime, row_ids: list[int], conn: Connection | None = None) -> None:
+    """Rows the server accepted, written down in one transaction (one UPDATE for all)."""
+    if conn is None:
+        with rt.db.engine.connect() as own:
+            mark_sent(rt, row_ids, own)
+        return
+    with conn.begin():
+        done = conn.execute(_MARK_SENT, {"ids": row_ids, "now": rt.clock()}).all()
+        erased = [row_id for row_id, template in done if template == "erased"]
+        if erased:  # the confirmation itself must not keep the address
+            conn.execute(update(OutboxRow).where(OutboxRow.id.in_(erased))
+                         .values(to_addr="erased", context={}))
+
+
+# built once: a statement built per call cost more than its execution
+_MARK_SENT = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
+              .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error="",
+                      lease_until=None)
+              .returning(OutboxRow.id, OutboxRow.template))
 
 
 def _not_sent(row: OutboxRow, detail: str | None, status: SendStatus, now: datetime,
@@ -255,12 +261,41 @@ class Delivery:
         return send_round
 
     def send(self, batch: list[tuple[int, EmailMessage]]) -> list[SendStatus]:
+        """Hand the batch to the transport and write each answer down as it comes. The mails
+        accepted at about the same time (over the transport's several connections) are
+        written in one transaction, before the transport waits for the server again: a
+        crash between acceptance and the write repeats at most one mail per connection."""
         results: list[SendStatus] = []
+        accepted: list[int] = []  # accepted by the server, not yet written down
         with self.rt.db.engine.connect() as conn:
 
-            def on_result(key: int, result: Any) -> None:
-                record_result(self.rt, key, result, conn)
-                results.append(result.status)
+            def write_accepted() -> None:
+                if accepted:
+                    mark_sent(self.rt, list(accepted), conn)
+                    accepted.clear()
 
-            self.transport.deliver(batch, on_result)
+            def on_result(key: int, result: Any) -> None:
+                results.append(result.status)
+                if result.status != SendStatus.SENT:
+                    record_result(self.rt, key, result, conn)
+                    return
+                accepted.append(key)
+                if len(accepted) == 1:
+                    _soon(write_accepted)
+
+            try:
+                self.transport.deliver(batch, on_result)
+            finally:
+                write_accepted()
         return results
+
+
+def _soon(step: Callable[[], None]) -> None:
+    """`step` once the answers that came in together are all handed over (the transport's
+    event loop runs it before it waits again); right now for a transport without a loop."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop().call_soon(step)
+    except RuntimeError:
+        step()

@@ -1,10 +1,12 @@
-"""SmtpTransport: one aiosmtplib connection, reused across batches, on a private event loop."""
+"""SmtpTransport: aiosmtplib connections, reused across batches, on a private event loop; a
+large batch goes over a few of them at once."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import ssl
+import zlib
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -36,6 +38,10 @@ _CONFIG_CODES = frozenset({530, 534, 535, 538})
 _NETWORK_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, TimeoutError,
                    OSError)
 
+# A batch opens one more connection for every this many messages (up to the maximum): a few
+# replies are not worth a handshake, a burst's hundreds are sent while others wait for answers.
+PER_CONNECTION = 8
+
 
 def _flat(msg: EmailMessage, sender: str, rcpts: list[str]) -> bytes | None:
     """The message as bytes, flattened once with its own policy (composed messages carry SMTP
@@ -52,12 +58,16 @@ def _flat(msg: EmailMessage, sender: str, rcpts: list[str]) -> bytes | None:
 class SmtpTransport:
     """Sends over SMTP: implicit TLS (smtps), STARTTLS required (smtp), or none (smtp+plain).
 
-    The connection stays open between batches and is checked with NOOP before the next one;
-    callers are synchronous, the asyncio client runs on a loop owned by this object.
+    The connections stay open between batches and are checked with NOOP before the next one;
+    callers are synchronous, the asyncio clients run on a loop owned by this object. A large
+    batch is sent over up to `connections` connections at once (each waits for the server's
+    answers while the others send); the messages to one recipient keep their order, since
+    they all go over the same connection.
     """
 
     def __init__(self, url: ServerUrl, timeout: float = 30, envelope_from: str | None = None,
-                 local_hostname: str | None = None, cert_bundle: str | None = None):
+                 local_hostname: str | None = None, cert_bundle: str | None = None,
+                 connections: int = 1):
         if url.tls not in ("implicit", "starttls", "none") or not url.host:
             raise ValueError(f"not an SMTP server URL: {url.display}")
         self.url = url
@@ -66,8 +76,10 @@ class SmtpTransport:
         self.local_hostname = local_hostname
         self.cert_bundle = cert_bundle  # extra CA file, e.g. a company CA; verification stays on
         self.connections = 0  # connections opened so far (for logs and tests)
+        self.max_connections = max(1, connections)
         self._loop = asyncio.new_event_loop()
         self._client: aiosmtplib.SMTP | None = None
+        self._more: list[aiosmtplib.SMTP] = []  # the other connections of large batches
 
     @property
     def where(self) -> str:
@@ -108,13 +120,14 @@ class SmtpTransport:
     # ------------------------------------------------------------ connection
 
     async def _quit(self) -> None:
-        client, self._client = self._client, None
-        if client is None or not client.is_connected:
-            return
-        try:
-            await client.quit()
-        except (SMTPException, OSError, TimeoutError):
-            client.close()
+        clients, self._client, self._more = [self._client, *self._more], None, []
+        for client in clients:
+            if client is None or not client.is_connected:
+                continue
+            try:
+                await client.quit()
+            except (SMTPException, OSError, TimeoutError):
+                client.close()
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -129,6 +142,10 @@ class SmtpTransport:
                 return self._client
             except (SMTPException, *_NETWORK_ERRORS):
                 self._drop()
+        self._client = await self._open()
+        return self._client
+
+    async def _open(self) -> aiosmtplib.SMTP:
         u = self.url
         client = aiosmtplib.SMTP(
             hostname=u.host, port=u.port, timeout=self.timeout,
@@ -141,8 +158,38 @@ class SmtpTransport:
         )
         await client.connect()
         self.connections += 1
-        self._client = client
         return client
+
+    async def _others(self, n: int) -> list[aiosmtplib.SMTP]:
+        """Up to n connections besides the first, for a large batch: those kept from before
+        (checked with NOOP), then new ones, opened at once. One that cannot be opened is
+        left out: the batch goes over fewer (the first connection works)."""
+        async def alive(client: aiosmtplib.SMTP) -> bool:
+            try:
+                await client.noop()
+                return True
+            except (SMTPException, *_NETWORK_ERRORS):
+                client.close()
+                return False
+
+        kept = [c for c, ok in zip(self._more, await asyncio.gather(
+            *(alive(c) for c in self._more)), strict=True) if ok]
+        opened = await asyncio.gather(*(self._open() for _ in range(n - len(kept))),
+                                      return_exceptions=True)
+        for got in opened:
+            if isinstance(got, BaseException):
+                log.info("SMTP: one more connection to %s: %s", self.where, got)
+        self._more = kept + [c for c in opened if isinstance(c, aiosmtplib.SMTP)]
+        return self._more[:n]
+
+    def _forget(self, client: aiosmtplib.SMTP) -> None:
+        """A connection in trouble: closed, and a new one opened next time."""
+        if client is self._client:
+            self._drop()
+        else:
+            if client in self._more:
+                self._more.remove(client)
+            client.close()
 
     async def _probe(self) -> str:
         u = self.url
@@ -222,18 +269,39 @@ class SmtpTransport:
             for key, _ in batch:
                 on_result(key, result)
             return
-        for i, (key, msg) in enumerate(batch):
-            result, give_up = await self._send(client, msg)
-            on_result(key, result)
-            if give_up:
-                # The connection or the server is in trouble: stop here and reconnect next time,
-                # rather than hammering a rate-limited or dying server with the rest.
-                self._drop()
-                rest = SendResult(SendStatus.RETRY, f"not tried after: {result.detail}",
-                                  result.code)
-                for other, _ in batch[i + 1:]:
-                    on_result(other, rest)
-                return
+        lanes = [client]
+        if len(batch) > PER_CONNECTION and self.max_connections > 1:
+            lanes += await self._others(min(self.max_connections,
+                                            -(-len(batch) // PER_CONNECTION)) - 1)
+        parts: list[list[tuple[K, EmailMessage]]] = [[] for _ in lanes]
+        for key, msg in batch:
+            parts[self._lane(msg, len(lanes))].append((key, msg))
+        trouble: list[SendResult] = []  # the answer that made a connection give up
+
+        async def send_part(conn: aiosmtplib.SMTP, part: list[tuple[K, EmailMessage]]) -> None:
+            for key, msg in part:
+                if trouble:
+                    # The server is in trouble: the rest waits for the next round rather than
+                    # hammering a rate-limited or dying server.
+                    on_result(key, SendResult(SendStatus.RETRY,
+                                              f"not tried after: {trouble[0].detail}",
+                                              trouble[0].code))
+                    continue
+                result, give_up = await self._send(conn, msg)
+                on_result(key, result)
+                if give_up:
+                    trouble.append(result)
+                    self._forget(conn)
+
+        await asyncio.gather(*(send_part(c, p) for c, p in zip(lanes, parts, strict=True)))
+
+    def _lane(self, msg: EmailMessage, lanes: int) -> int:
+        """The connection of a message, by its first recipient: one recipient's messages go
+        in order over one connection."""
+        if lanes == 1:
+            return 0
+        _sender, rcpts = self._envelope(msg)
+        return zlib.crc32((rcpts[0] if rcpts else "").lower().encode()) % lanes
 
     def _envelope(self, msg: EmailMessage) -> tuple[str, list[str]]:
         known = getattr(msg, "envelope", None)  # a Flat message written by outbox.wire

@@ -252,3 +252,43 @@ def test_a_backlog_read_in_worker_processes_is_taken_in_batch_by_batch_with_a_pa
     _mail_read, intent = worker.understand(_mail(0), [])
     assert {(r.outcome != Outcome.QUARANTINE, r.intent) for r in recs.values()} == {
         (True, intent.kind)}  # read in the processes as here, none lost on the way
+
+
+def test_in_one_batch_each_mail_counts_the_seats_the_mails_before_it_took(
+        worker: Worker) -> None:
+    """The seat counter is read without writing the mail's own record first; the registrations
+    of the mails before it in the batch must count all the same: no seat is given twice."""
+    from datetime import datetime, timedelta
+
+    from mailbot.mailbox import RawMessage
+    from mailbot.models import Registration
+    from mailbot.registrations.event_changes import import_events
+    from mailbot.types import Attendee
+    from tests import factories
+
+    later = datetime.now(factories.CET) + timedelta(days=400)
+    with worker.db.session() as s:
+        import_events(s, worker.mailer(s), [factories.event(
+            capacity=3, starts=later, ends=later + timedelta(hours=3))])
+    seats_asked = [1, 2, 1, 1]
+    # the first mail registers its sender and two colleagues with addresses of their own: a
+    # registration of the same mail is still unwritten when the next one counts the seats
+    colleagues = (Attendee("Person 0", "p0@verein.example"),
+                  Attendee("Ada Kollegin", "ada@verein.example"),
+                  Attendee("Bo Kollege", "bo@verein.example"))
+
+    def read(data: bytes, events: Any) -> Any:
+        n = int(data.split(b"<b", 1)[1].split(b"@", 1)[0])
+        mail = replace(factories.mail(sender=f"p{n}@verein.example"),
+                       message_id=f"b{n}@verein.example")
+        return mail, factories.intent(party_size=seats_asked[n],
+                                      attendees=colleagues if n == 0 else None)
+
+    raws = [RawMessage("test", 1, str(n), _mail(n)) for n in range(4)]
+    assert intake.take_in_batch(worker, raws, read) == [Outcome.DONE] * 4
+    with worker.db.session() as s:
+        held = {r.person.email: (r.seats, r.waiting_seats)
+                for r in s.scalars(select(Registration))}
+    assert held == {"p0@verein.example": (1, 0), "ada@verein.example": (1, 0),
+                    "bo@verein.example": (1, 0), "p1@verein.example": (0, 2),
+                    "p2@verein.example": (0, 1), "p3@verein.example": (0, 1)}

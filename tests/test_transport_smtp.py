@@ -198,6 +198,63 @@ def test_a_temporary_failure_on_one_connection_keeps_what_is_left_for_later(
     assert len(sink.messages) == sent  # none is reported sent that the server did not take
 
 
+@dataclass
+class LimitedSink(CountingSink):
+    """A server that takes two connections at a time and greets a third with 421, as
+    providers do that limit the connections per client."""
+
+    limit: int = 2
+    open_now: int = 0
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
+
+        sink = self
+
+        class _Limited(SMTP):
+            async def _handle_client(self) -> None:
+                if sink.open_now >= sink.limit:
+                    await self.push("421 4.7.0 Too many connections, try again later")
+                    assert self.transport is not None
+                    self.transport.close()
+                    return
+                sink.open_now += 1
+                try:
+                    await super()._handle_client()
+                finally:
+                    sink.open_now -= 1
+
+        class _Controller(Controller):
+            def factory(self) -> Any:
+                sink.connections += 1
+                return _Limited(self.handler, hostname=self.hostname)
+
+        self.port = self.port or free_port()
+        self._controller = _Controller(self, hostname=self.host, port=self.port,
+                                       ready_timeout=10)
+        self._controller.start()
+        self.connections = 0
+
+
+def test_a_server_that_allows_fewer_connections_gets_all_mail_over_those(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with running(LimitedSink()) as sink, SmtpTransport(
+            url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
+            local_hostname="mailbot.test", connections=4) as t:
+        first = send(t, *(message(i) for i in range(40)))
+        assert set(first.statuses) == {SendStatus.SENT}
+        assert "took only 2 connection(s) at once" in caplog.text
+        assert t.max_connections == 2
+        tried = sink.connections
+        caplog.clear()
+        assert set(send(t, *(message(100 + i) for i in range(40))).statuses) == {
+            SendStatus.SENT}
+        assert sink.connections == tried  # the two kept: no knocking again
+        assert "took only" not in caplog.text
+        assert len(sink.wait_for(80)) == 80
+
+
 def test_one_connection_when_the_setting_says_so(sink: CountingSink) -> None:
     with SmtpTransport(url(f"smtp+plain://{sink.host}:{sink.port}"), timeout=5,
                        local_hostname="mailbot.test", connections=1) as t:

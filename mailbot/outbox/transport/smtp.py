@@ -176,10 +176,16 @@ class SmtpTransport:
             *(alive(c) for c in self._more)), strict=True) if ok]
         opened = await asyncio.gather(*(self._open() for _ in range(n - len(kept))),
                                       return_exceptions=True)
-        for got in opened:
-            if isinstance(got, BaseException):
-                log.info("SMTP: one more connection to %s: %s", self.where, got)
         self._more = kept + [c for c in opened if isinstance(c, aiosmtplib.SMTP)]
+        refused = [got for got in opened if isinstance(got, BaseException)]
+        if refused:
+            # e.g. "421 too many connections from your IP": use what the server allows from
+            # now on, and say so once, rather than knocking again every round
+            allowed = 1 + len(self._more)
+            log.warning("SMTP: %s took only %d connection(s) at once (%s); sending over %d "
+                        "from now on (MAILBOT_SMTP_CONNECTIONS is %d)", self.where, allowed,
+                        refused[0], allowed, self.max_connections)
+            self.max_connections = allowed
         return self._more[:n]
 
     def _forget(self, client: aiosmtplib.SMTP) -> None:

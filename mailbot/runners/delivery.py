@@ -5,6 +5,7 @@ Each step is a small function; `Delivery` is the thin handler that runs them wit
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import logging
@@ -293,8 +294,6 @@ class Delivery:
 def _soon(step: Callable[[], None]) -> None:
     """`step` once the answers that came in together are all handed over (the transport's
     event loop runs it before it waits again); right now for a transport without a loop."""
-    import asyncio
-
     try:
         asyncio.get_running_loop().call_soon(step)
     except RuntimeError:

@@ -135,15 +135,23 @@ class SmtpTransport:
             client.close()
 
     async def _connected(self) -> aiosmtplib.SMTP:
-        if self._client is not None and self._client.is_connected:
-            try:
-                # Servers drop idle connections after a few minutes; find out before MAIL FROM.
-                await self._client.noop()
-                return self._client
-            except (SMTPException, *_NETWORK_ERRORS):
-                self._drop()
+        if self._client is not None and await self._alive(self._client):
+            return self._client
         self._client = await self._open()
         return self._client
+
+    @staticmethod
+    async def _alive(client: aiosmtplib.SMTP) -> bool:
+        """A kept connection still works (servers drop idle ones after a few minutes; find out
+        before MAIL FROM); one that does not is closed."""
+        if client.is_connected:
+            try:
+                await client.noop()
+                return True
+            except (SMTPException, *_NETWORK_ERRORS):
+                pass
+        client.close()
+        return False
 
     async def _open(self) -> aiosmtplib.SMTP:
         u = self.url
@@ -164,16 +172,8 @@ class SmtpTransport:
         """Up to n connections besides the first, for a large batch: those kept from before
         (checked with NOOP), then new ones, opened at once. One that cannot be opened is
         left out: the batch goes over fewer (the first connection works)."""
-        async def alive(client: aiosmtplib.SMTP) -> bool:
-            try:
-                await client.noop()
-                return True
-            except (SMTPException, *_NETWORK_ERRORS):
-                client.close()
-                return False
-
         kept = [c for c, ok in zip(self._more, await asyncio.gather(
-            *(alive(c) for c in self._more)), strict=True) if ok]
+            *(self._alive(c) for c in self._more)), strict=True) if ok]
         opened = await asyncio.gather(*(self._open() for _ in range(n - len(kept))),
                                       return_exceptions=True)
         self._more = kept + [c for c in opened if isinstance(c, aiosmtplib.SMTP)]
@@ -279,13 +279,17 @@ class SmtpTransport:
         if len(batch) > PER_CONNECTION and self.max_connections > 1:
             lanes += await self._others(min(self.max_connections,
                                             -(-len(batch) // PER_CONNECTION)) - 1)
-        parts: list[list[tuple[K, EmailMessage]]] = [[] for _ in lanes]
+        # one recipient's messages go in order over one connection (by the first recipient)
+        parts: list[list[tuple[K, EmailMessage, tuple[str, list[str]]]]] = [[] for _ in lanes]
         for key, msg in batch:
-            parts[self._lane(msg, len(lanes))].append((key, msg))
+            sender, rcpts = self._envelope(msg)
+            lane = zlib.crc32((rcpts[0] if rcpts else "").lower().encode()) % len(lanes)
+            parts[lane].append((key, msg, (sender, rcpts)))
         trouble: list[SendResult] = []  # the answer that made a connection give up
 
-        async def send_part(conn: aiosmtplib.SMTP, part: list[tuple[K, EmailMessage]]) -> None:
-            for key, msg in part:
+        async def send_part(conn: aiosmtplib.SMTP,
+                            part: list[tuple[K, EmailMessage, tuple[str, list[str]]]]) -> None:
+            for key, msg, envelope in part:
                 if trouble:
                     # The server is in trouble: the rest waits for the next round rather than
                     # hammering a rate-limited or dying server.
@@ -293,21 +297,13 @@ class SmtpTransport:
                                               f"not tried after: {trouble[0].detail}",
                                               trouble[0].code))
                     continue
-                result, give_up = await self._send(conn, msg)
+                result, give_up = await self._send(conn, msg, *envelope)
                 on_result(key, result)
                 if give_up:
                     trouble.append(result)
                     self._forget(conn)
 
         await asyncio.gather(*(send_part(c, p) for c, p in zip(lanes, parts, strict=True)))
-
-    def _lane(self, msg: EmailMessage, lanes: int) -> int:
-        """The connection of a message, by its first recipient: one recipient's messages go
-        in order over one connection."""
-        if lanes == 1:
-            return 0
-        _sender, rcpts = self._envelope(msg)
-        return zlib.crc32((rcpts[0] if rcpts else "").lower().encode()) % lanes
 
     def _envelope(self, msg: EmailMessage) -> tuple[str, list[str]]:
         known = getattr(msg, "envelope", None)  # a Flat message written by outbox.wire
@@ -319,10 +315,10 @@ class SmtpTransport:
                                              for v in msg.get_all(h, [])]) if a]
         return sender, rcpts
 
-    async def _send(self, client: aiosmtplib.SMTP,
-                    msg: EmailMessage) -> tuple[SendResult, bool]:
-        """One message: (result, give up the connection and the rest of the batch?)."""
-        sender, rcpts = self._envelope(msg)
+    async def _send(self, client: aiosmtplib.SMTP, msg: EmailMessage, sender: str,
+                    rcpts: list[str]) -> tuple[SendResult, bool]:
+        """One message and its envelope: (result, give up the connection and the rest of the
+        batch?)."""
         if not sender or not rcpts:
             return SendResult(SendStatus.FAILED, "message has no From or no To address"), False
         try:

@@ -24,6 +24,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -136,17 +137,17 @@ class Model:
 
         scores = self.intercept.copy()
         for part in self.parts:
-            counts: dict[int, int] = {}
-            get = part.vocabulary.get
-            # counted in C first: a mail has thousands of n-grams, far fewer distinct ones
-            for term, n in Counter(part.analyse(text)).items():
-                col = get(term)
-                if col is not None:
-                    counts[col] = counts.get(col, 0) + n
-            if not counts:
+            # counted in C: a mail has thousands of n-grams, far fewer distinct ones; each
+            # term has its own column, so the counts need no adding up after the lookup
+            terms = Counter(part.analyse(text))
+            found = np.fromiter(map(part.vocabulary.get, terms, repeat(-1)), dtype=np.intp,
+                                count=len(terms))
+            known = found >= 0
+            if not known.any():
                 continue
-            cols = np.fromiter(counts, dtype=np.intp, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            cols = found[known]
+            tf = 1.0 + np.log(np.fromiter(terms.values(), dtype=np.float64,
+                                          count=len(terms))[known])
             vals = tf * part.idf[cols]
             scores += part.weights[:, cols] @ (vals / np.sqrt(vals @ vals))
         scores -= scores.max()

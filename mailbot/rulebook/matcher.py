@@ -20,8 +20,8 @@ class Matcher:
     it needs one of a few words taken from the pattern itself ("anmeld", "teilnehm", …);
     a text holding none of them cannot match it."""
 
-    __slots__ = ("_flags", "_last_active", "_parts", "_slow_rx", "_whole", "_whole_bounded",
-                 "pattern")
+    __slots__ = ("_always", "_by_mask", "_flags", "_keywords", "_last_active", "_parts",
+                 "_slow_rx", "_whole", "_whole_bounded", "pattern")
 
     def __init__(self, parts: list[str], case_sensitive: bool):
         parts = [alt for p in parts for alt in _top_level_alternatives(p)]
@@ -40,12 +40,22 @@ class Matcher:
         self._whole = re.compile("|".join(
             f"(?:{p[2:] if self._whole_bounded else p})" for p in parts), re.MULTILINE) \
             if lowered else self._slow
+        # the pre-check as bit masks: each keyword, the alternatives it lets run; `_always`,
+        # those that need no keyword; the alternatives of each mask, built once
+        self._keywords: dict[str, int] = {}
+        self._always = 0
+        self._by_mask: dict[int, list[tuple[re.Pattern[str], bool]]] = {}
         if lowered:
             self._parts = []
-            for p in parts:
+            for i, p in enumerate(parts):
                 bounded = p.startswith(_LEADING_B)
                 rx = re.compile(p[2:] if bounded else p, re.MULTILINE)
-                self._parts.append((required_words(rx.pattern), rx, bounded))
+                needs = required_words(rx.pattern)
+                self._parts.append((needs, rx, bounded))
+                for w in needs:
+                    self._keywords[w] = self._keywords.get(w, 0) | 1 << i
+                if not needs:
+                    self._always |= 1 << i
 
     @property
     def _slow(self) -> re.Pattern[str]:
@@ -68,19 +78,16 @@ class Matcher:
         last = self._last_active
         if last is not None and last[0] is low:  # finditer: the same text again, further on
             return last[1]
-        seen = _words_seen(low)
-        out = []
-        for needs, rx, bounded in self._parts or ():
-            if needs:
-                for w in needs:
-                    hit = seen.get(w)
-                    if hit is None:
-                        hit = seen[w] = w in low
-                    if hit:
-                        break
-                else:
-                    continue
-            out.append((rx, bounded))
+        mask = self._always
+        for w, bits in self._keywords.items():
+            if w in low:
+                mask |= bits
+        out = self._by_mask.get(mask)
+        if out is None:
+            out = [(rx, bounded) for i, (_n, rx, bounded) in enumerate(self._parts or ())
+                   if mask >> i & 1]
+            if len(self._by_mask) < _MASKS_KEPT:
+                self._by_mask[mask] = out
         self._last_active = (low, out)
         return out
 
@@ -129,9 +136,11 @@ class Matcher:
 # Below this many characters (a subject, a line) one regex for all alternatives costs less
 # than the pre-check of each
 _SHORT = 100
-# The last text read, lower-cased, and which keywords it holds: the sections of a family, and
-# many matchers, read one text after the other. One tuple, replaced at once (threads).
-_last: tuple[str, str, dict[str, bool]] = ("", "", {})
+# The masks of active alternatives whose lists a matcher keeps (a text holds few of its keywords)
+_MASKS_KEPT = 256
+# The last text read and its lower case: the sections of a family, and many matchers, read one
+# text after the other. One tuple, replaced at once (threads).
+_last: tuple[str, str] = ("", "")
 
 
 def _lower(text: str) -> str:
@@ -139,17 +148,8 @@ def _lower(text: str) -> str:
     global _last
     last = _last
     if last[0] is not text:
-        last = _last = (text, text.lower(), {})
+        last = _last = (text, text.lower())
     return last[1]
-
-
-def _words_seen(low: str) -> dict[str, bool]:
-    """Which keywords the last lower-cased text holds, as far as asked so far."""
-    global _last
-    last = _last
-    if last[1] is not low:
-        last = _last = ("", low, {})
-    return last[2]
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:

@@ -98,9 +98,6 @@ class Event(Base):
     confirm_hours: Mapped[int | None] = mapped_column(Integer)
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE of its entries
-    # Seats held (registered or offered), kept by database triggers on registrations (0004) in
-    # the same transaction; read it with seats.seats_taken, not from a loaded Event.
-    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -119,6 +116,20 @@ class Event(Base):
             registration_deadline=self.registration_deadline, reminder_days=self.reminder_days,
             confirm_hours=self.confirm_hours, retention_days=self.retention_days,
         )
+
+
+class EventSeats(Base):
+    """The seats held (registered or offered) of one event, kept by database triggers on
+    registrations (0004, 0005) in the same transaction as every change; a new event gets its
+    row from a trigger on events. Read it with seats.seats_taken. A table of its own: the
+    counter changes with every registration, and a narrow row is rewritten in place."""
+
+    __tablename__ = "event_seats"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", name="event_seats_event_id_fkey", ondelete="CASCADE"),
+        primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Person(Base):

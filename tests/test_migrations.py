@@ -16,6 +16,7 @@ from mailbot.models import (
     Erasure,
     ErasureKind,
     Event,
+    EventSeats,
     InboundRecord,
     OutboxRow,
     Registration,
@@ -236,7 +237,8 @@ def test_a_downgrade_gives_the_first_schema_back(engine: sa.Engine) -> None:
 
 def _taken(db: Database) -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT seats_taken FROM events WHERE id = 1")).scalar())
+        return int(conn.execute(sa.text("SELECT taken FROM event_seats WHERE event_id = 1")
+                                ).scalar())
 
 
 def test_the_seat_counter_starts_from_the_registrations_and_follows_every_change(
@@ -266,4 +268,43 @@ def test_a_downgrade_from_the_seat_counter_drops_it_and_its_triggers(engine: sa.
         conn.execute(sa.text("UPDATE registrations SET seats = 2 WHERE id = 1"))  # no trigger
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT seats_taken FROM events")).scalar() == 4
+        assert conn.execute(sa.text("SELECT taken FROM event_seats")).scalar() == 4
+
+
+def test_the_counter_moves_to_its_own_table_and_back_with_its_count(engine: sa.Engine
+                                                                    ) -> None:
+    """0005 moves the counter off the events row (each registration rewrote the whole row) into
+    event_seats; a downgrade to 0004 puts it back, counted as before, and so do the triggers."""
+    migrate(engine)
+    with engine.begin() as conn:
+        assert "seats_taken" not in {c["name"] for c in sa.inspect(conn).get_columns("events")}
+        assert conn.execute(sa.text("SELECT taken FROM event_seats WHERE event_id = 1")
+                            ).scalar() == 3
+        conn.execute(sa.text("UPDATE registrations SET seats = 2 WHERE id = 1"))
+    migrate(engine, "0004", down=True)
+    with engine.begin() as conn:
+        assert "event_seats" not in sa.inspect(conn).get_table_names()
+        assert conn.execute(sa.text("SELECT seats_taken FROM events WHERE id = 1")
+                            ).scalar() == 4
+        conn.execute(sa.text("UPDATE registrations SET seats = 3 WHERE id = 1"))  # 0004's trigger
+        assert conn.execute(sa.text("SELECT seats_taken FROM events WHERE id = 1")
+                            ).scalar() == 5
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT taken FROM event_seats WHERE event_id = 1")
+                            ).scalar() == 5
+
+
+def test_a_new_event_gets_its_counter_row_and_takes_it_along_when_deleted(
+        upgraded: Database) -> None:
+    with upgraded.session() as s:
+        ev = Event(slug="neu-2027", title="Neu", starts=STARTS, ends=STARTS + timedelta(hours=3),
+                   capacity=10)
+        s.add(ev)
+        s.flush()
+        assert s.scalar(sa.select(EventSeats.taken).where(EventSeats.event_id == ev.id)) == 0
+        event_id = ev.id
+    with upgraded.session() as s:
+        s.delete(s.get(Event, event_id))
+    with upgraded.session() as s:
+        assert s.get(EventSeats, event_id) is None

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from mailbot.models import Event, Registration, RegState
+from mailbot.models import Event, EventSeats, Registration, RegState
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 
 HOLDING = (RegState.REGISTERED, RegState.OFFERED)
@@ -22,9 +22,9 @@ def lock_event(session: Session, event_id: int) -> Event:
 
 
 def seats_taken(session: Session, event: Event) -> int:
-    """The event's counter (database triggers keep it as registrations change, see migration
-    0004): one row read by its key, however many registrations there are. Read from the
-    database, since a trigger's change does not reach an Event already loaded; after a flush
+    """The event's counter (database triggers keep it as registrations change, see migrations
+    0004 and 0005): one row read by its key, however many registrations there are. Read from
+    the database, since a trigger's change is in no object loaded before; after a flush
     only when a registration has unwritten changes (otherwise the counter is already right,
     and a mail's new record and person are written once, with the rest of its effects)."""
     if _registrations_unwritten(session):
@@ -33,7 +33,7 @@ def seats_taken(session: Session, event: Event) -> int:
     return int(session.connection().scalar(_SEATS_TAKEN, {"event_id": event.id}) or 0)
 
 
-_SEATS_TAKEN = select(Event.seats_taken).where(Event.id == bindparam("event_id"))
+_SEATS_TAKEN = select(EventSeats.taken).where(EventSeats.event_id == bindparam("event_id"))
 
 
 def _registrations_unwritten(session: Session) -> bool:

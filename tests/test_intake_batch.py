@@ -16,7 +16,7 @@ from mailbot.database import Database
 from mailbot.mailbox.imap import ImapMailbox
 from mailbot.mailbox.imap_folders import uid_set
 from mailbot.mailbox.maildir import MaildirMailbox
-from mailbot.models import InboundRecord, OutboxRow
+from mailbot.models import EventSeats, InboundRecord, OutboxRow
 from mailbot.runners import intake, intake_record
 from mailbot.runners.worker import Worker
 from mailbot.types import Outcome
@@ -39,6 +39,18 @@ def worker(tmp_path: Path, db_url: str) -> Iterator[Worker]:
                mailbox=MaildirMailbox(f"maildir://{tmp_path}/inbox"))
     yield w
     w.db.dispose()
+
+
+def _one_event(worker: Worker, s: Any, capacity: int) -> None:
+    """The only event, open for registration (starting in 400 days)."""
+    from datetime import datetime, timedelta
+
+    from mailbot.registrations.event_changes import import_events
+    from tests import factories
+
+    later = datetime.now(factories.CET) + timedelta(days=400)
+    import_events(s, worker.mailer(s), [factories.event(
+        capacity=capacity, starts=later, ends=later + timedelta(hours=3))])
 
 
 def _records(w: Worker) -> dict[str, InboundRecord]:
@@ -142,16 +154,12 @@ def test_maildir_moves_a_batch_and_skips_what_is_gone(worker: Worker, tmp_path: 
 
 def test_the_reply_limit_counts_the_replies_queued_earlier_in_the_same_batch(
         worker: Worker) -> None:
-    from datetime import datetime, timedelta
 
     from mailbot.mailbox import RawMessage
-    from mailbot.registrations.event_changes import import_events
     from tests import factories
 
-    later = datetime.now(factories.CET) + timedelta(days=400)
     with worker.db.session() as s:
-        import_events(s, worker.mailer(s), [factories.event(
-            capacity=100, starts=later, ends=later + timedelta(hours=3))])
+        _one_event(worker, s, capacity=100)
 
     def read(data: bytes, events: Any) -> Any:  # twelve mails of one sender, each registering
         n = int(data.split(b"<b", 1)[1].split(b"@", 1)[0])
@@ -195,17 +203,12 @@ def test_a_message_id_another_worker_claims_during_the_batch_is_recorded_once_no
 
 def test_a_person_another_worker_adds_during_the_batch_is_found_and_the_mail_applied(
         worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timedelta
 
     from mailbot.mailbox import RawMessage
     from mailbot.models import Person, Registration
-    from mailbot.registrations.event_changes import import_events
-    from tests import factories
 
-    later = datetime.now(factories.CET) + timedelta(days=400)
-    with worker.db.session() as s:  # the only event open: the mails register for it
-        import_events(s, worker.mailer(s), [factories.event(
-            capacity=100, starts=later, ends=later + timedelta(hours=3))])
+    with worker.db.session() as s:
+        _one_event(worker, s, capacity=100)
     real = intake_record.prime_batch
 
     def then_another_worker_adds_p3(s: Any, rt: Any, batch: Any) -> None:
@@ -258,18 +261,14 @@ def test_in_one_batch_each_mail_counts_the_seats_the_mails_before_it_took(
         worker: Worker) -> None:
     """The seat counter is read without writing the mail's own record first; the registrations
     of the mails before it in the batch must count all the same: no seat is given twice."""
-    from datetime import datetime, timedelta
 
     from mailbot.mailbox import RawMessage
     from mailbot.models import Registration
-    from mailbot.registrations.event_changes import import_events
     from mailbot.types import Attendee
     from tests import factories
 
-    later = datetime.now(factories.CET) + timedelta(days=400)
     with worker.db.session() as s:
-        import_events(s, worker.mailer(s), [factories.event(
-            capacity=3, starts=later, ends=later + timedelta(hours=3))])
+        _one_event(worker, s, capacity=3)
     seats_asked = [1, 2, 1, 1]
     # the first mail registers its sender and two colleagues with addresses of their own: a
     # registration of the same mail is still unwritten when the next one counts the seats
@@ -292,3 +291,57 @@ def test_in_one_batch_each_mail_counts_the_seats_the_mails_before_it_took(
     assert held == {"p0@verein.example": (1, 0), "ada@verein.example": (1, 0),
                     "bo@verein.example": (1, 0), "p1@verein.example": (0, 2),
                     "p2@verein.example": (0, 1), "p3@verein.example": (0, 1)}
+
+
+def test_registrations_of_different_people_are_cut_into_runs_any_other_mail_alone() -> None:
+    from mailbot.mailbox import RawMessage
+    from mailbot.types import Attendee, IntentKind
+    from tests import factories
+
+    def item(n: int, sender: str, kind: IntentKind = IntentKind.REGISTER,
+             colleague: str | None = None) -> tuple[RawMessage, Any]:
+        mail = factories.mail(sender=sender)
+        attendees = (Attendee("Kollegin", colleague),) if colleague else None
+        return RawMessage("test", 1, str(n), b""), (mail, factories.intent(
+            kind=kind, attendees=attendees))
+
+    group = [item(0, "a@x.example"), item(1, "b@x.example"),
+             item(2, "A@X.example"),  # the first sender again: a new run
+             item(3, "c@x.example", colleague="a@x.example"),  # in the run: a new one
+             item(4, "d@x.example", IntentKind.CANCEL),  # alone
+             item(5, "e@x.example"), (RawMessage("test", 1, "6", b""), RuntimeError("unread")),
+             item(7, "f@x.example")]
+    assert [[raw.uid for raw, _got in run] for run in intake.runs(group)] == [
+        ["0", "1"], ["2"], ["3"], ["4"], ["5"], ["6"], ["7"]]
+
+
+def test_a_run_of_registrations_is_written_in_one_flush_and_counts_its_unwritten_seats(
+        worker: Worker) -> None:
+    """The registrations of a run are written together; the seat counter counts those added
+    before it and not yet written, so no seat is given twice (capacity 4, six people)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from mailbot.mailbox import RawMessage
+    from mailbot.models import Registration, RegState
+
+    flushes: list[int] = []
+
+    def count(session: Session, _ctx: Any, _instances: Any) -> None:
+        flushes.append(sum(isinstance(o, Registration) for o in session.new))
+
+    with worker.db.session() as s:
+        _one_event(worker, s, capacity=4)
+    raws = [RawMessage("test", 1, str(n), _mail(n)) for n in range(6)]
+    event.listen(Session, "before_flush", count)
+    try:
+        assert intake.take_in_batch(worker, raws, worker.understand) == [Outcome.DONE] * 6
+    finally:
+        event.remove(Session, "before_flush", count)
+    # the first five written together: the fifth waits, and its place on the waiting list is
+    # counted among written rows; the sixth at the end of the run
+    assert [n for n in flushes if n] == [5, 1]
+    with worker.db.session() as s:
+        states = sorted(r.state for r in s.scalars(select(Registration)))
+        taken = s.scalar(select(EventSeats.taken))
+    assert states == [RegState.REGISTERED] * 4 + [RegState.WAITING] * 2 and taken == 4

@@ -24,21 +24,30 @@ def lock_event(session: Session, event_id: int) -> Event:
 def seats_taken(session: Session, event: Event) -> int:
     """The event's counter (database triggers keep it as registrations change, see migrations
     0004 and 0005): one row read by its key, however many registrations there are. Read from
-    the database, since a trigger's change is in no object loaded before; after a flush
-    only when a registration has unwritten changes (otherwise the counter is already right,
-    and a mail's new record and person are written once, with the rest of its effects)."""
-    if _registrations_unwritten(session):
+    the database, since a trigger's change is in no object loaded before. Registrations added
+    to the session and not yet written are counted here as the trigger will count them at
+    their INSERT (a group of a batch writes its mails in one flush); a written registration
+    with unwritten changes is flushed first, and its trigger counts the change."""
+    pending = _unwritten_seats(session, event)
+    if pending is None:
         session.flush()
+        pending = 0
     # on the session's connection: a plain read needs none of the ORM's steps
-    return int(session.connection().scalar(_SEATS_TAKEN, {"event_id": event.id}) or 0)
+    return int(session.connection().scalar(_SEATS_TAKEN, {"event_id": event.id}) or 0) + pending
 
 
 _SEATS_TAKEN = select(EventSeats.taken).where(EventSeats.event_id == bindparam("event_id"))
 
 
-def _registrations_unwritten(session: Session) -> bool:
-    return any(isinstance(obj, Registration)
-               for objs in (session.new, session.dirty, session.deleted) for obj in objs)
+def _unwritten_seats(session: Session, event: Event) -> int | None:
+    """The seats held by the event's registrations added and not yet written; None when a
+    written registration was changed or deleted and not yet written (then: flush)."""
+    if any(isinstance(obj, Registration) for objs in (session.dirty, session.deleted)
+           for obj in objs):
+        return None
+    return sum(obj.seats for obj in session.new
+               if isinstance(obj, Registration) and obj.state in HOLDING
+               and (obj.event is event or obj.event_id == event.id))
 
 
 def seats_free(session: Session, event: Event) -> int:

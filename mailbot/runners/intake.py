@@ -30,9 +30,10 @@ from mailbot.runners.intake_record import (
     after_conflict,
     already_applied,
     apply_and_answer,
-    apply_in,
+    apply_run,
     find_known,
     find_known_many,
+    people_of,
     prime_batch,
     quarantine,
     record_and_apply,
@@ -107,6 +108,27 @@ def start_batch(rt: Runtime, raws: Sequence[RawMessage], events: list[EventInfo]
     return Started(list(raws), events, outcomes, todo, understood)
 
 
+def runs(group: list[tuple[RawMessage, Understood]]
+         ) -> Iterator[list[tuple[RawMessage, Understood]]]:
+    """The group in order, cut into runs that may be written together: registrations of
+    people no other mail of the run touches; any other mail is a run of its own."""
+    run: list[tuple[RawMessage, Understood]] = []
+    seen: set[str] = set()
+    for item in group:
+        people = people_of(item[1])
+        if run and (people is None or not seen.isdisjoint(people)):
+            yield run
+            run, seen = [], set()
+        run.append(item)
+        if people is None:
+            yield run
+            run = []
+        else:
+            seen |= people
+    if run:
+        yield run
+
+
 def finish_batch(rt: Runtime, started: Started, read: Understand) -> list[Outcome]:
     """Record, apply and answer the batch in ONE transaction with a savepoint per mail; the
     outcome of each, in order, says where it is to be moved (after this returns: after the
@@ -121,8 +143,9 @@ def finish_batch(rt: Runtime, started: Started, read: Understand) -> list[Outcom
             for start in range(0, len(todo), _GROUP):
                 group = [(raw, next(understood)) for raw in todo[start:start + _GROUP]]
                 prime_batch(s, rt, group)
-                for raw, got in group:
-                    outcomes[_key(raw)] = apply_in(s, rt, raw, got)
+                for run in runs(group):
+                    for (raw, _got), outcome in zip(run, apply_run(s, rt, run), strict=True):
+                        outcomes[_key(raw)] = outcome
     except Exception as exc:
         if len(raws) == 1:
             return [take_in(rt, raws[0], events, read)]

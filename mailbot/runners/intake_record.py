@@ -17,11 +17,11 @@ from mailbot.apply.chain import apply, chain
 from mailbot.apply.inbound import LOCKED_EVENTS, Inbound
 from mailbot.mailbox import RawMessage
 from mailbot.models import InboundRecord
-from mailbot.registrations.identity import NEW_PEOPLE, prime_people
+from mailbot.registrations.identity import NEW_PEOPLE, email_key, prime_people
 from mailbot.runners.base import REPLIES_TODAY, Runtime, domain, prime_reply_counts
 from mailbot.runners.intake_read import Understood, quarantine_reason
 from mailbot.runners.office import Office
-from mailbot.types import InboundMail, Intent, Outcome
+from mailbot.types import InboundMail, Intent, IntentKind, Outcome
 
 log = logging.getLogger("mailbot")
 
@@ -257,3 +257,50 @@ def apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outco
     log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
              domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)
     return outcome
+
+
+# -- a run of registrations: the same steps in ONE savepoint, written in one flush ------------
+def people_of(got: Understood) -> frozenset[str] | None:
+    """The addresses a registration mail can touch (its sender, whom to answer, the attendees
+    it names with an address); None for a mail of any other kind or one that was not read.
+    Registrations whose people differ do not depend on one another's unwritten rows: they may
+    be written together (`apply_run`)."""
+    if isinstance(got, Exception):
+        return None
+    mail, intent = got
+    if intent.kind != IntentKind.REGISTER:
+        return None
+    return frozenset(email_key(a) for a in (mail.sender_email, mail.answer_to,
+                                            *(p.email for p in intent.attendees)) if a)
+
+
+def apply_run(s: Session, rt: Runtime, run: Sequence[tuple[RawMessage, Understood]]
+              ) -> list[Outcome]:
+    """Registrations of different people, one after the other in ONE savepoint of the batch's
+    transaction, written in one flush at its end (a flush and a savepoint per mail cost more
+    than applying the mail). Should any of them fail, or the flush, the savepoint is rolled
+    back, what they changed of the batch's lookups is put back, and each is applied again in
+    a savepoint of its own (`apply_in`): only a failing mail is quarantined."""
+    if len(run) == 1:
+        return [apply_in(s, rt, *run[0])]
+    kept = remember_batch_state(s)
+    outcomes: list[Outcome] = []
+    try:
+        with s.begin_nested():
+            for raw, got in run:
+                assert not isinstance(got, Exception)
+                s.info.pop(NEW_PEOPLE, None)  # "created for this mail" speaks of one mail only
+                outcomes.append(record_in(s, rt, raw, *got))
+    except Exception as exc:
+        restore_batch_state(s, kept)
+        s.info.pop(NEW_PEOPLE, None)
+        log.debug("a run of %d registrations failed together (%s: %s); one by one instead",
+                  len(run), type(exc).__name__, exc)
+        return [apply_in(s, rt, raw, got) for raw, got in run]
+    for (raw, got), outcome in zip(run, outcomes, strict=True):
+        assert not isinstance(got, Exception)
+        mail, intent = got
+        log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
+                 domain(mail.sender_email), intent.kind.value, intent.event or "-",
+                 outcome.value)
+    return outcomes

@@ -41,7 +41,15 @@ def question_sentences(ctx: Context) -> list[str]:
 
 def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
     """Register sentences (surface rules or clause reading) that are not questions about
-    whether one may still register."""
+    whether one may still register. Read once per text: several rules ask (as ctx.hits)."""
+    key = ("strong-registrations", text)
+    found = ctx._hits.get(key)
+    if found is None:
+        found = ctx._hits[key] = _strong_registrations(ctx, text)
+    return found
+
+
+def _strong_registrations(ctx: Context, text: str | None) -> list[str]:
     asking = ctx.rules.pattern("intent.registration_question")
     tentative = ctx.rules.pattern("intent.tentative")
     clauses = clause_sentences(ctx, cl.Want.REGISTER, text)
@@ -62,7 +70,15 @@ def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
 def cancellations(ctx: Context) -> list[str]:
     """Cancel sentences: the surface rules' and the clause reading's. Not one that singles
     out who stays away ("Ich selbst bin verhindert", "Die Amtsleiterin selbst wird nicht
-    teilnehmen") in a mail that registers others: it says who does not come besides."""
+    teilnehmen") in a mail that registers others: it says who does not come besides. Read
+    once per mail (as ctx.hits)."""
+    found = ctx._hits.get(("cancellations", None))
+    if found is None:
+        found = ctx._hits[("cancellations", None)] = _cancellations(ctx)
+    return found
+
+
+def _cancellations(ctx: Context) -> list[str]:
     wordy = said_otherwise(ctx, cl.Want.CANCEL) | others_cancel_sender_comes(ctx)
     found = [s for s in in_order(ctx, ctx.hits("intent.cancel"),
                                  clause_sentences(ctx, cl.Want.CANCEL)) if s not in wordy]

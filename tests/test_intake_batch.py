@@ -1,4 +1,5 @@
-"""Intake in batches: one transaction with a savepoint per mail, and one move per folder."""
+"""Intake in batches: one transaction with a savepoint per run of registrations (per mail for
+any other), and one move per folder."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from mailbot.mailbox import Mailbox, RawMessage
-from mailbot.runners.base import Runtime, domain
+from mailbot.runners.base import Runtime
 from mailbot.runners.intake_read import (
     Understand,
     UnderstandMany,
@@ -33,6 +33,7 @@ from mailbot.runners.intake_record import (
     apply_run,
     find_known,
     find_known_many,
+    log_taken_in,
     people_of,
     prime_batch,
     quarantine,
@@ -69,12 +70,11 @@ def take_in(rt: Runtime, raw: RawMessage, events: list[EventInfo] | None,
         return after_conflict(rt, raw)
     except Exception as exc:
         return quarantine(rt, raw, exc)
-    log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
-             domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)
+    log_taken_in(raw, mail, intent, outcome)
     return outcome
 
 
-# -- a batch: the steps for many mails, one transaction with a savepoint per mail ------------
+# -- a batch: the steps for many mails in one transaction, a savepoint per run (see runs) ---
 _GROUP = 50  # mails of a batch whose lookups (claims, reply counts) are made at once
 
 
@@ -130,10 +130,11 @@ def runs(group: list[tuple[RawMessage, Understood]]
 
 
 def finish_batch(rt: Runtime, started: Started, read: Understand) -> list[Outcome]:
-    """Record, apply and answer the batch in ONE transaction with a savepoint per mail; the
-    outcome of each, in order, says where it is to be moved (after this returns: after the
-    commit). Should the transaction fail as a whole, the mails are taken in one by one,
-    each in its own transaction."""
+    """Record, apply and answer the batch in ONE transaction with a savepoint per run (`runs`:
+    registrations of different people together, any other mail alone); the outcome of each,
+    in order, says where it is to be moved (after this returns: after the commit). Should the
+    transaction fail as a whole, the mails are taken in one by one, each in its own
+    transaction."""
     raws, events, outcomes, todo = started.raws, started.events, started.outcomes, started.todo
     understood = started.understood or (
         got for raw in todo for got in understand_each(read, [raw.data], events))
@@ -160,10 +161,10 @@ def take_in_batch(rt: Runtime, raws: Sequence[RawMessage], read: Understand,
                   events: list[EventInfo] | None = None,
                   read_many: UnderstandMany | None = None) -> list[Outcome]:
     """Record, apply and answer a batch of mails (raw bytes, from any intake: IMAP, Maildir,
-    LMTP) in ONE transaction with a savepoint per mail; the outcome of each, in order, says
-    where it is to be moved (after this returns: after the commit). A mail recorded before
-    (a crash after the commit, before the move) is not applied again: only its outcome is
-    returned."""
+    LMTP) in ONE transaction with a savepoint per run (see `runs`); the outcome of each, in
+    order, says where it is to be moved (after this returns: after the commit). A mail recorded
+    before (a crash after the commit, before the move) is not applied again: only its outcome
+    is returned."""
     if not raws:
         return []
     return finish_batch(rt, start_batch(rt, raws, events, read_many), read)

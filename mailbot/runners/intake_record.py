@@ -28,6 +28,11 @@ log = logging.getLogger("mailbot")
 RAW_KEEP = {Outcome.REVIEW, Outcome.QUARANTINE}  # raw bytes kept only while a human must look
 
 
+def log_taken_in(raw: RawMessage, mail: InboundMail, intent: Intent, outcome: Outcome) -> None:
+    log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
+             domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)
+
+
 # -- record and apply: the record, its effects and its replies in one transaction -------------
 def find_known(s: Session, raw: RawMessage) -> InboundRecord | None:
     """The record of this very mail (mailbox, UIDVALIDITY, UID) if it was taken in before."""
@@ -254,8 +259,7 @@ def apply_in(s: Session, rt: Runtime, raw: RawMessage, got: Understood) -> Outco
     except Exception as exc:
         restore_batch_state(s, kept)
         return quarantine_in(s, rt, raw, exc)
-    log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
-             domain(mail.sender_email), intent.kind.value, intent.event or "-", outcome.value)
+    log_taken_in(raw, mail, intent, outcome)
     return outcome
 
 
@@ -281,26 +285,22 @@ def apply_run(s: Session, rt: Runtime, run: Sequence[tuple[RawMessage, Understoo
     than applying the mail). Should any of them fail, or the flush, the savepoint is rolled
     back, what they changed of the batch's lookups is put back, and each is applied again in
     a savepoint of its own (`apply_in`): only a failing mail is quarantined."""
-    if len(run) == 1:
-        return [apply_in(s, rt, *run[0])]
+    read = [(raw, *got) for raw, got in run if not isinstance(got, Exception)]
+    if len(run) == 1 or len(read) < len(run):
+        return [apply_in(s, rt, raw, got) for raw, got in run]
     kept = remember_batch_state(s)
     outcomes: list[Outcome] = []
     try:
         with s.begin_nested():
-            for raw, got in run:
-                assert not isinstance(got, Exception)
+            for raw, mail, intent in read:
                 s.info.pop(NEW_PEOPLE, None)  # "created for this mail" speaks of one mail only
-                outcomes.append(record_in(s, rt, raw, *got))
+                outcomes.append(record_in(s, rt, raw, mail, intent))
     except Exception as exc:
         restore_batch_state(s, kept)
         s.info.pop(NEW_PEOPLE, None)
         log.debug("a run of %d registrations failed together (%s: %s); one by one instead",
                   len(run), type(exc).__name__, exc)
         return [apply_in(s, rt, raw, got) for raw, got in run]
-    for (raw, got), outcome in zip(run, outcomes, strict=True):
-        assert not isinstance(got, Exception)
-        mail, intent = got
-        log.info("mail %s:%s from @%s: %s, event %s -> %s", raw.uidvalidity, raw.uid,
-                 domain(mail.sender_email), intent.kind.value, intent.event or "-",
-                 outcome.value)
+    for (raw, mail, intent), outcome in zip(read, outcomes, strict=True):
+        log_taken_in(raw, mail, intent, outcome)
     return outcomes

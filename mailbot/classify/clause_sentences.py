@@ -29,17 +29,15 @@ def clause_sentences(ctx: Context, want: cl.Want, text: str | None = None,
     """Sentences with a clause that wants `want` and does not ask about it ("Kann ich mich
     noch anmelden?" asks; "Könnten Sie mich anmelden?" is a request); with `conditional`
     False only clauses under a condition or hedge."""
-    key = (f"clause.{want.value}.{conditional}", text)
-    found = ctx._hits.get(key)
-    if found is None:
+    def make() -> list[str]:
         # "An ihrer Stelle wird Herr X teilnehmen": someone named comes instead, no mere wish
         instead = set(ctx.hits("intent.takeover", text))
-        found = list(dict.fromkeys(
+        return list(dict.fromkeys(
             c.sentence for c in meant_clauses(ctx, text) if c.want is want
             and (not c.question or c.request) and (conditional or c.conditional)
             and (not _reported_wish(c) or c.sentence in instead)))
-        ctx._hits[key] = found
-    return found
+
+    return ctx.kept((f"clause.{want.value}.{conditional}", text), make)
 
 
 def _reported_wish(c: cl.Clause) -> bool:

@@ -42,11 +42,7 @@ def question_sentences(ctx: Context) -> list[str]:
 def strong_registrations(ctx: Context, text: str | None = None) -> list[str]:
     """Register sentences (surface rules or clause reading) that are not questions about
     whether one may still register. Read once per text: several rules ask (as ctx.hits)."""
-    key = ("strong-registrations", text)
-    found = ctx._hits.get(key)
-    if found is None:
-        found = ctx._hits[key] = _strong_registrations(ctx, text)
-    return found
+    return ctx.kept(("strong-registrations", text), lambda: _strong_registrations(ctx, text))
 
 
 def _strong_registrations(ctx: Context, text: str | None) -> list[str]:
@@ -72,10 +68,7 @@ def cancellations(ctx: Context) -> list[str]:
     out who stays away ("Ich selbst bin verhindert", "Die Amtsleiterin selbst wird nicht
     teilnehmen") in a mail that registers others: it says who does not come besides. Read
     once per mail (as ctx.hits)."""
-    found = ctx._hits.get(("cancellations", None))
-    if found is None:
-        found = ctx._hits[("cancellations", None)] = _cancellations(ctx)
-    return found
+    return ctx.kept(("cancellations", None), lambda: _cancellations(ctx))
 
 
 def _cancellations(ctx: Context) -> list[str]:

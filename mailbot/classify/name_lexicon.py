@@ -59,19 +59,8 @@ def _cached(path: Path) -> Lexicon:
 
 
 def lexicon(rules: Rules) -> Lexicon:
-    last = _last
-    if last[0] is not rules:  # asked for every capitalised word: no path built each time
-        last = _set_last(rules, _cached(rules.directory / LEXICON_FILE))
-    return last[1]
-
-
-_last: tuple[Rules | None, Lexicon] = (None, Lexicon(frozenset()))
-
-
-def _set_last(rules: Rules, lex: Lexicon) -> tuple[Rules | None, Lexicon]:
-    global _last
-    _last = (rules, lex)  # one tuple, replaced at once (threads)
-    return _last
+    # asked for every capitalised word: found once per rule set, not by its path each time
+    return rules.derived("names.lexicon", lambda r: _cached(r.directory / LEXICON_FILE))
 
 
 def is_given_name(word: str, rules: Rules) -> bool:

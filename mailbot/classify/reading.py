@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -100,6 +100,14 @@ class Context:
                 sents = self.sentences if text is None else sentences(whole)
                 found = [s for s in sents if rx.search(s)]
             self._hits[key] = found
+        return found
+
+    def kept(self, key: tuple[str, str | None], make: Callable[[], list[str]]) -> list[str]:
+        """A finding about the new text (or a text) worked out once per mail: several rules
+        ask for it. Kept with the sections' hits."""
+        found = self._hits.get(key)
+        if found is None:
+            found = self._hits[key] = make()
         return found
 
     @cached_property

@@ -31,8 +31,8 @@ class Matcher:
         self._slow_rx: re.Pattern[str] | None = None
         lowered = not case_sensitive and not any(
             c.isupper() for p in parts for c in _ESCAPE.sub("", p))
-        # (words one of which a match needs, regex on lower-cased text, leading \b stripped)
-        self._parts: list[tuple[tuple[str, ...], re.Pattern[str], bool]] | None = None
+        # (regex on lower-cased text, leading \b stripped) per alternative
+        self._parts: list[tuple[re.Pattern[str], bool]] | None = None
         # the alternatives that may match the last text (a text is searched more than once)
         self._last_active: tuple[str, list[tuple[re.Pattern[str], bool]]] | None = None
         # match() tries one position only: there one regex for all alternatives is fastest
@@ -51,7 +51,7 @@ class Matcher:
                 bounded = p.startswith(_LEADING_B)
                 rx = re.compile(p[2:] if bounded else p, re.MULTILINE)
                 needs = required_words(rx.pattern)
-                self._parts.append((needs, rx, bounded))
+                self._parts.append((rx, bounded))
                 for w in needs:
                     self._keywords[w] = self._keywords.get(w, 0) | 1 << i
                 if not needs:
@@ -84,8 +84,7 @@ class Matcher:
                 mask |= bits
         out = self._by_mask.get(mask)
         if out is None:
-            out = [(rx, bounded) for i, (_n, rx, bounded) in enumerate(self._parts or ())
-                   if mask >> i & 1]
+            out = [part for i, part in enumerate(self._parts or ()) if mask >> i & 1]
             if len(self._by_mask) < _MASKS_KEPT:
                 self._by_mask[mask] = out
         self._last_active = (low, out)

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,6 +153,23 @@ def test_the_plain_python_analysers_give_exactly_the_terms_of_scikit_learn() -> 
             ours, theirs = learned.analyzer_of(vec), vec.build_analyzer()
             for text in texts:
                 assert ours(text) == theirs(text), (kind, low, high, text)
+
+
+def test_the_columns_counted_per_word_are_those_of_the_analysed_terms(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model counts its char n-grams per distinct word (kept for the next mail): the same
+    columns, counts and order as the analyser's terms, also once its word store was emptied."""
+    model = learned.model_for(RULES)
+    assert model is not None
+    texts = ANALYSED + [learned.features(r["subject"], r["text"], r["language"])
+                        for r in learned.read_rows(learned.data_file(RULES))[:80]]
+    monkeypatch.setattr(learned._WordColumns, "LIMIT", 50)
+    for part in model.parts:
+        for text in texts * 2:  # the second time from the words kept
+            terms = [part.vocabulary[t] for t in part.analyse(text) if t in part.vocabulary]
+            counted = part.columns(text)
+            assert list(counted.items()) == list(Counter(terms).items()), text
+        assert part._by_word is None or 0 < len(part._by_word) <= 50
 
 
 def test_a_cached_model_loads_without_scikit_learn_and_predicts_the_same(tmp_path: Path) -> None:

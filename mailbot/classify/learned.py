@@ -24,7 +24,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from itertools import repeat
+from itertools import chain
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -85,6 +85,39 @@ class Part:
         self.vocabulary = vocabulary
         self.idf = np.asarray(idf, dtype=np.float64)
         self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+        # char n-grams: the known columns of each word seen, as mails repeat their words
+        self._by_word = _WordColumns(self) if analyse.kind == "char_wb" else None
+
+    def columns(self, text: str) -> Counter[int]:
+        """How often each known column occurs in the text, in the order of the analyser's
+        terms (the order the arithmetic adds them up in, so the figures stay the same)."""
+        if self._by_word is None:
+            counted: Counter[Any] = Counter(map(self.vocabulary.get, self.analyse(text)))
+            counted.pop(None, None)  # the unknown terms
+            return counted
+        by_word = self._by_word
+        return Counter(chain.from_iterable(
+            by_word[w] * n for w, n in Counter(self.analyse.words(text)).items()))
+
+
+class _WordColumns(dict[str, tuple[int, ...]]):
+    """word -> the columns of its known char n-grams (with repeats), found on first sight;
+    emptied when full, so a long-running process keeps a bounded number of words."""
+
+    LIMIT = 20_000
+
+    def __init__(self, part: Part):
+        super().__init__()
+        self.part = part
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        get = self.part.vocabulary.get
+        cols = tuple(c for c in map(get, self.part.analyse.word_grams(word, []))
+                     if c is not None)
+        self[word] = cols
+        return cols
 
 
 class Model:
@@ -137,17 +170,12 @@ class Model:
 
         scores = self.intercept.copy()
         for part in self.parts:
-            # counted in C: a mail has thousands of n-grams, far fewer distinct ones; each
-            # term has its own column, so the counts need no adding up after the lookup
-            terms = Counter(part.analyse(text))
-            found = np.fromiter(map(part.vocabulary.get, terms, repeat(-1)), dtype=np.intp,
-                                count=len(terms))
-            known = found >= 0
-            if not known.any():
+            counted = part.columns(text)
+            if not counted:
                 continue
-            cols = found[known]
-            tf = 1.0 + np.log(np.fromiter(terms.values(), dtype=np.float64,
-                                          count=len(terms))[known])
+            cols = np.fromiter(counted.keys(), dtype=np.intp, count=len(counted))
+            tf = 1.0 + np.log(np.fromiter(counted.values(), dtype=np.float64,
+                                          count=len(counted)))
             vals = tf * part.idf[cols]
             scores += part.weights[:, cols] @ (vals / np.sqrt(vals @ vals))
         scores -= scores.max()

@@ -34,28 +34,37 @@ class Analyzer:
                 "lowercase": self.lowercase, "token_pattern": self.token_pattern}
 
     def __call__(self, text: str) -> list[str]:
+        if self._tokens is None:  # n-grams inside words, each padded with one space
+            out: list[str] = []
+            for w in self.words(text):
+                self.word_grams(w, out)
+            return out
         if self.lowercase:
             text = text.lower()
-        out: list[str] = []
-        if self._tokens is None:  # n-grams inside words, each padded with one space
-            add = out.append
-            for w in _SPACES.sub(" ", text).split():
-                w = " " + w + " "
-                size = len(w)
-                for n in range(self.low, self.high + 1):
-                    add(w[:n])
-                    i = 0
-                    while i + n < size:  # (a loop: faster than a comprehension per word)
-                        i += 1
-                        add(w[i:i + n])
-                    if i == 0:  # a short word counts once
-                        break
-            return out
         tokens = self._tokens(text)
-        if self.low == 1:
-            out.extend(tokens)
+        out = tokens[:] if self.low == 1 else []
         for n in range(max(self.low, 2), min(self.high, len(tokens)) + 1):
             out.extend([" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)])
+        return out
+
+    def words(self, text: str) -> list[str]:
+        """The words `char_wb` takes its n-grams from, in order: the n-grams of a text are
+        those of each of its words, so they may be found once per distinct word."""
+        return _SPACES.sub(" ", text.lower() if self.lowercase else text).split()
+
+    def word_grams(self, word: str, out: list[str]) -> list[str]:
+        """The `char_wb` n-grams of one word, in scikit-learn's order, added to `out`."""
+        add = out.append
+        w = " " + word + " "
+        size = len(w)
+        for n in range(self.low, self.high + 1):
+            add(w[:n])
+            i = 0
+            while i + n < size:  # (a loop: faster than a comprehension per word)
+                i += 1
+                add(w[i:i + n])
+            if i == 0:  # a short word counts once
+                break
         return out
 
 

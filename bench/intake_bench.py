@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e import (  # noqa: E402
+    append_many,
     events_toml,
     mailbot,
     mailbot_env,
@@ -41,16 +42,6 @@ from tests.e2e import (  # noqa: E402
     sink_count_by_recipient,
 )
 from tests.servers import Dovecot, SmtpSink, running_dovecot, running_smtp_sink  # noqa: E402
-
-
-def append_many(dovecot: Dovecot, mails: list[bytes]) -> None:
-    """APPEND over one connection; MULTIAPPEND-free but without a login per mail."""
-    with dovecot.client() as conn:
-        for data in mails:
-            typ, resp = conn.append("INBOX", None, None, data)
-            if typ != "OK":
-                raise RuntimeError(f"APPEND failed: {resp!r}")
-
 
 Row = tuple[str, int, float, int | None, bool]  # what, mails, seconds, peak RSS KiB, all ok
 
@@ -122,15 +113,15 @@ def throughput(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path
 def table(rows: list[Row], startup: float, startup_rss: int) -> None:
     raw = next((r for r in rows if r[0] == "raw I/O limit"), None)
     raw_rate = raw[1] / raw[2] if raw else None
-    print(f"\n{'':22} {'mails':>6} {'seconds':>8} {'mails/s':>8} {'% of raw':>8}"
+    print(f"\n{'':28} {'mails':>6} {'seconds':>8} {'mails/s':>8} {'% of raw':>8}"
           f" {'peak RSS':>9}  ok")
-    print(f"{'run --once, empty':22} {0:>6} {startup:>8.2f} {'':>8} {'':>8}"
+    print(f"{'run --once, empty':28} {0:>6} {startup:>8.2f} {'':>8} {'':>8}"
           f" {startup_rss / 1024:>6.0f} MiB")
     for what, n, wall, rss, ok in rows:
         rate = n / wall
         share = f"{100 * rate / raw_rate:7.0f}%" if raw_rate else ""
         mem = f"{rss / 1024:>6.0f} MiB" if rss else ""
-        print(f"{what:22} {n:>6} {wall:>8.2f} {rate:>8.1f} {share:>8} {mem:>9}  "
+        print(f"{what:28} {n:>6} {wall:>8.2f} {rate:>8.1f} {share:>8} {mem:>9}  "
               f"{'yes' if ok else 'NO'}")
 
 
@@ -145,17 +136,45 @@ def _peak_rss_kib(pid: int) -> int:
     return 0
 
 
-def burst(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: int) -> Row:
-    """`mailbot run` (IDLE) idling, then n mails appended at once: from the first APPEND to
-    the last confirmation at the sink, and the worker's peak RSS."""
+def append_many_to(dovecot: Dovecot, folder: str, mails: list[bytes]) -> None:
+    with dovecot.client() as conn:
+        conn.create(folder)  # NO when it exists: fine
+    append_many(dovecot, mails, folder)
+
+
+def land_at_once(dovecot: Dovecot, folder: str) -> None:
+    """Every mail of `folder` into INBOX in one command (one transaction for Dovecot: the
+    worker's IDLE sees them all at once, as after a mail host's queue flush)."""
+    with dovecot.client() as conn:
+        typ, _ = conn.select(folder)
+        if typ != "OK":
+            raise RuntimeError(f"SELECT {folder} failed")
+        typ, resp = conn.uid("MOVE", "1:*", "INBOX")
+        if typ != "OK":
+            raise RuntimeError(f"MOVE failed: {resp!r}")
+
+
+def burst(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: int,
+          at_once: bool) -> Row:
+    """`mailbot run` (IDLE) idling, then a burst of n mails: landing in INBOX at once (put in
+    another folder beforehand, moved into INBOX in one command when the clock starts), or
+    APPENDed one by one from the clock's start, so that the worker takes them in while they
+    arrive and the appending shares the machine. From the first mail in INBOX to the last
+    confirmation at the sink, and the worker's peak RSS."""
     env = {**env, "MAILBOT_POLL_SECONDS": "600"}
-    mails = registrations(n + 1, tag=f"burst{n}")
+    how = "at once" if at_once else "appended"
+    mails = registrations(n + 1, tag=f"burst{n}{'once' if at_once else 'one-by-one'}")
     sink.clear()
+    if at_once:
+        append_many_to(dovecot, "Staging", [m.data for m in mails[1:]])
     with running_worker(env, work) as worker:
         append_many(dovecot, [mails[0].data])  # warm-up: start-up, login, first IDLE
         sink.wait_for(1, timeout=120)
         began = time.monotonic()
-        append_many(dovecot, [m.data for m in mails[1:]])
+        if at_once:
+            land_at_once(dovecot, "Staging")
+        else:
+            append_many(dovecot, [m.data for m in mails[1:]])
         appended = time.monotonic() - began
         sink.wait_for(n + 1, timeout=3600)
         wall = time.monotonic() - began
@@ -163,13 +182,13 @@ def burst(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: 
         worker.terminate()
     counts = sink_count_by_recipient(sink)
     ok = sum(counts.values()) == n + 1 and not dovecot.uids("INBOX")
-    print(f"run (IDLE) burst of {n}: confirmed in {wall:.2f} s = {n / wall:.1f} mails/s,"
+    print(f"run (IDLE) burst of {n}, {how}: confirmed in {wall:.2f} s = {n / wall:.1f} mails/s,"
           f" peak RSS {rss / 1024:.0f} MiB{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
-    # the clock starts at the first APPEND: the appending alone bounds the figure
-    print(f"  (the {n} APPENDs themselves took {appended:.2f} s, while mailbot worked: on their"
-          f" own they would bound the burst at {n / appended:.0f} mails/s)")
+    if not at_once:  # the clock starts at the first APPEND: the appending alone bounds it
+        print(f"  (the {n} APPENDs themselves took {appended:.2f} s, while mailbot worked: on"
+              f" their own they would bound the burst at {n / appended:.0f} mails/s)")
     sink.clear()
-    return (f"run, burst {n}", n, wall, rss or None, ok)
+    return (f"run, burst {n} {how}", n, wall, rss or None, ok)
 
 
 def latency(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: int) -> None:
@@ -260,7 +279,8 @@ def main() -> int:
             rows = [raw_limit(dovecot, sink, args.raw)]
             rows += [throughput(env, dovecot, sink, work, n, i) for i, n in enumerate(sizes)]
             if args.burst:
-                rows.append(burst(env, dovecot, sink, work, args.burst))
+                rows += [burst(env, dovecot, sink, work, args.burst, at_once)
+                         for at_once in (True, False)]
             table(rows, startup, startup_rss)
             if args.latency:
                 latency(env, dovecot, sink, work, args.latency)

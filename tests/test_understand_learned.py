@@ -195,6 +195,23 @@ def test_a_cached_model_loads_without_scikit_learn_and_predicts_the_same(tmp_pat
     assert out == ["Model", str(trained.size), "False"]
 
 
+def test_with_a_cache_the_training_runs_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """The first process to need the model (a worker's first start) trains it in a process of
+    its own and loads it from the cache: scikit-learn and the fit never enter its memory."""
+    # VmHWM, not ru_maxrss: that one starts at the RSS of the process that forked it (pytest)
+    code = ("import re, sys; from mailbot.classify import learned, load_default_rules; "
+            "m = learned.model_for(load_default_rules()); "
+            "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1]; "
+            "print(type(m).__name__, 'sklearn' in sys.modules, int(hwm) // 1024)")
+    env = {**os.environ, "MAILBOT_CACHE_DIR": str(tmp_path)}
+    name, sklearn, rss_mib = subprocess.run([sys.executable, "-c", code], env=env,
+                                            capture_output=True, text=True,
+                                            check=True).stdout.split()
+    assert (name, sklearn) == ("Model", "False")
+    assert int(rss_mib) < 150, (name, sklearn, rss_mib)
+    assert len(list(tmp_path.glob("intent_model.*.npz"))) == 1
+
+
 def test_a_missing_corrupt_or_unwritable_cache_only_means_training(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = learned.model_for(RULES)
@@ -208,11 +225,11 @@ def test_a_missing_corrupt_or_unwritable_cache_only_means_training(
     assert learned_store.load(tmp_path, key) is None  # corrupt
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    assert learned.load_or_train(path, blocked / "cache") is model  # cannot be created
+    assert learned.load_or_train(path, blocked / "cache", elsewhere=False) is model  # cannot be created
     assert not learned_store.save(blocked / "cache", key, model)
-    assert learned.load_or_train(path, tmp_path) is model  # the corrupt file is replaced
+    assert learned.load_or_train(path, tmp_path, elsewhere=False) is model  # the corrupt file is replaced
     assert len(trainings) == 2
-    loaded = learned.load_or_train(path, tmp_path)
+    loaded = learned.load_or_train(path, tmp_path, elsewhere=False)
     assert len(trainings) == 2 and loaded is not model
     assert loaded.probabilities_of(UNSEEN) == model.probabilities_of(UNSEEN)
     assert learned_store.load(tmp_path, "0" * 64) is None  # another key: not this file

@@ -19,6 +19,7 @@ mailbot/classify/learned_rule.py.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections import Counter
@@ -33,6 +34,8 @@ from mailbot.classify.learned_analysers import Analyzer, analyzer_of  # still im
 from mailbot.classify.learned_clauses import clause_marks
 from mailbot.rulebook import Rules
 from mailbot.types import InboundMail, IntentKind
+
+log = logging.getLogger("mailbot")
 
 DATA_FILE = Path("learned") / "intents.jsonl"
 # Long mails are mostly pasted material; the opening carries what the sender wants.
@@ -247,14 +250,18 @@ def training_key(data: bytes, rules: Rules | None = None) -> str:
     })
 
 
-def load_or_train(path: Path, cache: Path | None, rules: Rules | None = None) -> Model:
+def load_or_train(path: Path, cache: Path | None, rules: Rules | None = None,
+                  elsewhere: bool = True) -> Model:
     """The model of a training data file (reading clause marks with `rules`): from the cache when
     it holds it, else trained (and saved there if it can be: a cache that cannot be read or
-    written only costs time)."""
+    written only costs time). With a cache, the training runs in a process of its own
+    (`elsewhere`) that fills the cache, and this one loads it from there."""
     data = path.read_bytes()
     key = training_key(data, rules)
     if cache is not None:
         cached = learned_store.load(cache, key)
+        if cached is None and elsewhere and rules is None and _train_elsewhere(path, cache):
+            cached = learned_store.load(cache, key)
         if cached is not None:
             cached.rules = rules
             return cached
@@ -262,6 +269,29 @@ def load_or_train(path: Path, cache: Path | None, rules: Rules | None = None) ->
     if cache is not None:
         learned_store.save(cache, key, model)
     return model
+
+
+def _train_elsewhere(path: Path, cache: Path) -> bool:
+    """Train in a new process, which saves the model in the cache: scikit-learn and the fit
+    take ~180 MB that a long-running worker would otherwise keep to its end (its peak RSS
+    more than doubled on its first start). False when that process could not do it (this
+    one then trains by itself)."""
+    import multiprocessing
+
+    try:
+        # spawn, not fork: the worker has threads (scheduler, LMTP) whose locks a fork copies
+        proc = multiprocessing.get_context("spawn").Process(
+            target=_train_to_cache, args=(str(path), str(cache)), name="mailbot-train")
+        proc.start()
+        proc.join()
+    except (OSError, AssertionError, RuntimeError) as exc:  # e.g. a daemon process
+        log.info("learned model: training in a process of its own failed (%s); here", exc)
+        return False
+    return proc.exitcode == 0
+
+
+def _train_to_cache(path: str, cache: str) -> None:
+    load_or_train(Path(path), Path(cache), elsewhere=False)
 
 
 # The process's model: trained from the data file of a rules directory on first use, unless

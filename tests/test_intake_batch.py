@@ -258,6 +258,25 @@ def test_a_backlog_read_in_worker_processes_is_taken_in_batch_by_batch_with_a_pa
         (True, intent.kind)}  # read in the processes as here, none lost on the way
 
 
+def test_a_batch_of_large_mails_ends_at_the_byte_budget_and_the_pass_goes_on(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch ends with the mail that fills the byte budget (never more mails in memory
+    than that), and a batch cut short so is full: the same pass takes the next."""
+    size = len(_mail(0))
+    monkeypatch.setattr(intake, "BATCH_BYTES", 2 * size)
+    batches: list[int] = []
+    handle = intake.Intake._finish
+
+    def counted(self: intake.Intake, started: intake.Started) -> list[Outcome]:
+        batches.append(len(started.raws))
+        return handle(self, started)
+
+    monkeypatch.setattr(intake.Intake, "_finish", counted)
+    assert worker.intake_pass() == 6
+    assert batches == [2, 2, 2] or batches == [2, 2, 2, 0]
+    assert worker.mailbox is not None and worker.mailbox.backlog() == 0
+
+
 def test_in_one_batch_each_mail_counts_the_seats_the_mails_before_it_took(
         worker: Worker) -> None:
     """The seat counter is read without writing the mail's own record first; the registrations

@@ -72,6 +72,17 @@ def test_fetch_new_stops_at_the_limit(box: ImapMailbox, dovecot: Dovecot) -> Non
     assert [m.data for m in box.fetch_new(limit=3)] == [mail(0), mail(1), mail(2)]
 
 
+def test_fetch_new_stops_at_the_mail_that_fills_the_byte_budget(
+        box: ImapMailbox, dovecot: Dovecot) -> None:
+    big = [mail(n).replace(b"\r\n\r\n", b"\r\n\r\n" + b"x" * 50_000 + b"\r\n") for n in range(4)]
+    for data in big:
+        dovecot.append(data)
+    # the sizes come from the server (RFC822.SIZE) before any mail is fetched
+    assert [m.data for m in box.fetch_new(limit=10, max_bytes=2 * len(big[0]) + 1)] == big[:3]
+    assert [m.data for m in box.fetch_new(limit=10, max_bytes=1)] == big[:1]  # one always
+    assert len(list(box.fetch_new(limit=2, max_bytes=10**9))) == 2
+
+
 def test_it_skips_messages_that_were_moved_while_a_batch_was_pending(dovecot: Dovecot) -> None:
     for n in range(3):
         dovecot.append(mail(n))

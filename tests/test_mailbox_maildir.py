@@ -58,6 +58,9 @@ def test_it_fetches_new_and_cur_oldest_first_ignoring_flags(inbox: Path) -> None
     assert {m.uidvalidity for m in got} == {1}
     assert {m.mailbox for m in got} == {f"maildir://{inbox}"}
     assert [m.uid for m in mb.fetch_new(limit=2)] == [k1, k2]
+    # a byte budget: up to the mail that fills it, at least one
+    assert [m.uid for m in mb.fetch_new(max_bytes=len(mail(1)) + 1)] == [k1, k2]
+    assert [m.uid for m in mb.fetch_new(max_bytes=1)] == [k1]
 
 
 def test_it_creates_a_missing_maildir(inbox: Path) -> None:

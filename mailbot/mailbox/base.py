@@ -24,8 +24,11 @@ class Mailbox(Protocol):
 
     name: str
 
-    def fetch_new(self, limit: int = 100) -> Iterator[RawMessage]:
-        """Messages still in the inbox, oldest first, without marking them read (BODY.PEEK)."""
+    def fetch_new(self, limit: int = 100, max_bytes: int | None = None
+                  ) -> Iterator[RawMessage]:
+        """Messages still in the inbox, oldest first, without marking them read (BODY.PEEK):
+        at most `limit`, and with `max_bytes`, none after the one that brings their size to it
+        (the first always comes, however large)."""
         ...
 
     def move(self, msg: RawMessage, outcome: Outcome) -> None:

@@ -71,7 +71,8 @@ class ImapMailbox(ImapSession):
 
     # -- fetching ------------------------------------------------------------------------
 
-    def fetch_new(self, limit: int = 100) -> Iterator[RawMessage]:
+    def fetch_new(self, limit: int = 100, max_bytes: int | None = None
+                  ) -> Iterator[RawMessage]:
         def search(client: IMAPClient) -> tuple[list[int], int]:
             # Select afresh each pass: it re-reads UIDVALIDITY and lets imaplib drop the
             # untagged responses it has collected since (they pile up on a long connection).
@@ -82,6 +83,8 @@ class ImapMailbox(ImapSession):
 
         uids, validity = self._run("search", search)
         uids = uids[:limit]
+        if max_bytes is not None and len(uids) > 1:
+            uids = self._within(uids, validity, max_bytes)
         for start in range(0, len(uids), self.batch_size):
             chunk = uids[start:start + self.batch_size]
 
@@ -103,6 +106,24 @@ class ImapMailbox(ImapSession):
                     continue  # moved or expunged since the search
                 self._newest_uid = max(self._newest_uid, uid)
                 yield RawMessage(self.name, validity, str(uid), bytes(data))
+
+    def _within(self, uids: list[int], validity: int, max_bytes: int) -> list[int]:
+        """The first of `uids` up to the one that brings their size (RFC822.SIZE, asked in one
+        command) to `max_bytes`: a batch of large mails is not fetched into memory at once."""
+
+        def sizes(client: IMAPClient) -> dict[int, Any] | None:
+            self._select(client, self.inbox)
+            if self.uidvalidity != validity:
+                return None  # the fetch that follows says so
+            return dict(client.fetch(uids, ["RFC822.SIZE"]))
+
+        got = self._run("fetch sizes", sizes) or {}
+        total = 0
+        for i, uid in enumerate(uids):
+            total += int(got.get(uid, {}).get(b"RFC822.SIZE", 0))  # 0: gone since the search
+            if total >= max_bytes:
+                return uids[:i + 1]
+        return uids
 
     def backlog(self) -> int:
         def status(client: IMAPClient) -> int:

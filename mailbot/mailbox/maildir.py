@@ -107,13 +107,17 @@ class MaildirMailbox:
                     return directory / name
         return None
 
-    def fetch_new(self, limit: int = 100) -> Iterator[RawMessage]:
+    def fetch_new(self, limit: int = 100, max_bytes: int | None = None
+                  ) -> Iterator[RawMessage]:
         try:
             entries = self._entries(self.path)
         except OSError as exc:
             raise MailboxError(f"{self.name}: cannot list the inbox ({exc.strerror})") from None
         self._seen &= {key for _mtime, key, _path in entries}
+        total = 0
         for _mtime, key, path in entries[:limit]:
+            if max_bytes is not None and total >= max_bytes:
+                return
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
@@ -122,6 +126,7 @@ class MaildirMailbox:
                 raise MailboxError(f"{self.name}: cannot read {path.name} ({exc.strerror})"
                                    ) from None
             self._seen.add(key)
+            total += len(data)
             yield RawMessage(self.name, 1, key, data)
 
     def backlog(self) -> int:

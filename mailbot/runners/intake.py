@@ -76,6 +76,9 @@ def take_in(rt: Runtime, raw: RawMessage, events: list[EventInfo] | None,
 
 # -- a batch: the steps for many mails in one transaction, a savepoint per run (see runs) ---
 _GROUP = 50  # mails of a batch whose lookups (claims, reply counts) are made at once
+# A batch fetched from a mailbox ends with the mail that brings it to this size: 200 mails
+# with a flyer attached each would otherwise be held in memory at once, twice over.
+BATCH_BYTES = 32 * 1024 * 1024
 
 
 def _key(raw: RawMessage) -> tuple[str, int, str]:
@@ -223,17 +226,19 @@ class Intake:
     def _fetch(self, mailbox: Mailbox, batch: int) -> Started:
         with self.rt.db.session() as s:
             events = self.rt.events(s)
-        # One batch in memory at a time (two while the next is read), however long the backlog.
-        return self._start(list(mailbox.fetch_new(limit=batch)), events)
+        # One batch in memory at a time (two while the next is read), however long the backlog
+        # and however large its mails.
+        return self._start(list(mailbox.fetch_new(limit=batch, max_bytes=BATCH_BYTES)), events)
 
     def _until_empty(self, mailbox: Mailbox, batch: int) -> int:
         total = 0
         started = self._fetch(mailbox, batch)
         while True:
             n = len(started.raws)
+            full = n >= batch or sum(len(raw.data) for raw in started.raws) >= BATCH_BYTES
             self._finish(started)  # committed, then moved
             total += n
-            more = n >= batch and not self.should_stop()  # SIGTERM: stop between two batches
+            more = full and not self.should_stop()  # SIGTERM: stop between two batches
             if not more:
                 return total
             finish = self._between(self.between_batches)  # this one's replies: rendered ...

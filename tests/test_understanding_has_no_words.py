@@ -7,7 +7,7 @@ The rule this test checks, on every string literal of every .py under mailbot/cl
 1. Output is exempt, it is text for people, not text to understand: docstrings, the `name` and
    `description` of a rule class, the reasons of a decision (arguments of `….decide(…)` and of
    `EventMatch(…)`, what is added to `….reasons` or to a `why[…]` list, a `reason=`/`where=`
-   argument, what `describe()`/`__str__` return) and exception messages.
+   argument, what `describe()`/`__str__` return), exception messages and log lines.
 2. Every other literal is a lookup key or structure. After regex escapes (`\\b`, `\\s`, …) and
    character classes (`[A-ZÄÖÜ]`) are removed, any run of three or more letters in it is a word,
    and a literal holding a word must be one of:
@@ -18,7 +18,7 @@ The rule this test checks, on every string literal of every .py under mailbot/cl
      "email", "quote", the names of __all__) or a table name in the rule files ("cue" of
      [clause.cue]): a field or key of the code, not a word of a language;
    - a technical token of addresses (http, https, www, mailto), or a library option value
-     (scikit-learn's "chars" step, class_weight="balanced").
+     (scikit-learn's "chars" step, class_weight="balanced", multiprocessing's "spawn").
 So "anmeldung", r"\\b(?:ich|mich)\\b", {"strasse", "platz"} or ("im", "beim") fail; so does a
 two-word phrase ("in der"), and a short word in a regex ("und", "der") counts as a word too.
 """
@@ -40,10 +40,11 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[._:-][a-z0-9]+)+\.?|:[a-z]+|[a-z][a-z0-9_]*\.|_[a-z]+_")
 _TECHNICAL = {"http", "https", "www", "mailto"}
 # Option values of the libraries the learned model uses (scikit-learn): not words to understand
-_LIBRARY_OPTIONS = {"chars", "balanced"}
+_LIBRARY_OPTIONS = {"chars", "balanced", "spawn"}
 _OUTPUT_FUNCTIONS = {"describe", "__str__", "__repr__"}
 _OUTPUT_KEYWORDS = {"reason", "where"}
 _OUTPUT_CALLS = {"decide", "EventMatch"}
+_LOG_CALLS = {"debug", "info", "warning", "error", "exception"}  # log.info(…): a line for people
 _OUTPUT_LISTS = ("reasons", "why")
 
 
@@ -100,6 +101,9 @@ def _is_output(node: ast.AST) -> bool:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name in _OUTPUT_CALLS:
             return True
+        if name in _LOG_CALLS and isinstance(func, ast.Attribute) \
+                and ast.unparse(func.value) in ("log", "logger", "logging"):
+            return True
         if name in ("append", "extend") and isinstance(func, ast.Attribute):
             receiver = ast.unparse(func.value)
             return any(w in receiver for w in _OUTPUT_LISTS)
@@ -150,6 +154,15 @@ def test_the_rule_of_this_test_tells_words_from_keys():
     assert words_in(r"\b(?:ich|mich)\b", ids) == ["ich", "mich"]
     assert words_in("in der", ids) == ["der"]
     assert words_in("strasse", ids) == ["strasse"]
+
+
+def test_log_lines_and_exception_messages_are_output_other_literals_are_not(
+        tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("log.info('training failed here: %s', 1)\n"
+                      "raise ValueError('no such section')\n"
+                      "words.add('anmeldung')\n", encoding="utf-8")
+    assert [text for _line, text in _literals(module)] == ["anmeldung"]
 
 
 def test_no_python_module_of_the_understanding_stage_holds_natural_language_words():

@@ -35,7 +35,7 @@ from mailbot.classify.learned_clauses import clause_marks
 from mailbot.rulebook import Rules
 from mailbot.types import InboundMail, IntentKind
 
-log = logging.getLogger("mailbot")
+log = logging.getLogger(__name__)
 
 DATA_FILE = Path("learned") / "intents.jsonl"
 # Long mails are mostly pasted material; the opening carries what the sender wants.
@@ -281,7 +281,7 @@ def _train_elsewhere(path: Path, cache: Path) -> bool:
     try:
         # spawn, not fork: the worker has threads (scheduler, LMTP) whose locks a fork copies
         proc = multiprocessing.get_context("spawn").Process(
-            target=_train_to_cache, args=(str(path), str(cache)), name="mailbot-train")
+            target=_train_to_cache, args=(str(path), str(cache)))
         proc.start()
         proc.join()
     except (OSError, AssertionError, RuntimeError) as exc:  # e.g. a daemon process

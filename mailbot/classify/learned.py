@@ -254,8 +254,9 @@ def load_or_train(path: Path, cache: Path | None, rules: Rules | None = None,
                   elsewhere: bool = True) -> Model:
     """The model of a training data file (reading clause marks with `rules`): from the cache when
     it holds it, else trained (and saved there if it can be: a cache that cannot be read or
-    written only costs time). With a cache, the training runs in a process of its own
-    (`elsewhere`) that fills the cache, and this one loads it from there."""
+    written only costs time). With a cache and without `rules` (a new process is handed only
+    the two paths), the training runs in a process of its own (`elsewhere`) that fills the
+    cache, and this one loads it from there."""
     data = path.read_bytes()
     key = training_key(data, rules)
     if cache is not None:

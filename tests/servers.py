@@ -375,6 +375,9 @@ class SmtpSink:
     _script: list[str] = field(default_factory=list)
     _always: str | None = None
     _rcpt_replies: dict[str, str] = field(default_factory=dict)
+    # say PIPELINING in the EHLO answer, as Postfix, Exim and the big providers do (aiosmtpd
+    # reads pipelined commands in order but does not say so by itself)
+    pipelining: bool = True
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _controller: Any = None
 
@@ -414,6 +417,13 @@ class SmtpSink:
             return list(self.messages)
 
     # -- aiosmtpd handler hooks --------------------------------------------------------------
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:

@@ -110,9 +110,11 @@ def running(s: CountingSink) -> Iterator[CountingSink]:
         s.stop()
 
 
-@pytest.fixture
-def sink() -> Iterator[CountingSink]:
-    with running(CountingSink()) as s:
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-at-a-time"])
+def sink(request: pytest.FixtureRequest) -> Iterator[CountingSink]:
+    """Each test twice: a server that offers PIPELINING (commands go out together) and one
+    that does not (aiosmtplib's one command, one reply)."""
+    with running(CountingSink(pipelining=request.param)) as s:
         yield s
 
 
@@ -452,3 +454,125 @@ def test_a_closed_transport_refuses_more_work(transport: SmtpTransport) -> None:
     transport.close()  # twice is fine
     with pytest.raises(RuntimeError):
         send(transport, message(1))
+
+
+# ------------------------------------------------------------------------- pipelining (RFC 2920)
+
+
+class ScriptedServer:
+    """A bare SMTP server on loopback that offers PIPELINING, records each chunk it reads and
+    answers each command line by `answer(line) -> reply or None` (None: the usual reply)."""
+
+    def __init__(self, answer: Any = None, hang_up_after: str | None = None) -> None:
+        import socket
+        import threading
+
+        self.answer = answer or (lambda line: None)
+        self.hang_up_after = hang_up_after
+        self.chunks: list[bytes] = []
+        self.messages: list[bytes] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                self._session(conn)
+
+    def _session(self, conn: Any) -> None:
+        conn.sendall(b"220 scripted ESMTP\r\n")
+        buf, in_data, body = b"", False, b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            self.chunks.append(chunk)
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if in_data:
+                    if line.rstrip(b"\r") == b".":
+                        in_data = False
+                        self.messages.append(body)
+                        conn.sendall(b"250 2.0.0 queued\r\n")
+                    else:
+                        body += line + b"\n"
+                    continue
+                text = line.decode().rstrip("\r")
+                verb = text.split(":")[0].split(" ")[0].upper()
+                reply = self.answer(text)
+                if reply is None:
+                    reply = {"EHLO": "250-scripted\r\n250-PIPELINING\r\n250 8BITMIME",
+                             "DATA": "354 go ahead", "QUIT": "221 bye"}.get(verb, "250 ok")
+                if reply:  # "": no answer at all
+                    conn.sendall(reply.encode() + b"\r\n")
+                if verb == "DATA" and reply.startswith("354"):
+                    in_data, body = True, b""
+                if verb == "QUIT" or verb == self.hang_up_after:
+                    return
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@contextlib.contextmanager
+def scripted(**kwargs: Any) -> Iterator[ScriptedServer]:
+    server = ScriptedServer(**kwargs)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def plain(server: ScriptedServer) -> SmtpTransport:
+    return SmtpTransport(url(f"smtp+plain://127.0.0.1:{server.port}"), timeout=5,
+                         local_hostname="mailbot.test")
+
+
+def test_with_pipelining_the_envelope_and_data_go_out_in_one_write() -> None:
+    with scripted() as server, plain(server) as t:
+        assert send(t, message(1), message(2)).statuses == [SendStatus.SENT] * 2
+    together = [c for c in server.chunks if b"MAIL FROM:" in c]
+    assert len(together) == 2
+    assert all(c.startswith(b"MAIL FROM:<anmeldung@mitgen.example>\r\nRCPT TO:<person")
+               and c.endswith(b"\r\nDATA\r\n") for c in together)
+    assert len(server.messages) == 2 and b"Person 2" in server.messages[1].replace(b"=\r\n", b"")
+
+
+def test_pipelined_data_taken_though_every_recipient_was_refused_ends_empty() -> None:
+    # RFC 2920: the client cannot know before DATA's reply; a lone dot ends that message
+    with scripted(answer=lambda line: "550 5.1.1 no such user"
+                  if line.startswith("RCPT TO:<person1@") else None) as server, \
+            plain(server) as t:
+        results = send(t, message(1), message(2))
+    assert results.statuses == [SendStatus.FAILED, SendStatus.SENT]
+    assert "recipient refused: 550 5.1.1 no such user" in results.calls[0][1].detail
+    assert server.messages[0] == b""  # the empty one; the next message went on as usual
+    assert b"RSET\r\n" in b"".join(server.chunks)
+
+
+def test_a_421_to_a_pipelined_mail_from_is_retried_with_the_servers_reason() -> None:
+    with scripted(answer=lambda line: "421 4.7.0 too busy, closing" if line.startswith(
+            "MAIL") else None, hang_up_after="MAIL") as server, plain(server) as t:
+        results = send(t, message(1), message(2))
+    assert results.statuses == [SendStatus.RETRY, SendStatus.RETRY]
+    assert results.calls[0][1].code == 421 and "too busy" in results.calls[0][1].detail
+    assert "not tried after" in results.calls[1][1].detail
+
+
+def test_a_pipelined_exchange_without_an_answer_in_time_closes_the_connection() -> None:
+    with scripted(answer=lambda line: "" if line.startswith("RCPT") else None) as server, \
+            SmtpTransport(url(f"smtp+plain://127.0.0.1:{server.port}"), timeout=0.5,
+                          local_hostname="mailbot.test") as t:
+        results = send(t, message(1))
+        assert results.statuses == [SendStatus.RETRY]
+        assert t.connections == 1
+        # the next batch does not reuse a connection whose replies are out of step
+        assert send(t, message(2)).statuses == [SendStatus.RETRY]
+        assert t.connections == 2

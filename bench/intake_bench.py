@@ -10,7 +10,8 @@ Prints, in one run (the learned model trained or loaded first, untimed): the raw
 these servers (FETCH all BODY.PEEK[] 500 per command, one MOVE of all, then every mail sent
 over one SMTP connection), the burst throughput of `mailbot run --once` to the last
 confirmation at the sink for each size (with the share of the raw limit and the peak RSS of
-the process), `mailbot run` (IDLE) taking a burst that lands at once and one APPENDed mail by
+the process; `run --once` reports the largest of its processes, as wait4 does), `mailbot
+run` (IDLE) taking a burst that lands at once and one APPENDed mail by
 mail, then the APPEND-to-sink latency of mails appended one at a time while `mailbot run`
 idles. `--profile` also runs one pass in-process (cProfile).
 """
@@ -149,6 +150,14 @@ def _peak_rss_kib(pid: int) -> int:
     return 0
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux), e.g. the worker's reader processes."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def append_many_to(dovecot: Dovecot, folder: str, mails: list[bytes]) -> None:
     with dovecot.client() as conn:
         conn.create(folder)  # NO when it exists: fine
@@ -192,11 +201,14 @@ def burst(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: 
         sink.wait_for(n + 1, timeout=3600)
         wall = time.monotonic() - began
         rss = _peak_rss_kib(worker.proc.pid)
+        readers = [_peak_rss_kib(pid) for pid in _children(worker.proc.pid)]
         worker.terminate()
     counts = sink_count_by_recipient(sink)
     ok = sum(counts.values()) == n + 1 and not dovecot.uids("INBOX")
     print(f"run (IDLE) burst of {n}, {how}: confirmed in {wall:.2f} s = {n / wall:.1f} mails/s,"
-          f" peak RSS {rss / 1024:.0f} MiB{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
+          f" peak RSS {rss / 1024:.0f} MiB (its reader processes: "
+          f"{', '.join(f'{r / 1024:.0f}' for r in readers) or 'none'} MiB)"
+          f"{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
     if not at_once:  # the clock starts at the first APPEND: the appending alone bounds it
         print(f"  (the {n} APPENDs themselves took {appended:.2f} s, while mailbot worked: on"
               f" their own they would bound the burst at {n / appended:.0f} mails/s)")

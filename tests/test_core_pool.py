@@ -3,9 +3,15 @@ what the calling process would have given."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from mailbot.outbox.compose import flat_message, make_message
 from mailbot.outbox.wire import as_flat, message_bytes
@@ -88,3 +94,32 @@ def test_a_reply_rendered_in_a_worker_process_goes_out_as_the_same_bytes() -> No
     assert msg.as_bytes(policy=msg.policy.clone(linesep="\n")) == flat[0].replace(b"\r\n",
                                                                                   b"\n")
     assert flat_message(flat[0])["To"] == msg["To"]  # what the bytes say, read back
+
+
+@pytest.mark.parametrize(("once", "expected"), [
+    (False, ["1", "True", "False"]),  # `mailbot run`: in a reader process, no tagger here
+    (True, ["1", "False", "True"]),  # `run --once` (cron): here, no processes started for it
+], ids=["run", "run-once"])
+def test_where_mailbot_run_reads_a_lone_mail(tmp_path: Path, once: bool,
+                                            expected: list[str]) -> None:
+    """The taggers (~30-40 MB each) are used only by the readers of a long-running worker,
+    whose main process (its peak RSS bounded by the issue) loads the rules and the learned
+    model and applies; a `run --once` for one mail reads it itself."""
+    inbox = tmp_path / "inbox"
+    for sub in ("cur", "new", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    (inbox / "new" / "1.mail").write_bytes(_mail(1))
+    env = {**os.environ, "MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+           "MAILBOT_MAILBOX_URL": f"maildir://{inbox}",
+           "MAILBOT_SMTP_URL": f"file://{tmp_path / 'out'}",
+           "MAILBOT_FROM": "MitGeN Anmeldung <anmeldung@mitgen.example>"}
+    code = ("import sys; from mailbot.commands.common import worker; "
+            "from mailbot.commands.run import close, reading_pool; "
+            "from mailbot.config import load_settings; "
+            "w = worker(load_settings(None, env=dict(__import__('os').environ)), mailbox=True, "
+            f"transport=True); w.pool = reading_pool(w, lone_mail_here={once}); "
+            "n = w.intake_pass(); print(n, w.pool.started, 'HanTa' in sys.modules); close(w)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == expected

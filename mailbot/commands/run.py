@@ -17,6 +17,7 @@ from mailbot.runners.intake import pooled, start_reader
 from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
+from mailbot.samples import warm_up_mails
 
 if TYPE_CHECKING:
     from mailbot.runners.lmtp import LmtpService
@@ -35,11 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # with MAILBOT_LMTP_LISTEN the mail host pushes mail; a mailbox URL is then optional
     w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=True)
     _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
-    # A backlog is read (parse, classify) in worker processes while this one applies the
-    # mails read before and sends their replies; one core: all here (CorePool.worth_it). Any
-    # batch of two or more: the handful that LMTP connections deliver together is read on
-    # every core too (20 connections: 160 -> 200-220 mails/s to the sink), a lone mail here.
-    w.pool = CorePool(threshold=2, initializer=start_reader, initargs=(w.understand,))
+    w.pool = reading_pool(w, lone_mail_here=args.once)
     if args.once:
         sent_before = [0]  # replies sent between two batches of a long backlog
 
@@ -62,6 +59,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             close(w)
         return 0
     return serve(w)
+
+
+def reading_pool(w: Worker, lone_mail_here: bool = False) -> CorePool:
+    """Mail is read (parse, classify) in worker processes while this one applies the mails
+    read before and sends their replies; one core: all here (CorePool.worth_it). In a
+    long-running worker a lone mail too (IDLE, LMTP): this process then never loads the
+    taggers (~30-40 MB of Python objects per language), which only the readers use.
+    `lone_mail_here` (`run --once`, e.g. from cron): a lone mail is read here rather than
+    starting processes that each load a tagger for it. The learned model is loaded here
+    before the fork (its arrays are shared, and it is trained once, not once per process);
+    each reader warms up on the sample mails: the patterns it compiles are not inherited."""
+    return CorePool(threshold=2 if lone_mail_here else 1, initializer=start_reader,
+                    initargs=(w.understand, warm_up_mails()),
+                    before_start=lambda: _learned_model(w))
+
+
+def _learned_model(w: Worker) -> None:
+    from mailbot.classify.learned import model_for
+
+    model_for(w.rules)
 
 
 class _Interrupted(BaseException):

@@ -199,7 +199,7 @@ class Intake:
         return self._finish(self._start(raws, events))
 
     def _start(self, raws: Sequence[RawMessage], events: list[EventInfo] | None) -> Started:
-        return start_batch(self.rt, raws, events, self.read_many if len(raws) > 1 else None)
+        return start_batch(self.rt, raws, events, self.read_many)
 
     def _finish(self, started: Started) -> list[Outcome]:
         raws = started.raws

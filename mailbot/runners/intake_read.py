@@ -89,10 +89,13 @@ def _read_chunk(datas: list[bytes], events: list[EventInfo]) -> list[Understood]
             for got in understand_each(_read_here, datas, events)]
 
 
-def start_reader(read: Understand) -> None:
-    """The initializer of a CorePool that reads mails: the reader of each worker process."""
+def start_reader(read: Understand, warm_up: Iterable[bytes] = ()) -> None:
+    """The initializer of a CorePool that reads mails: the reader of each worker process,
+    which first reads the `warm_up` mails (their results dropped): what reading builds on first
+    use (the rules' compiled patterns, a tagger) is built before the first mail waits for it."""
     global _read_here
     _read_here = read
+    understand_each(read, list(warm_up), [])
 
 
 def pooled(read: Understand, pool: CorePool, chunk: int = 20) -> UnderstandMany:
@@ -104,13 +107,8 @@ def pooled(read: Understand, pool: CorePool, chunk: int = 20) -> UnderstandMany:
     def read_many(datas: list[bytes], events: list[EventInfo]) -> Iterable[Understood]:
         if not pool.worth_it(len(datas)):
             return understand_each(read, datas, events)
-        first: list[Understood] = []
-        if not pool.started:
-            # the first mail is read here: whatever `read` loads on first use (rules, models)
-            # is then loaded once, before the fork, not once in every process
-            first, datas = understand_each(read, datas[:1], events), datas[1:]
-        return itertools.chain(first, itertools.chain.from_iterable(
+        return itertools.chain.from_iterable(
             pool.imap_chunks(_read_chunk, datas, events,
-                             size=min(chunk, pool.chunk_size(len(datas))))))
+                             size=min(chunk, pool.chunk_size(len(datas)))))
 
     return read_many

@@ -78,8 +78,7 @@ class LmtpIntake:
         raws = [RawMessage(self.mailbox, UIDVALIDITY, delivery_id(d), d)
                 for d, r in zip(datas, replies, strict=True) if not r]
         try:
-            outcomes = intake.take_in_batch(self.rt, raws, self.read, None,
-                                            self.read_many if len(raws) > 1 else None)
+            outcomes = intake.take_in_batch(self.rt, raws, self.read, None, self.read_many)
         except Exception as exc:  # the database is unavailable: the mail host keeps the mail
             log.warning("lmtp: %d mail(s) not taken in, the mail host will retry: %s: %s",
                         len(raws), type(exc).__name__,

@@ -32,15 +32,18 @@ def _worker_start(initializer: Callable[..., None] | None, initargs: tuple[Any, 
 
 class CorePool:
     """A process pool, one process per core, forked on first use: what the parent loaded
-    before (rules, templates, models) is loaded once, not once per process. A batch smaller
-    than `threshold`, or a machine with one core, is worked on in the calling process."""
+    before (rules, templates, models; `before_start` runs then) is loaded once, not once per
+    process. A batch smaller than `threshold`, or a machine with one core, is worked on in
+    the calling process."""
 
     def __init__(self, workers: int | None = None, threshold: int = 16,
                  initializer: Callable[..., None] | None = None,
-                 initargs: tuple[Any, ...] = ()) -> None:
+                 initargs: tuple[Any, ...] = (),
+                 before_start: Callable[[], object] | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.threshold = threshold
         self._initializer, self._initargs = initializer, initargs
+        self._before_start = before_start
         self._pool: ProcessPoolExecutor | None = None
 
     @property
@@ -70,6 +73,8 @@ class CorePool:
         results of each chunk, in order, as soon as that chunk is done: the caller works on
         the first while the processes work on the rest."""
         if self._pool is None:
+            if self._before_start is not None:
+                self._before_start()
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("fork"),
                 initializer=_worker_start, initargs=(self._initializer, self._initargs))

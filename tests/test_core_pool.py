@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -61,6 +62,25 @@ def test_a_small_batch_is_read_here_without_starting_processes() -> None:
     pool = CorePool(workers=2, threshold=16, initializer=intake.start_reader, initargs=(read,))
     got = list(intake.pooled(read, pool)([_mail(n) for n in range(5)], []))
     assert len(got) == 5 and not pool.started
+
+
+def _note_start(directory: str) -> None:
+    Path(directory, str(os.getpid())).touch()
+
+
+def test_started_ahead_every_process_runs_its_initializer_before_any_work(tmp_path: Path
+                                                                         ) -> None:
+    """`mailbot run` starts the readers before the first mail (each warms up on its own), so
+    the first mail of an LMTP connection or an IDLE wake-up does not wait for the fork."""
+    pool = CorePool(workers=2, initializer=_note_start, initargs=(str(tmp_path),))
+    try:
+        pool.start()
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(list(tmp_path.iterdir())) == 2 and pool.started
+    finally:
+        pool.close()
 
 
 def test_a_reply_rendered_in_a_worker_process_goes_out_as_the_same_bytes() -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import smtplib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,10 @@ from mailbot.models import InboundRecord
 from mailbot.outbox.transport import open_transport
 from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.events_file import load_events
-from mailbot.runners.lmtp import LmtpService, start_lmtp
+from mailbot.runners.intake import Understood
+from mailbot.runners.lmtp import LmtpIntake, LmtpService, start_lmtp
 from mailbot.runners.worker import Worker
+from mailbot.types import EventInfo
 from tests.e2e import FROM, ROOT, TO, DbView, registration, wait_until, write_events
 from tests.servers import SmtpSink, free_port
 
@@ -42,7 +46,7 @@ class Served:
         return conn
 
 
-def serve(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Iterator[Served]:
+def worker(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Worker:
     settings = load_settings(env={
         "MAILBOT_DATABASE_URL": db_url, "MAILBOT_FROM": FROM,
         "MAILBOT_RULES_DIR": str(ROOT / "rules"), "MAILBOT_SMTP_URL": sink.url,
@@ -51,6 +55,11 @@ def serve(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Iterator[
     w.transport = open_transport(settings.smtp())
     with w.db.session() as s:
         import_events(s, w.mailer(s), load_events(write_events(tmp_path)))
+    return w
+
+
+def serve(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Iterator[Served]:
+    w = worker(db_url, tmp_path, sink, listen)
     service = start_lmtp(w, w.understand, w.delivery_pass, threading.Lock())
     view = DbView.open(db_url)
     try:
@@ -180,3 +189,48 @@ def test_a_listen_value_that_is_neither_host_port_nor_a_socket_path_is_refused(
         value: str) -> None:
     with pytest.raises(ConfigError, match="MAILBOT_LMTP_LISTEN: .* neither host:port"):
         load_settings(env={"MAILBOT_LMTP_LISTEN": value})
+
+
+def test_a_mail_read_on_arrival_is_taken_as_read_unless_the_events_changed_meanwhile(
+        db_url: str, tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    w = worker(db_url, tmp_path, smtp_sink, f"127.0.0.1:{free_port()}")
+    read_in_batch: list[bytes] = []
+    read_ahead: list[bytes] = []
+
+    def read(data: bytes, events: list[EventInfo]) -> Understood:
+        read_in_batch.append(data)
+        return w.understand(data, events)
+
+    def ahead(data: bytes, events: list[EventInfo]) -> Future[Understood]:
+        read_ahead.append(data)
+        done: Future[Understood] = Future()
+        done.set_result(w.understand(data, events))
+        return done
+
+    intake = LmtpIntake(w, read, "lmtp://test", MAX_BYTES, read_ahead=ahead)
+    first, second, third, fourth = (registration(n, tag="ahead") for n in range(10, 14))
+    try:
+        assert intake._start_reading(first.data) is None  # no batch yet: no events to read with
+        assert intake.take_in(first.data).startswith("250")
+
+        started = intake._start_reading(second.data)
+        assert started is not None and read_ahead == [second.data]
+        assert intake.take_in_many([second.data], [started])[0].startswith("250")
+        assert read_in_batch == [first.data]  # the second was not read again
+
+        events, reading = intake._start_reading(third.data) or ([], Future())
+        stale = ([*events, replace(events[0], slug="since-removed")], reading)
+        failed: Future[Understood] = Future()
+        failed.set_exception(BrokenProcessPool("a reader died"))
+        replies = intake.take_in_many([third.data, fourth.data], [stale, (events, failed)])
+        assert [r[:3] for r in replies] == ["250", "250"]
+        assert read_in_batch == [first.data, third.data, fourth.data]  # both read again
+        with w.db.session() as s:
+            assert s.query(InboundRecord).count() == 4
+        view = DbView.open(db_url)
+        assert sorted(e for e, _, state in view.registrations() if state == "registered") == \
+            sorted(m.sender.lower() for m in (first, second, third, fourth))
+        view.close()
+    finally:
+        w.transport.close()
+        w.db.dispose()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from mailbot.commands.common import settings, worker
 from mailbot.errors import MailboxError
-from mailbot.runners.intake import pooled, start_reader
+from mailbot.runners.intake import pooled, read_ahead, start_reader
 from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
 from mailbot.runners.worker import Worker
@@ -104,6 +104,8 @@ def serve(w: Worker) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if w.pool is not None:
+        w.pool.start()  # readers warm before the first mail; forked before any thread starts
     lock = threading.Lock()
     sched = scheduler.start(w, lock)
     lmtp: LmtpService | None = None
@@ -171,7 +173,8 @@ def _start_lmtp(w: Worker, lock: threading.Lock) -> LmtpService:
     from mailbot.runners.lmtp import start_lmtp
 
     read_many = pooled(w.understand, w.pool) if w.pool is not None else None
-    return start_lmtp(w, w.understand, w.delivery_pass, lock, read_many)
+    ahead = read_ahead(w.pool) if w.pool is not None else None
+    return start_lmtp(w, w.understand, w.delivery_pass, lock, read_many, ahead)
 
 
 def _backlog_bar(w: Worker) -> None:

@@ -21,6 +21,7 @@ from mailbot.runners.intake_read import (
     Unreadable,
     pooled,
     quarantine_reason,
+    read_ahead,
     start_reader,
     understand,
     understand_each,
@@ -45,7 +46,7 @@ from mailbot.types import EventInfo, Outcome
 # The steps, importable from here as before the split.
 __all__ = ["RAW_KEEP", "Intake", "Understand", "UnderstandMany", "Understood", "Unreadable",
            "already_applied", "apply_and_answer", "find_known", "pooled", "quarantine",
-           "quarantine_reason", "start_reader", "take_in", "take_in_batch", "understand",
+           "quarantine_reason", "read_ahead", "start_reader", "take_in", "take_in_batch", "understand",
            "understand_each"]
 
 log = logging.getLogger("mailbot")

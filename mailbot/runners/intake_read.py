@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import traceback
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -87,6 +88,18 @@ def _read_chunk(datas: list[bytes], events: list[EventInfo]) -> list[Understood]
     assert _read_here is not None
     return [got if not isinstance(got, Exception) else Unreadable(quarantine_reason(got))
             for got in understand_each(_read_here, datas, events)]
+
+
+def _read_one(data: bytes, events: list[EventInfo]) -> Understood:
+    return _read_chunk([data], events)[0]
+
+
+def read_ahead(pool: CorePool) -> Callable[[bytes, list[EventInfo]], Future[Understood]] | None:
+    """Reading one mail in a worker process as soon as it arrives (LMTP: while the batch
+    before is applied); None when the pool does not read lone mails."""
+    if not pool.worth_it(1):
+        return None
+    return lambda data, events: pool.submit(_read_one, data, events)
 
 
 def start_reader(read: Understand, warm_up: Iterable[bytes] = ()) -> None:

@@ -17,7 +17,7 @@ import queue
 import socket
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any, AnyStr
@@ -26,9 +26,12 @@ from mailbot.errors import ConfigError
 from mailbot.mailbox import RawMessage
 from mailbot.runners import intake
 from mailbot.runners.base import Runtime
-from mailbot.types import Outcome
+from mailbot.types import EventInfo, Outcome
 
 log = logging.getLogger("mailbot")
+
+# a reading started on arrival: the events it was read with, and its result to come
+_Ahead = tuple[list[EventInfo], Future[intake.Understood]]
 
 UIDVALIDITY = 1  # an LMTP "mailbox" never renumbers: the uid is the hash of the delivery
 TOO_BIG = "550 5.3.4 Message too big for this system"
@@ -68,17 +71,26 @@ class LmtpIntake:
     max_bytes: int
     on_commit: Callable[[], None] = lambda: None  # e.g. wake the delivery of the replies
     read_many: intake.UnderstandMany | None = None  # e.g. every core for a large batch
+    # a mail's reading started on arrival, in a worker process, while the batch before is
+    # applied (the sender's connection waits for that batch's commit in any case)
+    read_ahead: Callable[[bytes, list[EventInfo]], Future[intake.Understood]] | None = None
     max_batch: int = 100
-    _queue: queue.Queue[tuple[bytes, Future[str]] | None] = field(default_factory=queue.Queue)
+    _queue: queue.Queue[tuple[bytes, Future[str], _Ahead | None] | None] = field(
+        default_factory=queue.Queue)
     _thread: threading.Thread | None = None
+    _events: list[EventInfo] | None = None  # as the last batch found them (for reading ahead)
 
-    def take_in_many(self, datas: list[bytes]) -> list[str]:
-        """Record, apply and answer these mails; the reply for each (for all its recipients)."""
+    def take_in_many(self, datas: list[bytes], ahead: list[_Ahead | None] | None = None
+                     ) -> list[str]:
+        """Record, apply and answer these mails; the reply for each (for all its recipients).
+        `ahead`: the reading of each started on arrival, if it was."""
         replies = [TOO_BIG if len(d) > self.max_bytes else "" for d in datas]
         raws = [RawMessage(self.mailbox, UIDVALIDITY, delivery_id(d), d)
                 for d, r in zip(datas, replies, strict=True) if not r]
+        started = {id(d): a for d, a in zip(datas, ahead or [], strict=False) if a is not None}
         try:
-            outcomes = intake.take_in_batch(self.rt, raws, self.read, None, self.read_many)
+            outcomes = intake.take_in_batch(self.rt, raws, self.read, None,
+                                            self._reading(started))
         except Exception as exc:  # the database is unavailable: the mail host keeps the mail
             log.warning("lmtp: %d mail(s) not taken in, the mail host will retry: %s: %s",
                         len(raws), type(exc).__name__,
@@ -95,6 +107,42 @@ class LmtpIntake:
     def take_in(self, data: bytes) -> str:
         return self.take_in_many([data])[0]
 
+    def _reading(self, started: dict[int, _Ahead]) -> intake.UnderstandMany:
+        """The batch's reading: a mail read ahead with the events of this batch is taken as
+        read; the others (and one whose reading failed to come back) are read now."""
+
+        def read_many(datas: list[bytes], events: list[EventInfo]) -> Iterator[intake.Understood]:
+            self._events = events
+            usable = {i: a[1] for i, a in started.items() if a[0] == events}
+            rest = [d for d in datas if id(d) not in usable]
+            now = iter(self.read_many(rest, events) if self.read_many and rest
+                       else intake.understand_each(self.read, rest, events))
+            return in_order(datas, usable, now, events)
+
+        def in_order(datas: list[bytes], usable: dict[int, Future[intake.Understood]],
+                     now: Iterator[intake.Understood], events: list[EventInfo]
+                     ) -> Iterator[intake.Understood]:
+            for d in datas:
+                future = usable.get(id(d))
+                if future is None:
+                    yield next(now)
+                    continue
+                try:
+                    yield future.result()
+                except Exception:  # e.g. the worker process died: read it here
+                    yield intake.understand_each(self.read, [d], events)[0]
+
+        return read_many
+
+    def _start_reading(self, data: bytes) -> _Ahead | None:
+        events = self._events
+        if self.read_ahead is None or events is None or len(data) > self.max_bytes:
+            return None
+        try:
+            return events, self.read_ahead(data, events)
+        except Exception:  # e.g. the pool is shutting down: read with its batch
+            return None
+
     def _batches(self) -> None:
         """The intake thread: wait for a mail, take in what has queued up meanwhile with it."""
         while (first := self._queue.get()) is not None:
@@ -109,11 +157,12 @@ class LmtpIntake:
                     break
                 batch.append(more)
             try:
-                replies = self.take_in_many([data for data, _ in batch])
+                replies = self.take_in_many([data for data, _, _ in batch],
+                                            [ahead for _, _, ahead in batch])
             except BaseException:  # never leave a connection without its answer
                 replies = [TRY_LATER] * len(batch)
                 log.exception("lmtp: a batch of %d mail(s) failed", len(batch))
-            for (_, answer), reply in zip(batch, replies, strict=True):
+            for (_, answer, _), reply in zip(batch, replies, strict=True):
                 # a connection closed meanwhile cancelled its answer: the mail is taken in
                 # all the same, and the mail host's retry will find its record
                 with contextlib.suppress(InvalidStateError):
@@ -132,7 +181,8 @@ class LmtpIntake:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         """One reply for the mail; the server repeats it for each recipient."""
         answer: Future[str] = Future()
-        self._queue.put((bytes(envelope.original_content or b""), answer))
+        data = bytes(envelope.original_content or b"")
+        self._queue.put((data, answer, self._start_reading(data)))
         return await asyncio.wrap_future(answer)
 
     def close(self) -> None:
@@ -283,13 +333,15 @@ class LmtpService:
 
 
 def start_lmtp(rt: Runtime, read: intake.Understand, deliver: Callable[[], object],
-               lock: threading.Lock, read_many: intake.UnderstandMany | None = None
-               ) -> LmtpService:
+               lock: threading.Lock, read_many: intake.UnderstandMany | None = None,
+               read_ahead: Callable[[bytes, list[EventInfo]], Future[intake.Understood]]
+               | None = None) -> LmtpService:
     """Serve LMTP where MAILBOT_LMTP_LISTEN says; replies go out through `deliver` (under
     `lock`, shared with the other delivery passes)."""
     listen = rt.settings.lmtp()
-    with contextlib.suppress(Exception):  # load rules and models now, not for the first mail
-        read(b"Subject: warm-up\r\n\r\nwarm-up\r\n", [])
+    if read_many is None:  # else the worker processes read (and warm up themselves)
+        with contextlib.suppress(Exception):  # load rules and models now, not for the first mail
+            read(b"Subject: warm-up\r\n\r\nwarm-up\r\n", [])
     handler = LmtpIntake(rt, read, mailbox_name(listen), rt.settings.lmtp_max_bytes,
-                         read_many=read_many)
+                         read_many=read_many, read_ahead=read_ahead)
     return LmtpService(handler, deliver, lock, listen).start()

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -67,18 +67,32 @@ class CorePool:
         idle for long."""
         return max(1, -(-n // (2 * self.workers)))
 
-    def imap_chunks(self, fn: Callable[..., list[R]], items: Sequence[T], *args: Any,
-                    size: int = 25) -> Iterator[list[R]]:
-        """`fn(chunk, *args)` for chunks of `size`, all handed to the processes at once; the
-        results of each chunk, in order, as soon as that chunk is done: the caller works on
-        the first while the processes work on the rest."""
+    def start(self) -> None:
+        """Fork the processes now, not when the first batch waits for them, and return once
+        one has run the initializer (e.g. a warm-up); nothing on a machine with one core."""
+        if self.workers >= 2:
+            self._executor().submit(int).result()  # with fork, the first task starts them all
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """`fn(*args)` in a process; the future of its result."""
+        return self._executor().submit(fn, *args)
+
+    def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             if self._before_start is not None:
                 self._before_start()
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("fork"),
                 initializer=_worker_start, initargs=(self._initializer, self._initargs))
-        futures = [self._pool.submit(fn, list(items[i:i + size]), *args)
+        return self._pool
+
+    def imap_chunks(self, fn: Callable[..., list[R]], items: Sequence[T], *args: Any,
+                    size: int = 25) -> Iterator[list[R]]:
+        """`fn(chunk, *args)` for chunks of `size`, all handed to the processes at once; the
+        results of each chunk, in order, as soon as that chunk is done: the caller works on
+        the first while the processes work on the rest."""
+        pool = self._executor()
+        futures = [pool.submit(fn, list(items[i:i + size]), *args)
                    for i in range(0, len(items), size)]  # handed out now, not on first next()
 
         def results() -> Iterator[list[R]]:

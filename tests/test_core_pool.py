@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -79,6 +81,36 @@ def test_started_ahead_every_process_runs_its_initializer_before_any_work(tmp_pa
         while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(list(tmp_path.iterdir())) == 2 and pool.started
+    finally:
+        pool.close()
+
+
+def _doubled(xs: list[int]) -> list[int]:
+    return [2 * x for x in xs]
+
+
+def _still_usable(pool: CorePool) -> bool:
+    try:
+        pool._pool.submit(int).result()  # type: ignore[union-attr]
+    except BrokenProcessPool:
+        return False
+    return True
+
+
+def test_after_a_worker_process_was_killed_the_next_batch_is_read_all_the_same(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A reader killed (the OOM killer, a crash in a C extension) breaks a process pool for
+    good; the pool starts its processes anew, else `mailbot run` would read no mail again."""
+    pool = CorePool(workers=2, threshold=2)
+    try:
+        assert pool.map_chunks(_doubled, list(range(10))) == list(range(0, 20, 2))
+        victim = pool._pool._processes and next(iter(pool._pool._processes))  # type: ignore[union-attr]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while _still_usable(pool) and time.monotonic() < deadline:  # its own thread notices
+            time.sleep(0.05)
+        assert pool.map_chunks(_doubled, list(range(10))) == list(range(0, 20, 2))
+        assert "worker process ended abruptly" in caplog.text
     finally:
         pool.close()
 

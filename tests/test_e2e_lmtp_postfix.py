@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import smtplib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +105,32 @@ def test_mail_postfix_could_not_deliver_while_mailbot_was_down_arrives_once_it_i
     finally:
         view.close()
     assert len(smtp_sink.messages) == 1
+
+
+def test_a_reader_process_killed_under_way_does_not_stop_the_intake(
+        postfix: Postfix, env: dict[str, str], smtp_sink: SmtpSink, db_url: str,
+        tmp_path: Path) -> None:
+    """The reader processes can die (the OOM killer); the worker starts them anew and the
+    next mails are taken in, not refused with 451 until someone restarts mailbot."""
+    first, *later = [registration(n, tag="pf-kill") for n in range(3, 6)]
+    with running_worker(env, tmp_path) as worker:
+        listening(worker)
+        submit(postfix, first.sender, first.data)
+        sink_wait(smtp_sink, 1, timeout=30, worker=worker)
+        children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children"
+                        ).read_text().split()
+        readers = [c for c in children  # forked, not multiprocessing's resource tracker
+                   if b"mailbot" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert readers, "mailbot run reads in worker processes"
+        os.kill(int(readers[0]), signal.SIGKILL)
+        time.sleep(1.0)  # the pool has noticed: the next mail finds it broken
+        for m in later:
+            submit(postfix, m.sender, m.data)
+        sink_wait(smtp_sink, 3, timeout=60, worker=worker)
+        assert worker.terminate() == 0
+    view = DbView.open(db_url)
+    try:
+        assert sorted(view.registrations()) == sorted(
+            (m.sender, m.slug, "registered") for m in (first, *later))
+    finally:
+        view.close()

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+log = logging.getLogger("mailbot")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -71,11 +75,24 @@ class CorePool:
         """Fork the processes now, not when the first batch waits for them, and return once
         one has run the initializer (e.g. a warm-up); nothing on a machine with one core."""
         if self.workers >= 2:
-            self._executor().submit(int).result()  # with fork, the first task starts them all
+            try:
+                self.submit(int).result()  # with fork, the first task starts them all
+            except BrokenProcessPool as exc:  # e.g. the warm-up crashed: the first batch retries
+                log.warning("the worker processes did not start (%s)", exc)
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
-        """`fn(*args)` in a process; the future of its result."""
-        return self._executor().submit(fn, *args)
+        """`fn(*args)` in a process; the future of its result. A pool whose process died (the
+        kernel's OOM killer, a crash in a C extension) cannot be used again: the processes are
+        started anew, so that the next batch is read (the one that was being read when it died
+        comes back as failed and is read by its caller)."""
+        try:
+            return self._executor().submit(fn, *args)
+        except BrokenProcessPool as exc:
+            log.warning("a worker process ended abruptly (%s); starting them again", exc)
+            broken, self._pool = self._pool, None
+            if broken is not None:
+                broken.shutdown(wait=False, cancel_futures=True)
+            return self._executor().submit(fn, *args)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -91,8 +108,7 @@ class CorePool:
         """`fn(chunk, *args)` for chunks of `size`, all handed to the processes at once; the
         results of each chunk, in order, as soon as that chunk is done: the caller works on
         the first while the processes work on the rest."""
-        pool = self._executor()
-        futures = [pool.submit(fn, list(items[i:i + size]), *args)
+        futures = [self.submit(fn, list(items[i:i + size]), *args)
                    for i in range(0, len(items), size)]  # handed out now, not on first next()
 
         def results() -> Iterator[list[R]]:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from mailbot.mailbox import Mailbox, RawMessage
 from mailbot.runners.base import Runtime
 from mailbot.runners.intake_read import (
+    ReadAhead,
     Understand,
     UnderstandMany,
     Understood,
@@ -44,7 +45,7 @@ from mailbot.runners.locks import exclusive
 from mailbot.types import EventInfo, Outcome
 
 # The steps, importable from here as before the split.
-__all__ = ["RAW_KEEP", "Intake", "Understand", "UnderstandMany", "Understood", "Unreadable",
+__all__ = ["RAW_KEEP", "Intake", "ReadAhead", "Understand", "UnderstandMany", "Understood", "Unreadable",
            "already_applied", "apply_and_answer", "find_known", "pooled", "quarantine",
            "quarantine_reason", "read_ahead", "start_reader", "take_in", "take_in_batch", "understand",
            "understand_each"]

@@ -19,6 +19,8 @@ Understood = tuple[InboundMail, Intent] | Exception  # what reading one mail gav
 # A batch of mails read at once (e.g. in worker processes); an error is returned, not raised.
 # The results come in order, possibly one by one as they are ready (an iterator).
 UnderstandMany = Callable[[list[bytes], list[EventInfo]], Iterable[Understood]]
+# one mail's reading handed to a worker process: its result to come
+ReadAhead = Callable[[bytes, list[EventInfo]], Future[Understood]]
 
 
 # -- understand: bytes -> mail and intent, no I/O -----------------------------------------------
@@ -94,7 +96,7 @@ def _read_one(data: bytes, events: list[EventInfo]) -> Understood:
     return _read_chunk([data], events)[0]
 
 
-def read_ahead(pool: CorePool) -> Callable[[bytes, list[EventInfo]], Future[Understood]] | None:
+def read_ahead(pool: CorePool) -> ReadAhead | None:
     """Reading one mail in a worker process as soon as it arrives (LMTP: while the batch
     before is applied); None when the pool does not read lone mails."""
     if not pool.worth_it(1):

@@ -73,7 +73,7 @@ class LmtpIntake:
     read_many: intake.UnderstandMany | None = None  # e.g. every core for a large batch
     # a mail's reading started on arrival, in a worker process, while the batch before is
     # applied (the sender's connection waits for that batch's commit in any case)
-    read_ahead: Callable[[bytes, list[EventInfo]], Future[intake.Understood]] | None = None
+    read_ahead: intake.ReadAhead | None = None
     max_batch: int = 100
     _queue: queue.Queue[tuple[bytes, Future[str], _Ahead | None] | None] = field(
         default_factory=queue.Queue)
@@ -334,8 +334,7 @@ class LmtpService:
 
 def start_lmtp(rt: Runtime, read: intake.Understand, deliver: Callable[[], object],
                lock: threading.Lock, read_many: intake.UnderstandMany | None = None,
-               read_ahead: Callable[[bytes, list[EventInfo]], Future[intake.Understood]]
-               | None = None) -> LmtpService:
+               read_ahead: intake.ReadAhead | None = None) -> LmtpService:
     """Serve LMTP where MAILBOT_LMTP_LISTEN says; replies go out through `deliver` (under
     `lock`, shared with the other delivery passes)."""
     listen = rt.settings.lmtp()

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,6 +50,7 @@ class CorePool:
         self._initializer, self._initargs = initializer, initargs
         self._before_start = before_start
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     @property
     def started(self) -> bool:
@@ -85,23 +87,27 @@ class CorePool:
         kernel's OOM killer, a crash in a C extension) cannot be used again: the processes are
         started anew, so that the next batch is read (the one that was being read when it died
         comes back as failed and is read by its caller)."""
+        pool = self._executor()
         try:
-            return self._executor().submit(fn, *args)
+            return pool.submit(fn, *args)
         except BrokenProcessPool as exc:
-            log.warning("a worker process ended abruptly (%s); starting them again", exc)
-            broken, self._pool = self._pool, None
-            if broken is not None:
-                broken.shutdown(wait=False, cancel_futures=True)
+            with self._lock:
+                if self._pool is pool:  # else another thread has started them anew already
+                    log.warning("a worker process ended abruptly (%s); starting them again", exc)
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
             return self._executor().submit(fn, *args)
 
     def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            if self._before_start is not None:
-                self._before_start()
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("fork"),
-                initializer=_worker_start, initargs=(self._initializer, self._initargs))
-        return self._pool
+        # under a lock: LMTP submits from the server's thread (reading ahead) and the intake's
+        with self._lock:
+            if self._pool is None:
+                if self._before_start is not None:
+                    self._before_start()
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_worker_start, initargs=(self._initializer, self._initargs))
+            return self._pool
 
     def imap_chunks(self, fn: Callable[..., list[R]], items: Sequence[T], *args: Any,
                     size: int = 25) -> Iterator[list[R]]:

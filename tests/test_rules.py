@@ -104,6 +104,23 @@ def test_the_keyword_pre_check_holds_words_every_match_needs():
     assert required_words(r"[a-z]+\s+an\b") == ()
 
 
+def test_a_matcher_made_after_a_text_was_scanned_finds_its_keywords_in_it():
+    """The keywords found in a text are kept for all matchers; a matcher with a new keyword,
+    made after the text was scanned, must not be handed the scan without it."""
+    from mailbot.rulebook.matcher import Matcher
+
+    filler = " und dann noch etwas mehr text, damit der text lang genug ist." * 3
+    text = "Wir möchten uns gern anmelden." + filler
+    first = Matcher([r"\bgern\b", r"\bmöchten\b"], case_sensitive=False)
+    assert first.search(text) is not None
+    later = Matcher([r"\bquerfeldeinlauf\w*", r"\banmeld\w*"], case_sensitive=False)
+    m = later.search("".join(text))  # an equal text, a new string
+    assert m is not None and m.group(0) == "anmelden"
+    # overlapping keywords: both found in one scan
+    both = Matcher([r"\bxyzanmeld\w*", r"meldung\w*"], case_sensitive=False)
+    assert both.search("Die Anmeldung kam an." + filler) is not None
+
+
 def test_the_fast_matcher_finds_what_the_plain_regex_finds():
     """Pre-check, lower-casing and per-alternative regexes never change a result: every
     section on every example of every section and on the dev corpus texts."""

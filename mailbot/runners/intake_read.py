@@ -4,6 +4,7 @@ on every core. A mail that cannot be read gives its error (and the reason it is 
 from __future__ import annotations
 
 import itertools
+import re
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -34,21 +35,32 @@ def understand(data: bytes, events: list[EventInfo], rules: Any, now: datetime
 
 
 def _fix(value: Any) -> Any:
+    """The value with lone surrogates turned back into text; the same object when it has none
+    (nearly always: the check is one scan in C, the repair an encode and a decode)."""
     if isinstance(value, str):
         # raw 8-bit header bytes come through the stdlib parser as lone surrogates, which
         # neither the database nor an outgoing header can encode: turn them back into text
+        if _SURROGATE.search(value) is None:
+            return value
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if isinstance(value, tuple):
-        return tuple(_fix(v) for v in value)
+        fixed = tuple(_fix(v) for v in value)
+        return value if all(a is b for a, b in zip(fixed, value, strict=True)) else fixed
     if isinstance(value, dict):
-        return {_fix(k): _fix(v) for k, v in value.items()}
+        pairs = [(_fix(k), _fix(v), k, v) for k, v in value.items()]
+        if all(fk is k and fv is v for fk, fv, k, v in pairs):
+            return value
+        return {fk: fv for fk, fv, _k, _v in pairs}
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _without_surrogates(mail: InboundMail) -> InboundMail:
-    changes = {f.name: _fix(getattr(mail, f.name)) for f in fields(mail)
-               if isinstance(getattr(mail, f.name), str | tuple | dict)}
-    return replace(mail, **changes)
+    changes = {f.name: fixed for f in fields(mail)
+               if (fixed := _fix(value := getattr(mail, f.name))) is not value}
+    return replace(mail, **changes) if changes else mail
 
 
 # -- the error of a mail that cannot be read, as the reason it is quarantined -----------------

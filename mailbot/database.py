@@ -23,7 +23,9 @@ def make_engine(url: str) -> Engine:
     lock at BEGIN, so two workers never interleave a read-then-write (seat counting)."""
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30}, pool_pre_ping=True)
+            # no pre-ping: a connection to a local file does not go stale, and the ping was
+            # one more statement at every checkout (several per mail under load)
+            engine = create_engine(url, connect_args={"timeout": 30})
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:

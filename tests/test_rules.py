@@ -121,6 +121,16 @@ def test_a_matcher_made_after_a_text_was_scanned_finds_its_keywords_in_it():
     assert both.search("Die Anmeldung kam an." + filler) is not None
 
 
+def test_the_shared_keyword_scan_with_no_keywords_finds_none():
+    """A process whose matchers hold no keyword yet (rules without any, a matcher made on its
+    own): the scan finds nothing and a long text is still searched."""
+    from mailbot.rulebook.matcher import Matcher, _Keywords
+
+    assert _Keywords().found("ein langer text " * 20) == frozenset()
+    m = Matcher([r"\b[a-z]+ x", r"\b\d+ y"], case_sensitive=False)
+    assert m.search("hallo " * 30 + "12 y") is not None
+
+
 def test_the_fast_matcher_finds_what_the_plain_regex_finds():
     """Pre-check, lower-casing and per-alternative regexes never change a result: every
     section on every example of every section and on the dev corpus texts."""

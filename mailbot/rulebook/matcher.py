@@ -85,9 +85,10 @@ class Matcher:
         if last is not None and last[0] is low:  # finditer: the same text again, further on
             return last[1]
         mask = self._always
-        keywords = self._keywords
-        for k in self._keyword_ids.intersection(_KEYWORDS.found(low)):
-            mask |= keywords[k]
+        if self._keyword_ids:  # a matcher whose alternatives all need no keyword: no scan
+            keywords = self._keywords
+            for k in self._keyword_ids.intersection(_KEYWORDS.found(low)):
+                mask |= keywords[k]
         out = self._by_mask.get(mask)
         if out is None:
             out = [part for i, part in enumerate(self._parts or ()) if mask >> i & 1]
@@ -176,8 +177,10 @@ class _Keywords:
         found = self._found
         got = found.get(low)
         if got is None:
-            automaton = self._automaton or self._build()
-            got = frozenset(k for _end, k in automaton.iter(low))
+            # `is None`, not `or`: an automaton is falsy while it holds no word
+            automaton = self._automaton if self._automaton is not None else self._build()
+            got = frozenset(k for _end, k in automaton.iter(low)) if self._numbers \
+                else frozenset()  # pyahocorasick refuses to scan with no word
             if len(found) >= _TEXTS_KEPT:
                 found.clear()
             found[low] = got

@@ -5,7 +5,6 @@ mail too large."""
 from __future__ import annotations
 
 import smtplib
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -18,11 +17,11 @@ from mailbot.config import load_settings
 from mailbot.database import Database
 from mailbot.errors import ConfigError
 from mailbot.models import InboundRecord
-from mailbot.outbox.transport import open_transport
 from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.events_file import load_events
 from mailbot.runners.intake import Understood
 from mailbot.runners.lmtp import LmtpIntake, LmtpService, start_lmtp
+from mailbot.runners.sender import Sender
 from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo
 from tests.e2e import FROM, ROOT, TO, DbView, registration, wait_until, write_events
@@ -52,7 +51,6 @@ def worker(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Worker:
         "MAILBOT_RULES_DIR": str(ROOT / "rules"), "MAILBOT_SMTP_URL": sink.url,
         "MAILBOT_LMTP_LISTEN": listen, "MAILBOT_LMTP_MAX_BYTES": str(MAX_BYTES)})
     w = Worker(settings=settings, db=Database(db_url))
-    w.transport = open_transport(settings.smtp())
     with w.db.session() as s:
         import_events(s, w.mailer(s), load_events(write_events(tmp_path)))
     return w
@@ -60,14 +58,15 @@ def worker(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Worker:
 
 def serve(db_url: str, tmp_path: Path, sink: SmtpSink, listen: str) -> Iterator[Served]:
     w = worker(db_url, tmp_path, sink, listen)
-    service = start_lmtp(w, w.understand, w.delivery_pass, threading.Lock())
+    sender = Sender(w).start()  # the replies: sent by a process of its own, as under `run`
+    service = start_lmtp(w, w.understand, sender.wake)
     view = DbView.open(db_url)
     try:
         yield Served(w, service, view, sink)
     finally:
         service.stop()
+        sender.stop()
         view.close()
-        w.transport.close()
         w.db.dispose()
 
 
@@ -232,5 +231,4 @@ def test_a_mail_read_on_arrival_is_taken_as_read_unless_the_events_changed_meanw
             sorted(m.sender.lower() for m in (first, second, third, fourth))
         view.close()
     finally:
-        w.transport.close()
         w.db.dispose()

@@ -16,6 +16,7 @@ from mailbot.errors import MailboxError
 from mailbot.runners.intake import pooled, read_ahead, start_reader
 from mailbot.runners.pool import CorePool
 from mailbot.runners.progress import Progress, for_backlog
+from mailbot.runners.sender import Sender
 from mailbot.runners.worker import Worker
 from mailbot.samples import warm_up_mails
 
@@ -106,27 +107,23 @@ def serve(w: Worker) -> int:
     signal.signal(signal.SIGINT, on_signal)
     if w.pool is not None:
         w.pool.start()  # readers warm before the first mail; forked before any thread starts
-    lock = threading.Lock()
-    sched = scheduler.start(w, lock)
+    # replies are sent by a process of its own, on the other core, while this one takes in
+    sender = Sender(w).start()
+    sched = scheduler.start(w)
     lmtp: LmtpService | None = None
     log.info("mailbot running on %s", w.mailbox.name if w.mailbox else "?")
     if w.mailbox is not None:
         _backlog_bar(w)
     w.should_stop = stop.is_set
 
-    def deliver() -> Callable[[], object]:
-        send = w.start_delivery()  # the rows it claims are its own: no lock needed yet
+    def wake_sender() -> Callable[[], object]:
+        sender.wake()  # the batch before is committed: its replies can go
+        return lambda: None
 
-        def locked() -> int:
-            with lock:  # the transport is shared with the scheduler's delivery job
-                return send()
-
-        return locked
-
-    w.between_batches = deliver  # a long backlog's replies go out as it is read
+    w.between_batches = wake_sender  # a long backlog's replies go out as it is read
     failures = 0
     try:
-        lmtp = _start_lmtp(w, lock) if w.settings.lmtp_listen else None
+        lmtp = _start_lmtp(w, sender.wake) if w.settings.lmtp_listen else None
         while w.mailbox is None and not stop.wait(1.0):
             pass  # LMTP only: the server, its deliveries and the scheduler run in threads
         while not stop.is_set():
@@ -135,8 +132,8 @@ def serve(w: Worker) -> int:
                 if isinstance(w.on_mail, Progress):
                     w.on_mail.finish()
                     w.on_mail = None
-                with lock:
-                    w.delivery_pass()
+                if handled:
+                    sender.wake()
                 failures = 0
                 if handled is None:  # another worker holds the inbox; look again shortly
                     stop.wait(min(w.settings.poll_seconds, 2.0))
@@ -163,18 +160,20 @@ def serve(w: Worker) -> int:
         if lmtp is not None:
             lmtp.stop()
         sched.shutdown(wait=False)
+        sender.stop()  # after the last commit: the replies to it still go out
         close(w)
     return 0
 
 
-def _start_lmtp(w: Worker, lock: threading.Lock) -> LmtpService:
-    """The LMTP intake beside (or instead of) the mailbox; its replies are sent at once. Mails
-    that arrive together are read in the worker processes, as a backlog is."""
+def _start_lmtp(w: Worker, wake_sender: Callable[[], None]) -> LmtpService:
+    """The LMTP intake beside (or instead of) the mailbox; its replies are sent at once (each
+    commit wakes the sender). Mails that arrive together are read in the worker processes, as
+    a backlog is."""
     from mailbot.runners.lmtp import start_lmtp
 
     read_many = pooled(w.understand, w.pool) if w.pool is not None else None
     ahead = read_ahead(w.pool) if w.pool is not None else None
-    return start_lmtp(w, w.understand, w.delivery_pass, lock, read_many, ahead)
+    return start_lmtp(w, w.understand, wake_sender, read_many, ahead)
 
 
 def _backlog_bar(w: Worker) -> None:

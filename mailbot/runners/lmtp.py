@@ -270,27 +270,20 @@ def _remove_stale_socket(path: str) -> None:
                 os.unlink(path)
 
 
-# -- serving: the server plus a delivery pass right after each commit ----------------------------
+# -- serving: the server, its replies woken after each commit -----------------------------------
 @dataclass
 class LmtpService:
-    """What `mailbot run` starts: the LMTP server and a thread that sends replies as soon as a
-    mail is committed (the scheduler's delivery job still retries what is due later)."""
+    """What `mailbot run` starts: the LMTP server and its intake thread; `on_commit` is called
+    after each commit (it wakes the delivery process, which sends the replies at once)."""
 
     handler: LmtpIntake
-    deliver: Callable[[], object]
-    lock: threading.Lock
+    on_commit: Callable[[], None]
     listen: tuple[str, int] | str
-    _wake: threading.Event = field(default_factory=threading.Event)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
     _controller: Any = None
 
     def start(self) -> LmtpService:
-        self.handler.on_commit = self._wake.set
+        self.handler.on_commit = self.on_commit
         self.handler.start()
-        self._thread = threading.Thread(target=self._delivery_loop, name="lmtp-delivery",
-                                        daemon=True)
-        self._thread.start()
         self._controller = controller(self.handler, self.listen)
         try:
             self._controller.start()
@@ -304,43 +297,27 @@ class LmtpService:
         log.info("LMTP intake listening on %s", self.handler.mailbox)
         return self
 
-    def _delivery_loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                with self.lock:
-                    self.deliver()
-            except Exception as exc:  # the scheduler's delivery job tries again
-                log.warning("delivery after LMTP intake failed: %s: %s", type(exc).__name__, exc)
-
     def stop(self) -> None:
-        """Stop accepting, finish the mail being taken in, stop the delivery thread."""
+        """Stop accepting, finish the mail being taken in (and wake its replies)."""
         if self._controller is not None:
             with contextlib.suppress(Exception):
                 self._controller.stop()
             self._controller = None
         self.handler.close()
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
         if isinstance(self.listen, str):
             with contextlib.suppress(OSError):
                 os.unlink(self.listen)
 
 
-def start_lmtp(rt: Runtime, read: intake.Understand, deliver: Callable[[], object],
-               lock: threading.Lock, read_many: intake.UnderstandMany | None = None,
+def start_lmtp(rt: Runtime, read: intake.Understand, on_commit: Callable[[], None],
+               read_many: intake.UnderstandMany | None = None,
                read_ahead: intake.ReadAhead | None = None) -> LmtpService:
-    """Serve LMTP where MAILBOT_LMTP_LISTEN says; replies go out through `deliver` (under
-    `lock`, shared with the other delivery passes)."""
+    """Serve LMTP where MAILBOT_LMTP_LISTEN says; `on_commit` after each commit (e.g. wake the
+    delivery process)."""
     listen = rt.settings.lmtp()
     if read_many is None:  # else the worker processes read (and warm up themselves)
         with contextlib.suppress(Exception):  # load rules and models now, not for the first mail
             read(b"Subject: warm-up\r\n\r\nwarm-up\r\n", [])
     handler = LmtpIntake(rt, read, mailbox_name(listen), rt.settings.lmtp_max_bytes,
                          read_many=read_many, read_ahead=read_ahead)
-    return LmtpService(handler, deliver, lock, listen).start()
+    return LmtpService(handler, on_commit, listen).start()

@@ -22,15 +22,20 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _worker_start(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
-    """In each worker process: end with the parent, even when it is killed (Linux), and leave
-    SIGTERM/SIGINT to the parent, which stops the pool itself (the handlers of `mailbot run`
-    came along with the fork)."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def end_with_parent() -> None:
+    """In a forked helper process: be killed when the parent ends, even by SIGKILL (Linux); a
+    helper left behind would go on working for a worker that is gone."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_start(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """In each worker process: end with the parent, and leave SIGTERM/SIGINT to the parent,
+    which stops the pool itself (the handlers of `mailbot run` came along with the fork)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
     if initializer is not None:
         initializer(*initargs)
 

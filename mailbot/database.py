@@ -35,6 +35,9 @@ def make_engine(url: str) -> Engine:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA busy_timeout=30000")
+                # the sub-journal of a savepoint (one per mail in a batch) in memory: in a
+                # temporary file it cost ~40 writes per mail
+                cur.execute("PRAGMA temp_store=MEMORY")
                 cur.close()
 
             @event.listens_for(engine, "begin")

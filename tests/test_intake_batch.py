@@ -365,3 +365,65 @@ def test_a_run_of_registrations_is_written_in_one_flush_and_counts_its_unwritten
         states = sorted(r.state for r in s.scalars(select(Registration)))
         taken = s.scalar(select(EventSeats.taken))
     assert states == [RegState.REGISTERED] * 4 + [RegState.WAITING] * 2 and taken == 4
+
+
+def test_the_next_batch_is_fetched_before_this_one_is_moved_and_none_is_taken_twice(
+        worker: Worker, tmp_path: Path) -> None:
+    """Overlapped batches: the next batch is fetched (and its reading handed out) before this
+    one is applied and moved, passing over the mails of this one, which are still in the
+    inbox; every mail is taken in once."""
+    box = stdlib_mailbox.Maildir(str(tmp_path / "inbox"), create=False)
+    for n in range(6, 13):
+        box.add(_mail(n))  # 13 in all: batches of 4, 4, 4 and 1
+    mb = worker.mailbox
+    assert mb is not None
+    steps: list[tuple[str, frozenset[str]]] = []
+    fetch, move_many = mb.fetch_new, mb.move_many
+
+    def fetched(limit: int = 100, max_bytes: int | None = None, skip: Any = ()) -> Any:
+        got = list(fetch(limit, max_bytes, skip))
+        steps.append(("fetch", frozenset(skip)))
+        steps.append(("got", frozenset(m.uid for m in got)))
+        return iter(got)
+
+    def moved(msgs: Any, outcome: Outcome) -> None:
+        steps.append(("move", frozenset(m.uid for m in msgs)))
+        move_many(msgs, outcome)
+
+    mb.fetch_new, mb.move_many = fetched, moved  # type: ignore[method-assign]
+    worker.settings = replace(worker.settings, intake_batch=4)
+    assert worker.intake_pass() == 13
+    kinds = [kind for kind, _ in steps]
+    assert kinds == ["fetch", "got", "fetch", "got", "move", "fetch", "got", "move",
+                     "fetch", "got", "move", "move"]
+    batches = [uids for kind, uids in steps if kind == "got"]
+    assert [uids for kind, uids in steps if kind == "fetch"] == [frozenset(), *batches[:-1]]
+    assert [uids for kind, uids in steps if kind == "move"] == batches
+    assert len(_records(worker)) == 13 and mb.backlog() == 0
+
+
+def test_a_batch_fetched_ahead_is_read_with_the_events_as_the_batch_before_left_them(
+        worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next batch is fetched before this one is applied; should this one change an
+    event (a coordinator's mail), the next is read with the event as it is now."""
+    from sqlalchemy import update
+
+    from mailbot.models import Event
+
+    with worker.db.session() as s:
+        _one_event(worker, s, capacity=50)
+    venues: dict[bytes, str] = {}
+    understand = worker.understand
+
+    def read(data: bytes, events: list[Any]) -> Any:
+        venues[data] = events[0].venue
+        if data == _mail(0):  # as if this mail's effects moved the event
+            with worker.db.session() as s:
+                s.execute(update(Event).values(venue="Rathaus, Saal 2"))
+        return understand(data, events)
+
+    monkeypatch.setattr(worker, "understand", read)
+    worker.settings = replace(worker.settings, intake_batch=3)
+    assert worker.intake_pass() == 6
+    assert venues[_mail(0)] != "Rathaus, Saal 2"
+    assert {venues[_mail(n)] for n in range(3, 6)} == {"Rathaus, Saal 2"}

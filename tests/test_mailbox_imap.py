@@ -72,6 +72,15 @@ def test_fetch_new_stops_at_the_limit(box: ImapMailbox, dovecot: Dovecot) -> Non
     assert [m.data for m in box.fetch_new(limit=3)] == [mail(0), mail(1), mail(2)]
 
 
+def test_fetch_new_passes_over_the_uids_to_skip_and_fills_the_limit_after_them(
+        box: ImapMailbox, dovecot: Dovecot) -> None:
+    for n in range(5):
+        dovecot.append(mail(n))
+    first = list(box.fetch_new(limit=2))
+    after = list(box.fetch_new(limit=2, skip={m.uid for m in first}))
+    assert [m.data for m in after] == [mail(2), mail(3)]
+
+
 def test_fetch_new_stops_at_the_mail_that_fills_the_byte_budget(
         box: ImapMailbox, dovecot: Dovecot) -> None:
     big = [mail(n).replace(b"\r\n\r\n", b"\r\n\r\n" + b"x" * 50_000 + b"\r\n") for n in range(4)]

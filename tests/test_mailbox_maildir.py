@@ -61,6 +61,8 @@ def test_it_fetches_new_and_cur_oldest_first_ignoring_flags(inbox: Path) -> None
     # a byte budget: up to the mail that fills it, at least one
     assert [m.uid for m in mb.fetch_new(max_bytes=len(mail(1)) + 1)] == [k1, k2]
     assert [m.uid for m in mb.fetch_new(max_bytes=1)] == [k1]
+    # the mails of a batch not yet moved, passed over
+    assert [m.uid for m in mb.fetch_new(limit=1, skip={k1})] == [k2]
 
 
 def test_it_creates_a_missing_maildir(inbox: Path) -> None:

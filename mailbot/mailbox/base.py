@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,11 +24,12 @@ class Mailbox(Protocol):
 
     name: str
 
-    def fetch_new(self, limit: int = 100, max_bytes: int | None = None
-                  ) -> Iterator[RawMessage]:
+    def fetch_new(self, limit: int = 100, max_bytes: int | None = None,
+                  skip: Collection[str] = ()) -> Iterator[RawMessage]:
         """Messages still in the inbox, oldest first, without marking them read (BODY.PEEK):
         at most `limit`, and with `max_bytes`, none after the one that brings their size to it
-        (the first always comes, however large)."""
+        (the first always comes, however large). Those whose uid is in `skip` are passed over
+        (e.g. a batch fetched before, not yet moved: the next is fetched while it is applied)."""
         ...
 
     def move(self, msg: RawMessage, outcome: Outcome) -> None:

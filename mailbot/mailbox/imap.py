@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from imapclient import IMAPClient
@@ -71,8 +71,8 @@ class ImapMailbox(ImapSession):
 
     # -- fetching ------------------------------------------------------------------------
 
-    def fetch_new(self, limit: int = 100, max_bytes: int | None = None
-                  ) -> Iterator[RawMessage]:
+    def fetch_new(self, limit: int = 100, max_bytes: int | None = None,
+                  skip: Collection[str] = ()) -> Iterator[RawMessage]:
         def search(client: IMAPClient) -> tuple[list[int], int]:
             # Select afresh each pass: it re-reads UIDVALIDITY and lets imaplib drop the
             # untagged responses it has collected since (they pile up on a long connection).
@@ -82,7 +82,7 @@ class ImapMailbox(ImapSession):
             return uids, self.uidvalidity or 0
 
         uids, validity = self._run("search", search)
-        uids = uids[:limit]
+        uids = [u for u in uids if str(u) not in skip][:limit] if skip else uids[:limit]
         if max_bytes is not None and len(uids) > 1:
             uids = self._within(uids, validity, max_bytes)
         for start in range(0, len(uids), self.batch_size):

@@ -8,7 +8,7 @@ import logging
 import mailbox
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from mailbot.config import parse_server_url
@@ -107,15 +107,15 @@ class MaildirMailbox:
                     return directory / name
         return None
 
-    def fetch_new(self, limit: int = 100, max_bytes: int | None = None
-                  ) -> Iterator[RawMessage]:
+    def fetch_new(self, limit: int = 100, max_bytes: int | None = None,
+                  skip: Collection[str] = ()) -> Iterator[RawMessage]:
         try:
             entries = self._entries(self.path)
         except OSError as exc:
             raise MailboxError(f"{self.name}: cannot list the inbox ({exc.strerror})") from None
         self._seen &= {key for _mtime, key, _path in entries}
         total = 0
-        for _mtime, key, path in entries[:limit]:
+        for _mtime, key, path in [e for e in entries if e[1] not in skip][:limit]:
             if max_bytes is not None and total >= max_bytes:
                 return
             try:

@@ -7,7 +7,7 @@ the thin handler that runs them for one mailbox.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -225,29 +225,43 @@ class Intake:
         with exclusive(self.rt.db.engine, f"intake:{self.mailbox.name}") as mine:
             return self._until_empty(self.mailbox, batch) if mine else None
 
-    def _fetch(self, mailbox: Mailbox, batch: int) -> Started:
+    def _fetch(self, mailbox: Mailbox, batch: int, skip: Collection[str] = ()) -> Started:
         with self.rt.db.session() as s:
             events = self.rt.events(s)
         # One batch in memory at a time (two while the next is read), however long the backlog
         # and however large its mails.
-        return self._start(list(mailbox.fetch_new(limit=batch, max_bytes=BATCH_BYTES)), events)
+        return self._start(list(mailbox.fetch_new(limit=batch, max_bytes=BATCH_BYTES,
+                                                  skip=skip)), events)
 
     def _until_empty(self, mailbox: Mailbox, batch: int) -> int:
+        """Batch after batch, overlapped: the next batch is fetched, and its reading handed to
+        the worker processes, before this one is applied and moved, so that they read while
+        this process writes; the replies of a batch are sent while the two after it are read."""
         total = 0
         started = self._fetch(mailbox, batch)
-        while True:
-            n = len(started.raws)
-            full = n >= batch or sum(len(raw.data) for raw in started.raws) >= BATCH_BYTES
-            self._finish(started)  # committed, then moved
-            total += n
-            more = full and not self.should_stop()  # SIGTERM: stop between two batches
-            if not more:
-                return total
-            finish = self._between(self.between_batches)  # this one's replies: rendered ...
-            try:
-                started = self._fetch(mailbox, batch)  # ... ahead of the next batch's reading
-            finally:
-                self._between(finish)  # ... and sent while it is read (also when it failed)
+        send: Callable[[], object] | None = None  # the replies of the batch before
+        try:
+            while True:
+                n = len(started.raws)
+                full = n >= batch or sum(len(raw.data) for raw in started.raws) >= BATCH_BYTES
+                ahead = (self._fetch(mailbox, batch, {raw.uid for raw in started.raws})
+                         if full and not self.should_stop() else None)
+                send, _ = None, self._between(send)
+                self._finish(started)  # committed, then moved
+                total += n
+                if ahead is None or self.should_stop():  # SIGTERM: stop between two batches
+                    return total
+                send = self._between(self.between_batches)  # claimed, rendering
+                started = self._fresh(ahead)
+        finally:
+            self._between(send)
+
+    def _fresh(self, ahead: Started) -> Started:
+        """A batch read ahead, read again if the batch before changed the events meanwhile
+        (e.g. a coordinator's mail): the events decide which event a mail is for."""
+        with self.rt.db.session() as s:
+            events = self.rt.events(s)
+        return ahead if events == ahead.events else self._start(ahead.raws, events)
 
     @staticmethod
     def _between(step: Callable[[], object] | None) -> Callable[[], object] | None:

@@ -463,11 +463,13 @@ class ScriptedServer:
     """A bare SMTP server on loopback that offers PIPELINING, records each chunk it reads and
     answers each command line by `answer(line) -> reply or None` (None: the usual reply)."""
 
-    def __init__(self, answer: Any = None, hang_up_after: str | None = None) -> None:
+    def __init__(self, answer: Any = None, hang_up_after: str | None = None,
+                 data_replies: list[str] | None = None) -> None:
         import socket
         import threading
 
         self.answer = answer or (lambda line: None)
+        self.data_replies = list(data_replies or [])  # to the ends of data, in turn; then 250
         self.hang_up_after = hang_up_after
         self.chunks: list[bytes] = []
         self.messages: list[bytes] = []
@@ -500,7 +502,8 @@ class ScriptedServer:
                     if line.rstrip(b"\r") == b".":
                         in_data = False
                         self.messages.append(body)
-                        conn.sendall(b"250 2.0.0 queued\r\n")
+                        end = self.data_replies.pop(0) if self.data_replies else "250 2.0.0 queued"
+                        conn.sendall(end.encode() + b"\r\n")
                     else:
                         body += line + b"\n"
                     continue
@@ -535,14 +538,38 @@ def plain(server: ScriptedServer) -> SmtpTransport:
                          local_hostname="mailbot.test")
 
 
-def test_with_pipelining_the_envelope_and_data_go_out_in_one_write() -> None:
+def test_with_pipelining_a_message_s_data_and_the_next_envelope_go_out_in_one_write() -> None:
     with scripted() as server, plain(server) as t:
-        assert send(t, message(1), message(2)).statuses == [SendStatus.SENT] * 2
+        assert send(t, message(1), message(2), message(3)).statuses == [SendStatus.SENT] * 3
     together = [c for c in server.chunks if b"MAIL FROM:" in c]
-    assert len(together) == 2
-    assert all(c.startswith(b"MAIL FROM:<anmeldung@mitgen.example>\r\nRCPT TO:<person")
-               and c.endswith(b"\r\nDATA\r\n") for c in together)
-    assert len(server.messages) == 2 and b"Person 2" in server.messages[1].replace(b"=\r\n", b"")
+    assert len(together) == 3
+    assert together[0].startswith(b"MAIL FROM:<anmeldung@mitgen.example>\r\nRCPT TO:<person")
+    assert all(c.endswith(b"\r\nDATA\r\n") for c in together)
+    # the data of message 1 (2), its final dot, then the commands of message 2 (3)
+    assert all(b"\r\n.\r\nMAIL FROM:<anmeldung@mitgen.example>\r\nRCPT TO:<person" in c
+               for c in together[1:])
+    assert len(server.messages) == 3 and b"Person 2" in server.messages[1].replace(b"=\r\n", b"")
+
+
+def test_a_message_refused_after_its_data_leaves_the_next_one_pipelined_behind_it_alone() -> None:
+    # the transaction ends with the reply to the data: no RSET, which would clear the next
+    # message's envelope, already sent
+    with scripted(data_replies=["554 5.7.1 content rejected"]) as server, plain(server) as t:
+        results = send(t, message(1), message(2), message(3))
+    assert results.statuses == [SendStatus.FAILED, SendStatus.SENT, SendStatus.SENT]
+    assert "554 5.7.1 content rejected" in results.calls[0][1].detail
+    assert b"RSET" not in b"".join(server.chunks) and len(server.messages) == 3
+
+
+def test_a_451_after_the_data_closes_the_connection_whose_next_envelope_is_unanswered() -> None:
+    with scripted(data_replies=["451 4.3.0 try later"]) as server, plain(server) as t:
+        results = send(t, message(1), message(2))
+        assert results.statuses == [SendStatus.RETRY, SendStatus.RETRY]
+        assert "not tried after: 451 4.3.0 try later" in results.calls[1][1].detail
+        assert t.connections == 1
+        assert send(t, message(2)).statuses == [SendStatus.SENT]
+        assert t.connections == 2  # a new connection: the old one was out of step
+    assert len(server.messages) == 2  # message 1 (refused) and message 2 once
 
 
 def test_pipelined_data_taken_though_every_recipient_was_refused_ends_empty() -> None:

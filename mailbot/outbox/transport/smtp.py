@@ -58,6 +58,39 @@ def _flat(msg: EmailMessage, sender: str, rcpts: list[str]) -> bytes | None:
     return msg.as_bytes(policy=pol)
 
 
+class _Lane:
+    """One connection's part of a batch: its messages flattened once, and its pipelined chain
+    (smtp_pipeline.Chain) while the server offers PIPELINING and the messages allow it."""
+
+    def __init__(self, client: aiosmtplib.SMTP, timeout: float | None) -> None:
+        self.client, self._timeout = client, timeout
+        self._chain: smtp_pipeline.Chain | None = None
+        self._prepared: dict[int, smtp_pipeline.Prepared | None] = {}
+
+    def prepared(self, msg: EmailMessage, sender: str, rcpts: list[str]
+                 ) -> smtp_pipeline.Prepared | None:
+        """The message ready to go pipelined, or None when it cannot (no PIPELINING, or it
+        needs aiosmtplib's send_message: Bcc, SMTPUTF8); kept for its turn when asked for as
+        the next message."""
+        key = id(msg)
+        if key not in self._prepared:
+            self._prepared.clear()  # at most this message and the next
+            data = _flat(msg, sender, rcpts) if smtp_pipeline.offered(self.client) else None
+            self._prepared[key] = (None if data is None else
+                                   smtp_pipeline.prepare(self.client, sender, rcpts, data))
+        return self._prepared[key]
+
+    def chain(self) -> smtp_pipeline.Chain:
+        if self._chain is None:
+            self._chain = smtp_pipeline.Chain(self.client, self._timeout)
+        return self._chain
+
+    def close(self) -> None:
+        if self._chain is not None:
+            self._chain.close()
+            self._chain = None
+
+
 class SmtpTransport:
     """Sends over SMTP: implicit TLS (smtps), STARTTLS required (smtp), or none (smtp+plain).
 
@@ -298,19 +331,25 @@ class SmtpTransport:
 
         async def send_part(conn: aiosmtplib.SMTP,
                             part: list[tuple[K, EmailMessage, tuple[str, list[str]]]]) -> None:
-            for key, msg, envelope in part:
-                if trouble:
-                    # The server is in trouble: the rest waits for the next round rather than
-                    # hammering a rate-limited or dying server.
-                    on_result(key, SendResult(SendStatus.RETRY,
-                                              f"not tried after: {trouble[0].detail}",
-                                              trouble[0].code))
-                    continue
-                result, give_up = await self._send(conn, msg, *envelope)
-                on_result(key, result)
-                if give_up:
-                    trouble.append(result)
-                    self._forget(conn)
+            lane = _Lane(conn, self.timeout)
+            try:
+                for i, (key, msg, envelope) in enumerate(part):
+                    if trouble:
+                        # The server is in trouble: the rest waits for the next round rather
+                        # than hammering a rate-limited or dying server.
+                        on_result(key, SendResult(SendStatus.RETRY,
+                                                  f"not tried after: {trouble[0].detail}",
+                                                  trouble[0].code))
+                        continue
+                    then = part[i + 1][1:] if i + 1 < len(part) else None
+                    result, give_up = await self._send(lane, msg, *envelope, then=then)
+                    on_result(key, result)
+                    if give_up:
+                        trouble.append(result)
+                        lane.close()
+                        self._forget(conn)
+            finally:
+                lane.close()
 
         await asyncio.gather(*(send_part(c, p) for c, p in zip(lanes, parts, strict=True)))
 
@@ -324,23 +363,30 @@ class SmtpTransport:
                                              for v in msg.get_all(h, [])]) if a]
         return sender, rcpts
 
-    async def _send(self, client: aiosmtplib.SMTP, msg: EmailMessage, sender: str,
-                    rcpts: list[str]) -> tuple[SendResult, bool]:
+    async def _send(self, lane: _Lane, msg: EmailMessage, sender: str, rcpts: list[str],
+                    then: tuple[EmailMessage, tuple[str, list[str]]] | None = None
+                    ) -> tuple[SendResult, bool]:
         """One message and its envelope: (result, give up the connection and the rest of the
-        batch?)."""
+        batch?). `then`: the message to go next on this connection (its commands may leave
+        with this one's data)."""
         if not sender or not rcpts:
             return SendResult(SendStatus.FAILED, "message has no From or no To address"), False
+        client = lane.client
         try:
-            data = _flat(msg, sender, rcpts)
-            if data is None:  # Bcc to strip, or non-ASCII addresses (SMTPUTF8): the general way
-                refused, reply = await client.send_message(msg, sender=sender,
-                                                           recipients=rcpts)
-            elif smtp_pipeline.offered(client):
+            this = lane.prepared(msg, sender, rcpts)
+            if this is not None:
                 self.pipelined += 1
-                refused, reply = await smtp_pipeline.sendmail(client, sender, rcpts, data,
-                                                              self.timeout)
+                nxt = lane.prepared(then[0], *then[1]) if then and then[1][0] and then[1][1] \
+                    else None
+                refused, reply = await lane.chain().sendmail(this, nxt)
             else:
-                refused, reply = await client.sendmail(sender, rcpts, data)
+                lane.close()  # aiosmtplib's own protocol reads the replies
+                data = _flat(msg, sender, rcpts)
+                if data is None:  # Bcc to strip, or non-ASCII addresses (SMTPUTF8)
+                    refused, reply = await client.send_message(msg, sender=sender,
+                                                               recipients=rcpts)
+                else:
+                    refused, reply = await client.sendmail(sender, rcpts, data)
         except SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             detail = "recipient refused: " + "; ".join(f"{r.code} {r.message}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from dataclasses import dataclass
 
 import aiosmtplib
 from aiosmtplib import (
@@ -125,27 +126,58 @@ def data_block(message: bytes) -> tuple[bytes, int]:
     return message + b".\r\n", size
 
 
-async def sendmail(client: aiosmtplib.SMTP, sender: str, recipients: list[str], message: bytes,
-                   timeout: float | None) -> tuple[dict[str, SMTPResponse], str]:
-    """client.sendmail(sender, recipients, message) for an ASCII envelope, pipelined: the same
-    result (refused recipients, the server's last reply) and the same errors, with RSET after
-    a refusal. Only where `offered(client)`. When the exchange breaks off (connection lost, no
-    answer in time, cancelled), the connection is closed: the server may be mid-transaction."""
-    protocol = client.protocol
-    assert protocol is not None and protocol.transport is not None
-    transport: asyncio.Transport = protocol.transport  # type: ignore[assignment]
+@dataclass(frozen=True)
+class Prepared:
+    """One message as it goes out pipelined: its envelope commands and its data block."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    head: bytes  # MAIL FROM, each RCPT TO, DATA
+    block: bytes  # the data, dot-stuffed, with the final dot
+
+
+def prepare(client: aiosmtplib.SMTP, sender: str, recipients: list[str], message: bytes
+            ) -> Prepared:
     block, size = data_block(message)
     size_option = f" SIZE={size}" if client.supports_extension("size") else ""
     head = "".join([f"MAIL FROM:{quote_address(sender)}{size_option}\r\n",
                     *(f"RCPT TO:{quote_address(r)}\r\n" for r in recipients), "DATA\r\n"])
-    replies = _Replies(asyncio.get_running_loop())
-    transport.set_protocol(replies)
-    in_step = False
-    try:
-        transport.write(head.encode("ascii"))
+    return Prepared(sender, tuple(recipients), head.encode("ascii"), block)
+
+
+class Chain:
+    """Transactions one after the other on one connection, pipelined: MAIL FROM, every RCPT
+    TO and DATA in one write; then the message's data and, when a message follows, its MAIL,
+    RCPT and DATA in the next (RFC 2920 lets the message content open a group), so that a
+    message costs one round trip, not two. Only where `offered(client)`. `close` hands the
+    connection back to aiosmtplib, or closes it when an exchange broke off (connection lost,
+    no answer in time, cancelled) or a next message's commands are still unanswered."""
+
+    def __init__(self, client: aiosmtplib.SMTP, timeout: float | None) -> None:
+        protocol = client.protocol
+        assert protocol is not None and protocol.transport is not None
+        self._protocol = protocol
+        self._transport: asyncio.Transport = protocol.transport  # type: ignore[assignment]
+        self._timeout = timeout
+        self._replies = _Replies(asyncio.get_running_loop())
+        self._transport.set_protocol(self._replies)
+        self._ahead: Prepared | None = None  # written with the data before, not yet answered
+        self._in_step = True
+
+    async def sendmail(self, this: Prepared, then: Prepared | None = None
+                       ) -> tuple[dict[str, SMTPResponse], str]:
+        """client.sendmail(...) for `this`: the same result (refused recipients, the server's
+        last reply) and the same errors, with RSET after a refusal. `then`: the message to
+        send next on this connection, whose commands may go with this one's data."""
+        transport, replies, timeout = self._transport, self._replies, self._timeout
+        recipients = list(this.recipients)
+        self._in_step = False
+        if self._ahead is not this:
+            transport.write(this.head)
+        self._ahead = None
         got = await replies.take(len(recipients) + 2, timeout)
         if len(got) < len(recipients) + 2:
-            _raise_first_refusal(got, sender, recipients)
+            _raise_first_refusal(got, this.sender, recipients)
             raise replies.lost or SMTPServerDisconnected("Connection lost")
         mail, data = got[0], got[-1]
         refused = {r: reply for r, reply in zip(recipients, got[1:-1], strict=True)
@@ -154,20 +186,37 @@ async def sendmail(client: aiosmtplib.SMTP, sender: str, recipients: list[str], 
         done = data
         if data.code == 354:
             # RFC 2920: DATA taken though nothing else was: an empty message ends it
-            transport.write(block if accepted else b".\r\n")
+            if accepted and then is not None:
+                transport.write(this.block + then.head)
+                self._ahead = then
+            else:
+                transport.write(this.block if accepted else b".\r\n")
             (done,) = await _one(replies, timeout)
         if accepted and done.code == 250:
-            in_step = True
+            self._in_step = True
             return refused, done.message
-        await _rset(transport, replies, timeout)
-        in_step = True
-        _raise_first_refusal(got, sender, recipients)
+        if self._ahead is None:  # after the data's reply the transaction is over in any case
+            await _rset(transport, replies, timeout)
+        self._in_step = True
+        _raise_first_refusal(got, this.sender, recipients)
         raise SMTPDataError(done.code, done.message)
-    finally:
-        if in_step:
-            transport.set_protocol(protocol)
+
+    def close(self) -> None:
+        if self._in_step and self._ahead is None:
+            self._transport.set_protocol(self._protocol)
         else:
-            transport.close()
+            self._transport.close()
+
+
+async def sendmail(client: aiosmtplib.SMTP, sender: str, recipients: list[str], message: bytes,
+                   timeout: float | None) -> tuple[dict[str, SMTPResponse], str]:
+    """client.sendmail(sender, recipients, message) for an ASCII envelope, pipelined (one
+    message: a Chain of one)."""
+    chain = Chain(client, timeout)
+    try:
+        return await chain.sendmail(prepare(client, sender, recipients, message))
+    finally:
+        chain.close()
 
 
 async def _one(replies: _Replies, timeout: float | None) -> list[SMTPResponse]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,24 +26,30 @@ def make_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             # no pre-ping: a connection to a local file does not go stale, and the ping was
             # one more statement at every checkout (several per mail under load)
-            engine = create_engine(url, connect_args={"timeout": 30})
+            # no busy timeout of SQLite's own: BEGIN IMMEDIATE waits for the lock in
+            # _begin_immediate (every statement of ours runs in such a transaction)
+            engine = create_engine(url, connect_args={"timeout": 0})
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
                 dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
                 cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA busy_timeout=30000")  # for the mode switch of a new file
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=30000")
                 # the sub-journal of a savepoint (one per mail in a batch) in memory: in a
                 # temporary file it cost ~40 writes per mail
                 cur.execute("PRAGMA temp_store=MEMORY")
+                cur.execute("PRAGMA busy_timeout=0")  # begin_immediate waits for the lock
                 cur.close()
 
             @event.listens_for(engine, "begin")
             def _begin(conn: Any) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                if conn.get_execution_options().get(READ_ONLY):
+                    conn.exec_driver_sql("BEGIN")  # a snapshot to read: in WAL, no lock
+                else:
+                    begin_immediate(conn)
 
             return engine
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -52,6 +59,28 @@ def make_engine(url: str) -> Engine:
     except ModuleNotFoundError as exc:
         raise ConfigError(f"MAILBOT_DATABASE_URL needs the Python module {exc.name!r}; "
                           "install mailbot[postgres]") from None
+
+
+READ_ONLY = "mailbot_read_only"  # execution option: Database.reading()'s transactions
+BUSY_SECONDS = 30.0  # how long a transaction waits for another's write lock
+
+
+def begin_immediate(conn: Any) -> None:
+    """BEGIN IMMEDIATE, asked again every millisecond or two while another connection holds
+    the write lock. SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … 100 ms between
+    tries: the delivery process, waiting behind a batch that wrote for 50 ms, woke ~80 ms
+    later, often after the next batch had taken the lock again (it slept half of a burst)."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = 0.0005
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.002)
 
 
 def migrations_dir() -> Path:
@@ -113,6 +142,8 @@ class Database:
         if auto_migrate:
             migrate(self.engine)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._reading = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
+                                     expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -124,6 +155,17 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it does not take the write lock (BEGIN,
+        not BEGIN IMMEDIATE), so it neither waits for a writer nor makes one wait. Nothing
+        may be written in it (a write could not wait for the lock)."""
+        with self._reading() as s:
+            try:
+                yield s
+            finally:
+                s.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -104,9 +104,15 @@ def _render_chunk(mails: list[OutgoingMail], from_addr: str, tz: ZoneInfo
     return out
 
 
-def _cannot_render(row: OutboxRow, exc: object) -> None:
-    row.status, row.last_error = OutboxStatus.FAILED, f"render: {exc}"[:1000]
-    log.error("outbox %s (%s) cannot be rendered: %s", row.id, row.template, exc)
+def _cannot_render(rt: Runtime, why: dict[int, str]) -> None:
+    """Rows that cannot be rendered fail for good (a template bug must not block the queue)."""
+    if not why:
+        return
+    with rt.db.session() as s:
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(why))):
+            row.status, row.last_error = OutboxStatus.FAILED, f"render: {why[row.id]}"[:1000]
+            log.error("outbox %s (%s) cannot be rendered: %s", row.id, row.template,
+                      why[row.id])
 
 
 def render(rt: Runtime, ids: list[int], pool: CorePool | None = None
@@ -125,26 +131,25 @@ def start_render(rt: Runtime, ids: list[int], pool: CorePool | None = None) -> R
     whatever is handed to them next, e.g. the reading of the next batch of a backlog) and the
     step returned collects them; else they are rendered here, now."""
     batch: list[tuple[int, EmailMessage]] = []
-    with rt.db.session() as s:
-        rows = list(s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids))
-                              .order_by(OutboxRow.id)))
-        if (pool is None or not pool.worth_it(len(rows))
-                or not rt.settings.from_addr.isascii()):
-            for row in rows:
-                try:
-                    batch.append((row.id, rendered(row, rt.settings)))
-                except Exception as exc:  # a template bug must not block the queue
-                    _cannot_render(row, exc)
-            return lambda: batch
-        mails: list[tuple[int, OutgoingMail]] = []
-        for row in rows:
+    failed: dict[int, str] = {}  # written down after the reading (which takes no lock)
+    here = (pool is None or not pool.worth_it(len(ids))
+            or not rt.settings.from_addr.isascii())
+    mails: list[tuple[int, OutgoingMail]] = []
+    with rt.db.reading() as s:
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids))
+                             .order_by(OutboxRow.id)):
             try:
-                if row.to_addr.isascii():
+                if here:
+                    batch.append((row.id, rendered(row, rt.settings)))
+                elif row.to_addr.isascii():
                     mails.append((row.id, outgoing(row)))
                 else:  # SMTPUTF8: flattened by the transport with a UTF-8 policy
                     batch.append((row.id, compose(row, rt.settings)))
-            except Exception as exc:
-                _cannot_render(row, exc)
+            except Exception as exc:  # a template bug must not block the queue
+                failed[row.id] = str(exc) or type(exc).__name__
+    _cannot_render(rt, failed)
+    if here or pool is None:
+        return lambda: batch
     chunks = pool.imap_chunks(_render_chunk, [m for _, m in mails], rt.settings.from_addr,
                               rt.settings.tz, size=pool.chunk_size(len(mails)))
 
@@ -152,7 +157,7 @@ def start_render(rt: Runtime, ids: list[int], pool: CorePool | None = None) -> R
         from mailbot.outbox.compose import flat_message
         from mailbot.outbox.wire import as_flat
 
-        failed: dict[int, str] = {}
+        failed.clear()
         flats = itertools.chain.from_iterable(chunks)
         for (row_id, _), flat in zip(mails, flats, strict=True):
             if isinstance(flat, str):
@@ -160,10 +165,7 @@ def start_render(rt: Runtime, ids: list[int], pool: CorePool | None = None) -> R
             else:
                 batch.append((row_id, flat_message(flat) if isinstance(flat, bytes)
                               else as_flat(flat)))
-        if failed:
-            with rt.db.session() as s:
-                for row in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(failed))):
-                    _cannot_render(row, failed[row.id])
+        _cannot_render(rt, failed)
         return sorted(batch, key=lambda got: got[0])
 
     return collect

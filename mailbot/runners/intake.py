@@ -103,7 +103,7 @@ def start_batch(rt: Runtime, raws: Sequence[RawMessage], events: list[EventInfo]
     """The first step of a batch: which of its mails were taken in before, and the reading
     of the others handed to `read_many` (which may work on it while the caller does other
     things, e.g. sends the replies of the batch before)."""
-    with rt.db.session() as s:
+    with rt.db.reading() as s:
         outcomes = find_known_many(s, raws) if raws else {}
         if events is None:
             events = rt.events(s)
@@ -226,7 +226,7 @@ class Intake:
             return self._until_empty(self.mailbox, batch) if mine else None
 
     def _fetch(self, mailbox: Mailbox, batch: int, skip: Collection[str] = ()) -> Started:
-        with self.rt.db.session() as s:
+        with self.rt.db.reading() as s:
             events = self.rt.events(s)
         # One batch in memory at a time (two while the next is read), however long the backlog
         # and however large its mails.
@@ -259,7 +259,7 @@ class Intake:
     def _fresh(self, ahead: Started) -> Started:
         """A batch read ahead, read again if the batch before changed the events meanwhile
         (e.g. a coordinator's mail): the events decide which event a mail is for."""
-        with self.rt.db.session() as s:
+        with self.rt.db.reading() as s:
             events = self.rt.events(s)
         return ahead if events == ahead.events else self._start(ahead.raws, events)
 

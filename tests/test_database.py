@@ -59,3 +59,28 @@ def test_a_transaction_waits_for_another_s_write_lock_and_gets_it_soon_after(
         holder.close()
     finally:
         engine.dispose()
+
+
+def test_a_reading_transaction_takes_no_write_lock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another connection writes, a reading transaction reads at once (a WAL snapshot)
+    where a writing one has to wait for the lock."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import OperationalError
+
+    from mailbot import database
+    from mailbot.models import OutboxRow
+
+    db = database.Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    holder = db.engine.raw_connection()
+    try:
+        holder.cursor().execute("BEGIN IMMEDIATE")
+        monkeypatch.setattr(database, "BUSY_SECONDS", 0.05)
+        with db.reading() as s:
+            assert s.scalar(select(func.count()).select_from(OutboxRow)) == 0
+        with pytest.raises(OperationalError, match="locked"), db.session() as s:
+            s.scalar(select(func.count()).select_from(OutboxRow))
+    finally:
+        holder.rollback()
+        holder.close()
+        db.dispose()

@@ -151,7 +151,7 @@ def _peak_rss_kib(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
-    """The processes `pid` started (Linux), e.g. the worker's reader processes."""
+    """The processes `pid` started (Linux), the worker's readers and its delivery process."""
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
@@ -206,7 +206,7 @@ def burst(env: dict[str, str], dovecot: Dovecot, sink: SmtpSink, work: Path, n: 
     counts = sink_count_by_recipient(sink)
     ok = sum(counts.values()) == n + 1 and not dovecot.uids("INBOX")
     print(f"run (IDLE) burst of {n}, {how}: confirmed in {wall:.2f} s = {n / wall:.1f} mails/s,"
-          f" peak RSS {rss / 1024:.0f} MiB (its reader processes: "
+          f" peak RSS {rss / 1024:.0f} MiB (its reader and delivery processes: "
           f"{', '.join(f'{r / 1024:.0f}' for r in readers) or 'none'} MiB)"
           f"{'' if ok else '  !! NOT ALL CONFIRMED/FILED'}")
     if not at_once:  # the clock starts at the first APPEND: the appending alone bounds it

@@ -125,7 +125,7 @@ def serve(w: Worker) -> int:
     try:
         lmtp = _start_lmtp(w, sender.wake) if w.settings.lmtp_listen else None
         while w.mailbox is None and not stop.wait(1.0):
-            pass  # LMTP only: the server, its deliveries and the scheduler run in threads
+            pass  # LMTP only: the server and the scheduler run in threads, delivery apart
         while not stop.is_set():
             try:
                 handled = w.intake_pass()

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import select
 import signal
+import threading
 from typing import Any
 
 from mailbot.runners.base import Runtime
@@ -37,6 +38,7 @@ class Sender:
         self.rt, self.every, self.limit = rt, every, limit
         self._proc: Any = None  # multiprocessing.Process (fork context)
         self._wfd = -1
+        self._lock = threading.Lock()  # woken from several threads (LMTP, intake, stop)
 
     @property
     def pid(self) -> int | None:
@@ -55,28 +57,30 @@ class Sender:
 
     def wake(self) -> None:
         """Replies are due: the sender starts a round now, or right after the one it is in."""
-        if self._proc is None:
-            return
-        if not self._proc.is_alive():
-            log.warning("the delivery process ended (exit code %s); starting it again",
-                        self._proc.exitcode)
-            self._close_pipe()
-            self.start()
-        self._send(_WAKE)
+        with self._lock:
+            if self._proc is None:
+                return
+            if not self._proc.is_alive():
+                log.warning("the delivery process ended (exit code %s); starting it again",
+                            self._proc.exitcode)
+                self._close_pipe()
+                self.start()
+            self._send(_WAKE)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the round being sent, then end; a sender that does not is killed (its rows'
         leases free them for the next start)."""
-        if self._proc is None:
-            return
-        self._send(_STOP)
-        self._close_pipe()
-        self._proc.join(timeout)
-        if self._proc.is_alive():
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is None:
+                return
+            self._send(_STOP)
+            self._close_pipe()
+        proc.join(timeout)
+        if proc.is_alive():
             log.warning("the delivery process did not stop within %.0f s; killing it", timeout)
-            self._proc.kill()
-            self._proc.join(5)
-        self._proc = None
+            proc.kill()
+            proc.join(5)
 
     def _send(self, what: bytes) -> None:
         try:

@@ -1,10 +1,11 @@
 """SMTP command pipelining (RFC 2920) on a connection that aiosmtplib opened: MAIL FROM, every
-RCPT TO and DATA leave in one write, the message in a second, and the replies are read as they
-come. aiosmtplib waits for each reply before the next command (its protocol keeps one reply at
-a time), four round trips per message; with hundreds of confirmations in a burst, those waits
-and writes, not the server, set the pace. Connecting, TLS, login, NOOP and QUIT stay with
-aiosmtplib: only the transaction is written here, while a reply reader of our own is the
-connection's protocol, and aiosmtplib's is put back after it."""
+RCPT TO and DATA leave in one write, the message (with the next message's commands) in a
+second, and the replies are read as they come (`Chain`). aiosmtplib waits for each reply before
+the next command (its protocol keeps one reply at a time), four round trips per message; with
+hundreds of confirmations in a burst, those waits and writes, not the server, set the pace.
+Connecting, TLS, login, NOOP and QUIT stay with aiosmtplib: only the transactions are written
+here, while a reply reader of our own is the connection's protocol, and aiosmtplib's is put
+back after them."""
 
 from __future__ import annotations
 
@@ -206,17 +207,6 @@ class Chain:
             self._transport.set_protocol(self._protocol)
         else:
             self._transport.close()
-
-
-async def sendmail(client: aiosmtplib.SMTP, sender: str, recipients: list[str], message: bytes,
-                   timeout: float | None) -> tuple[dict[str, SMTPResponse], str]:
-    """client.sendmail(sender, recipients, message) for an ASCII envelope, pipelined (one
-    message: a Chain of one)."""
-    chain = Chain(client, timeout)
-    try:
-        return await chain.sendmail(prepare(client, sender, recipients, message))
-    finally:
-        chain.close()
 
 
 async def _one(replies: _Replies, timeout: float | None) -> list[SMTPResponse]:

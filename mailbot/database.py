@@ -27,7 +27,7 @@ def make_engine(url: str) -> Engine:
             # no pre-ping: a connection to a local file does not go stale, and the ping was
             # one more statement at every checkout (several per mail under load)
             # no busy timeout of SQLite's own: BEGIN IMMEDIATE waits for the lock in
-            # _begin_immediate (every statement of ours runs in such a transaction)
+            # begin_immediate (every statement of ours runs in such a transaction)
             engine = create_engine(url, connect_args={"timeout": 0})
 
             @event.listens_for(engine, "connect")

@@ -226,12 +226,11 @@ class Intake:
             return self._until_empty(self.mailbox, batch) if mine else None
 
     def _fetch(self, mailbox: Mailbox, batch: int, skip: Collection[str] = ()) -> Started:
-        with self.rt.db.reading() as s:
-            events = self.rt.events(s)
         # One batch in memory at a time (two while the next is read), however long the backlog
-        # and however large its mails.
+        # and however large its mails. The events: read by start_batch, in the transaction
+        # that looks for the mails taken in before.
         return self._start(list(mailbox.fetch_new(limit=batch, max_bytes=BATCH_BYTES,
-                                                  skip=skip)), events)
+                                                  skip=skip)), None)
 
     def _until_empty(self, mailbox: Mailbox, batch: int) -> int:
         """Batch after batch, overlapped: the next batch is fetched, and its reading handed to
@@ -246,7 +245,8 @@ class Intake:
                 full = n >= batch or sum(len(raw.data) for raw in started.raws) >= BATCH_BYTES
                 ahead = (self._fetch(mailbox, batch, {raw.uid for raw in started.raws})
                          if full and not self.should_stop() else None)
-                send, _ = None, self._between(send)
+                before, send = send, None
+                self._between(before)  # the replies of the batch before: sent
                 self._finish(started)  # committed, then moved
                 total += n
                 if ahead is None or self.should_stop():  # SIGTERM: stop between two batches

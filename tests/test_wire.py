@@ -98,3 +98,19 @@ def test_the_calendar_entry_escapes_and_folds_its_text() -> None:
     assert event["ORGANIZER"].params["CN"] == "Org Team"
     assert event["ATTENDEE"].params["CN"] == "Ä^B"
     assert str(event["ATTENDEE"]) == "mailto:q@verein.example"
+
+
+@pytest.mark.parametrize("shift", range(8))
+def test_a_folded_calendar_line_never_cuts_a_character_or_an_escape(shift: int) -> None:
+    # the shift moves every 75-octet boundary across 2-, 3- and 4-octet characters and escapes
+    text = "a" * shift + ("ö€😀\\" + "b;c," * 3) * 30
+    data = make_ics({**ICS, "description": text}, "Org <o@mitgen.example>",
+                    "Q <q@verein.example>")
+    lines = data.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode("utf-8")  # whole characters on every line
+    folded = [a for a, b in zip(lines, lines[1:], strict=False) if b.startswith(b" ")]
+    assert not any(a.endswith(b"\\") for a in folded)
+    event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert str(event["DESCRIPTION"]) == text

@@ -39,19 +39,19 @@ def _fold(line: str) -> str:
     inside a character, nor right after a backslash (some clients misread a split escape)."""
     if len(line) < 75 and line.isascii():
         return line
-    out, cur, size = [], "", 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if cur and size + n >= 75:
-            if len(cur) > 1 and cur[-1] == "\\":
-                out.append(cur[:-1])
-                cur, size = "\\", 1
-            else:
-                out.append(cur)
-                cur, size = "", 0
-        cur += ch
-        size += n
-    out.append(cur)
+    data = line.encode("utf-8")
+    if len(data) < 75:
+        return line
+    out, pos = [], 0
+    while len(data) - pos >= 75:
+        end = pos + 74
+        while data[end] & 0xC0 == 0x80:  # a continuation byte: the cut goes before its character
+            end -= 1
+        if data[end - 1] == 0x5C:  # a backslash goes on with what it escapes
+            end -= 1
+        out.append(data[pos:end].decode("utf-8"))
+        pos = end
+    out.append(data[pos:].decode("utf-8"))
     return "\r\n ".join(out)
 
 

@@ -30,31 +30,27 @@ _ADDR = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`{|}~ -]+")
 
 
+# each byte as an encoded word carries it: itself, "_" for a space, else =XX
+_Q_BYTE = [chr(b) if b in _Q_SAFE else "_" if b == 0x20 else f"={b:02X}" for b in range(256)]
+_Q_ONE = frozenset(chr(b) for b in _Q_SAFE) | {" "}  # characters written as one character
+
+
 def _q_word(chunk: str) -> str:
-    out = []
-    for byte in chunk.encode("utf-8"):
-        if byte in _Q_SAFE:
-            out.append(chr(byte))
-        elif byte == 0x20:
-            out.append("_")
-        else:
-            out.append(f"={byte:02X}")
-    return "=?utf-8?q?" + "".join(out) + "?="
+    return "=?utf-8?q?" + "".join(map(_Q_BYTE.__getitem__, chunk.encode("utf-8"))) + "?="
 
 
 def _encoded_words(text: str) -> list[str]:
     """`text` as RFC 2047 encoded words of at most 64 characters (75 allowed: room for the
     header name on the first line), whole characters each."""
-    words, chunk, size = [], "", 0
-    for ch in text:
-        n = len(_q_word(ch)) - 12  # the encoded size of this one character
-        if chunk and size + n > 64 - 12:
-            words.append(_q_word(chunk))
-            chunk, size = "", 0
-        chunk += ch
+    words, start, size = [], 0, 0
+    for i, ch in enumerate(text):
+        n = 1 if ch in _Q_ONE else 3 * len(ch.encode("utf-8"))  # its size, encoded
+        if i > start and size + n > 64 - 12:
+            words.append(_q_word(text[start:i]))
+            start, size = i, 0
         size += n
-    if chunk:
-        words.append(_q_word(chunk))
+    if start < len(text):
+        words.append(_q_word(text[start:]))
     return words
 
 

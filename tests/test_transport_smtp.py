@@ -605,3 +605,14 @@ def test_a_pipelined_exchange_without_an_answer_in_time_closes_the_connection() 
         # the next batch does not reuse a connection whose replies are out of step
         assert send(t, message(2)).statuses == [SendStatus.RETRY]
         assert t.connections == 2
+
+
+@pytest.mark.parametrize("address", [
+    "aylin.muster@integrationsrat-hildesheim.example", "a+tag@x.de", "o'neil@x.de", "a..b@x.de",
+    "Name <a@b.de>", '"q q"@x.de', "ä@x.de", "", "a@b.de\r\nRCPT TO:<evil@x.de>"])
+def test_an_envelope_address_is_quoted_as_aiosmtplib_quotes_it(address: str) -> None:
+    from aiosmtplib.email import quote_address
+
+    from mailbot.outbox.transport.smtp_pipeline import _quoted
+
+    assert _quoted(address) == quote_address(address)

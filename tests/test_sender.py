@@ -11,16 +11,19 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from mailbot.config import load_settings
 from mailbot.database import Database
 from mailbot.mailbox import RawMessage
-from mailbot.models import OutboxStatus
+from mailbot.models import OutboxRow, OutboxStatus
 from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.events_file import load_events
+from mailbot.runners.delivery import claim_due, lease, mark_sent
 from mailbot.runners.sender import Sender
 from mailbot.runners.worker import Worker
 from tests.e2e import FROM, ROOT, DbView, Sent, registration, wait_until, write_events
@@ -107,6 +110,27 @@ def test_two_senders_on_one_database_send_each_reply_once(
             sender.stop()
         other.db.dispose()
     assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == sorted(m.sender for m in mails)
+
+
+def test_a_row_another_sender_sent_after_we_picked_it_is_not_leased_again(
+        worker: Worker) -> None:
+    # the race behind a rare double send on PostgreSQL under load: one sender SELECTs the due
+    # rows; before its UPDATE, the other claims, sends and writes them down (lease cleared)
+    for i in range(3):
+        take_in(worker, registration(70 + i, tag="late-lease"))
+    now = worker.clock()
+    with worker.db.reading() as s:
+        picked = list(s.scalars(select(OutboxRow.id).where(
+            OutboxRow.status == OutboxStatus.QUEUED)))
+    won = claim_due(worker, 50)
+    assert won == sorted(picked)
+    mark_sent(worker, won[:2])
+    with worker.db.session() as s:  # the last one: the server said "later", due again in a while
+        row = s.get(OutboxRow, won[2])
+        assert row is not None
+        row.lease_until, row.next_attempt_at = None, now + timedelta(minutes=5)
+    with worker.db.session() as s:
+        assert lease(s, picked, now) == []
 
 
 def test_the_sender_ends_with_its_parent_even_when_that_is_killed(

@@ -9,14 +9,15 @@ import asyncio
 import base64
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
 from mailbot.models import OutboxRow, OutboxStatus
@@ -41,20 +42,26 @@ def backoff(attempt: int, base_seconds: float = 60.0) -> timedelta:
 
 # -- claim ------------------------------------------------------------------------------------
 def claim_due(rt: Runtime, limit: int = 50) -> list[int]:
-    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry. One
-    UPDATE for all: it re-checks the lease row by row, so of two workers that picked the same
-    rows each row goes to one (RETURNING names the rows this one won)."""
+    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry."""
     now = rt.clock()
-    free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
     with rt.db.session() as s:
-        ids = s.scalars(select(OutboxRow.id).where(
-            OutboxRow.status == OutboxStatus.QUEUED, OutboxRow.next_attempt_at <= now, free)
-            .order_by(OutboxRow.id).limit(limit)).all()
-        if not ids:
-            return []
-        won = s.scalars(update(OutboxRow).where(OutboxRow.id.in_(ids), free)
-                        .values(lease_until=now + LEASE).returning(OutboxRow.id)).all()
-    return sorted(won)
+        ids = s.scalars(select(OutboxRow.id).where(_due(now)).order_by(OutboxRow.id)
+                        .limit(limit)).all()
+        return lease(s, ids, now) if ids else []
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+    return and_(OutboxRow.status == OutboxStatus.QUEUED, OutboxRow.next_attempt_at <= now, free)
+
+
+def lease(s: Session, ids: Sequence[int], now: datetime) -> list[int]:
+    """The rows of `ids` this worker wins: one UPDATE that checks again, row by row, that each
+    is still due. On PostgreSQL another worker may have claimed, sent and written down a row
+    between our SELECT and this UPDATE (its lease is then cleared): the UPDATE re-reads such a
+    row, and only the whole condition (queued, due, free) keeps it from being sent twice."""
+    return sorted(s.scalars(update(OutboxRow).where(OutboxRow.id.in_(ids), _due(now))
+                            .values(lease_until=now + LEASE).returning(OutboxRow.id)).all())
 
 
 # -- render -----------------------------------------------------------------------------------

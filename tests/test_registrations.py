@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from mailbot.models import (
@@ -255,6 +259,46 @@ def test_two_workers_never_send_a_reminder_twice(world: World) -> None:
     for t in threads:
         t.join()
     assert len(outbox(world, "reminder")) == 3
+
+
+@contextmanager
+def changed_before_the_claim(world: World, table: str, change: str) -> Iterator[list[str]]:
+    """Runs `change` on the claim's own connection right before its UPDATE of `table`: what a
+    worker on PostgreSQL may see when another commits between the SELECT and the UPDATE."""
+    played: list[str] = []
+
+    def change_first(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(f"UPDATE {table.upper()}") and not played:
+            played.append(statement)
+            conn.exec_driver_sql(change)
+
+    sa_event.listen(world.db.engine, "before_cursor_execute", change_first)
+    try:
+        yield played
+    finally:
+        sa_event.remove(world.db.engine, "before_cursor_execute", change_first)
+    assert played
+
+
+def test_a_reminder_is_not_claimed_for_a_registration_cancelled_after_it_was_picked(
+        world: World) -> None:
+    world.register("p0@verein.example")
+    world.now = event().starts - timedelta(days=1)
+    with changed_before_the_claim(world, "registrations", "UPDATE registrations SET state ="
+                                  " 'CANCELLED', seats = 0, waiting_seats = 0"), \
+            world.db.session() as s:
+        assert not send_one_reminder(s, world.mailer(s))
+    assert outbox(world, "reminder") == []
+
+
+def test_an_event_whose_retention_changed_after_it_was_picked_is_not_purged(
+        world: World) -> None:
+    world.register("p0@verein.example")
+    world.now = event().ends + timedelta(days=31)
+    with changed_before_the_claim(world, "events", "UPDATE events SET retention_days = 400"), \
+            world.db.session() as s:
+        assert not purge_one_event(s, world.mailer(s))
+    assert "p0@verein.example" in regs(world)
 
 
 def test_registration_closes_at_the_deadline_and_past_events_are_not_open(db_url: str) -> None:

@@ -15,7 +15,9 @@ from mailbot.registrations.messages import Mailer, ics_for, registration_context
 
 def send_one_reminder(s: Session, m: Mailer) -> bool:
     """Claim one registration due for its reminder and queue it; False when none is due.
-    The UPDATE … WHERE reminder_sent_at IS NULL is the claim: two workers never both win."""
+    The UPDATE … WHERE reminder_sent_at IS NULL is the claim: two workers never both win; it
+    asks again that the registration holds its seat (on PostgreSQL a cancellation may have
+    committed since the SELECT)."""
     candidates = s.execute(
         select(Registration.id, Event.starts, Event.reminder_days).join(Event)
         .where(Registration.state == RegState.REGISTERED, Registration.reminder_sent_at.is_(None),
@@ -25,7 +27,8 @@ def send_one_reminder(s: Session, m: Mailer) -> bool:
         if m.now < starts - timedelta(days=days):
             continue
         won = affected(s, update(Registration).where(
-            Registration.id == reg_id, Registration.reminder_sent_at.is_(None))
+            Registration.id == reg_id, Registration.reminder_sent_at.is_(None),
+            Registration.state == RegState.REGISTERED)
             .values(reminder_sent_at=m.now))
         if not won:
             continue
@@ -45,10 +48,13 @@ def purgeable_events(s: Session, m: Mailer) -> list[Event]:
 
 
 def purge_one_event(s: Session, m: Mailer) -> bool:
-    """Delete the personal data of one event past its retention time; False when none is due."""
+    """Delete the personal data of one event past its retention time; False when none is due.
+    The claim asks again that the event's dates and retention are those read (on PostgreSQL a
+    coordinator may have moved the event since the SELECT)."""
     for ev in purgeable_events(s, m):
-        won = affected(s, update(Event).where(Event.id == ev.id, Event.purged_at.is_(None))
-                       .values(purged_at=m.now))
+        won = affected(s, update(Event).where(
+            Event.id == ev.id, Event.purged_at.is_(None), Event.ends == ev.ends,
+            Event.retention_days == ev.retention_days).values(purged_at=m.now))
         if not won:
             continue
         regs = s.scalars(select(Registration).where(Registration.event_id == ev.id)).all()

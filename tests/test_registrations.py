@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from mailbot.models import (
     Erasure,
@@ -28,6 +29,7 @@ from mailbot.registrations.offers import expire_offer
 from mailbot.registrations.seats import expired_offers
 from mailbot.types import Attendee, IntentKind, Outcome
 from tests.factories import NOW, World, event, intent, mail
+from tests.servers import postgres_schema_url
 
 
 @pytest.fixture
@@ -453,3 +455,40 @@ def test_a_colleague_who_does_not_come_is_taken_off_and_the_sender_stays(world: 
 def test_a_mail_without_a_usable_sender_goes_to_review_and_creates_nobody(world: World) -> None:
     assert world.send(mail(sender="", name=""), intent()) == Outcome.REVIEW
     assert outbox(world) == [] and regs(world) == {}
+
+
+@pytest.fixture
+def pg_world() -> Iterator[World]:
+    """PostgreSQL only: two transactions at once (SQLite lets one writer in at a time)."""
+    with postgres_schema_url() as url:
+        w = World(url, [event(), event("sommer", starts=event().starts + timedelta(days=200),
+                                       ends=event().ends + timedelta(days=200))])
+        yield w
+        w.db.dispose()
+
+
+def test_the_purge_keeps_a_person_registered_meanwhile_for_another_event(
+        pg_world: World) -> None:
+    world = pg_world
+    world.register("p0@verein.example")
+    world.now = event().ends + timedelta(days=31)
+    with Session(world.db.engine) as other:  # another worker registers p0 for "sommer" ...
+        person = other.scalars(select(Person)).one()
+        sommer = other.scalars(select(Event).where(Event.slug == "sommer")).one()
+        other.add(Registration(event=sommer, person=person, uid="sommer-p0", seats=1,
+                               state=RegState.REGISTERED, created_at=world.now))
+        other.flush()  # ... written, not yet committed, while the purge runs
+
+        def purge() -> None:
+            with world.db.session() as s:
+                purge_one_event(s, world.mailer(s))
+
+        purging = threading.Thread(target=purge)
+        purging.start()
+        purging.join(0.5)
+        other.commit()
+    purging.join(10)
+    assert not purging.is_alive()
+    with world.db.session() as s:
+        assert s.execute(select(Event.slug, Person.email).join(Registration.event)
+                         .join(Registration.person)).all() == [("sommer", "p0@verein.example")]

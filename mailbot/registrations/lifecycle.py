@@ -65,8 +65,11 @@ def purge_one_event(s: Session, m: Mailer) -> bool:
         s.execute(update(InboundRecord).where(InboundRecord.event_slug == ev.slug).values(
             sender="", subject="", excerpt="", raw=None, bounced=[]))
         for pid in person_ids:
+            # the person's row locked first (PostgreSQL): a registration another worker is
+            # adding for them holds its foreign-key lock, so this waits for its commit and
+            # then sees it; else the person's deletion would cascade to it
+            person = s.scalars(select(Person).where(Person.id == pid).with_for_update()).first()
             left = s.scalar(select(Registration.id).where(Registration.person_id == pid).limit(1))
-            person = s.get(Person, pid)
             if left is None and person is not None:
                 scrub_address(s, person.email)  # their bounces and auto-replies, too
                 s.delete(person)

@@ -60,3 +60,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database on each backend: a temp SQLite file, or a fresh PostgreSQL schema."""
     with database_url(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture(params=[pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
+def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """PostgreSQL only, for two transactions at once (SQLite lets one writer in at a time): a
+    race between two workers, played out with real locks."""
+    with database_url(request.param, tmp_path) as url:
+        yield url

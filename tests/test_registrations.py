@@ -29,7 +29,6 @@ from mailbot.registrations.offers import expire_offer
 from mailbot.registrations.seats import expired_offers
 from mailbot.types import Attendee, IntentKind, Outcome
 from tests.factories import NOW, World, event, intent, mail
-from tests.servers import postgres_schema_url
 
 
 @pytest.fixture
@@ -458,13 +457,11 @@ def test_a_mail_without_a_usable_sender_goes_to_review_and_creates_nobody(world:
 
 
 @pytest.fixture
-def pg_world() -> Iterator[World]:
-    """PostgreSQL only: two transactions at once (SQLite lets one writer in at a time)."""
-    with postgres_schema_url() as url:
-        w = World(url, [event(), event("sommer", starts=event().starts + timedelta(days=200),
-                                       ends=event().ends + timedelta(days=200))])
-        yield w
-        w.db.dispose()
+def pg_world(pg_url: str) -> Iterator[World]:
+    w = World(pg_url, [event(), event("sommer", starts=event().starts + timedelta(days=200),
+                                      ends=event().ends + timedelta(days=200))])
+    yield w
+    w.db.dispose()
 
 
 def test_the_purge_keeps_a_person_registered_meanwhile_for_another_event(

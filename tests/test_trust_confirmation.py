@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from mailbot.models import OutboxRow, PendingAction, PendingState, Person, Registration, RegState
 from mailbot.types import Attendee, IntentKind, Outcome, TrustPolicy
@@ -194,3 +196,23 @@ def test_declining_an_offer_from_an_unverified_sender_waits_accepting_does_not(
     [offer_c] = [o for o in outbox(w, "offer") if o.to_addr == "c@verein.example"]
     answer(w, "Ja", (offer_c.message_id,), sender="c@verein.example")  # accepting: at once
     assert states(w)["c@verein.example"] == RegState.REGISTERED
+
+
+def test_a_ja_that_another_worker_is_carrying_out_is_not_carried_out_twice(pg_url: str) -> None:
+    world = World(pg_url, [event(capacity=1)])
+    world.register(MARIA, "Maria Muster")
+    forged_cancel(world)
+    [ask] = outbox(world, "confirm_request")
+    with Session(world.db.engine) as other:  # another worker took the "Ja" first ...
+        row = other.scalars(select(PendingAction)).one()
+        row.state = PendingState.DONE
+        other.flush()  # ... and has not committed yet
+        answering = threading.Thread(target=answer, args=(world, "Ja", (ask.message_id,)))
+        answering.start()
+        answering.join(0.5)
+        other.commit()
+    answering.join(10)
+    assert not answering.is_alive()
+    assert outbox(world, "cancelled") == []  # the other worker's to carry out, not this one's
+    assert states(world) == {MARIA: RegState.REGISTERED}
+    world.db.dispose()

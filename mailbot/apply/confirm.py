@@ -91,8 +91,11 @@ class ConfirmAnswer:
         mail, yes = inb.mail, inb.intent.accepts_offer
         if inb.trust is Trust.CONFIRMED or yes is None or not mail.in_reply_to:
             return None
+        # locked (PostgreSQL): of two workers taking a "Ja" to one request (two mails, or
+        # one delivered twice) the second waits, then reads it answered: nothing twice
         row = s.scalars(select(PendingAction).where(
-            PendingAction.token.in_(list(mail.in_reply_to))).order_by(PendingAction.id)).first()
+            PendingAction.token.in_(list(mail.in_reply_to))).order_by(PendingAction.id)
+            .with_for_update().execution_options(populate_existing=True)).first()
         if row is None:
             return None
         if row.sender != email_key(mail.sender_email):

@@ -489,3 +489,22 @@ def test_the_purge_keeps_a_person_registered_meanwhile_for_another_event(
     with world.db.session() as s:
         assert s.execute(select(Event.slug, Person.email).join(Registration.event)
                          .join(Registration.person)).all() == [("sommer", "p0@verein.example")]
+
+
+def test_a_cancellation_another_worker_made_first_is_not_made_again(pg_world: World) -> None:
+    world = pg_world
+    world.register("p0@verein.example")
+    with Session(world.db.engine) as other:  # another worker cancels p0 (their first mail) ...
+        werkstatt = other.scalars(select(Event).where(Event.slug == "werkstatt")
+                                  .with_for_update()).one()
+        reg = other.scalars(select(Registration).where(Registration.event == werkstatt)).one()
+        reg.state, reg.seats, reg.waiting_seats = RegState.CANCELLED, 0, 0
+        other.flush()  # ... and has not committed when their second mail is taken in here
+        cancelling = threading.Thread(target=world.cancel, args=("p0@verein.example",))
+        cancelling.start()
+        cancelling.join(0.5)
+        other.commit()
+    cancelling.join(10)
+    assert not cancelling.is_alive()
+    assert outbox(world, "cancelled") == []
+    assert [o.to_addr for o in outbox(world, "not_registered")] == ["p0@verein.example"]

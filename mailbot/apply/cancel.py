@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from mailbot.apply.confirm import hold
 from mailbot.apply.inbound import Inbound, ask_which_event, event_by_slug, reply
+from mailbot.models import RegState
 from mailbot.registrations.cancellation import active_registrations, cancel_registration
 from mailbot.registrations.identity import email_key, find_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
@@ -33,9 +34,6 @@ class Cancel:
         elif len({r.event_id for r in regs}) > 1:
             return ask_which_event(s, m, inb, sorted({r.event for r in regs},
                                                      key=lambda e: e.starts))
-        if not regs:
-            reply(m, inb, "not_registered", {}, event=event)
-            return Outcome.DONE
         # colleagues without an address ride on the sender's registration: cancel just them
         others = tuple(a.name for a in intent.attendees if not a.email and a.name
                        and " ".join(a.name.casefold().split())
@@ -43,12 +41,19 @@ class Cancel:
         seats = intent.cancel_seats or (len(others) if others and not any(
             a.email for a in intent.attendees) else None)
         regs = regs[:1] if seats else regs
+        cancelled = 0
         for reg in regs:
             ev = lock_event(s, reg.event_id)
+            s.refresh(reg)  # PostgreSQL: another worker may have cancelled it before our lock
+            if reg.state == RegState.CANCELLED:
+                continue
+            cancelled += 1
             given = cancel_registration(s, m, reg, seats, others)
             remaining = reg.seats + reg.waiting_seats
             reply(m, inb, "cancelled", registration_context(
                 reg, cancelled_seats=given, remaining_seats=remaining), event=ev,
                 to=reg.person.email, ics=ics_for(reg, cancel=remaining == 0) if given else None)
             fill_free_seats(s, m, ev)
+        if not cancelled:  # none, or none left once we had the lock
+            reply(m, inb, "not_registered", {}, event=event)
         return Outcome.DONE

@@ -38,7 +38,7 @@ SEED = int(os.environ.get("MAILBOT_TEST_SEED", "20270225"))
 MAILS = 200
 KILLS = 20
 # a fast machine takes in and answers the 200 before most random kills land: mails that
-# arrive after a round that ended by itself, CHUNK at a time
+# arrive after a round that found all done (INBOX empty, every reply sent), CHUNK at a time
 MORE, CHUNK = 300, 50
 CAMPAIGN_MAILS = 2000
 CAMPAIGN_KILLS = 50
@@ -65,7 +65,7 @@ def test_killing_the_worker_at_random_moments_loses_nothing_and_does_nothing_twi
         append_many(dovecot, [m.data for m in sent])
         more = registrations(MORE, tag="crash", start=MAILS)
 
-        def arrive() -> None:  # the worker ended by itself: work for the next rounds
+        def arrive() -> None:
             if more:
                 sent.extend(more[:CHUNK])
                 append_many(dovecot, [m.data for m in more[:CHUNK]])
@@ -199,9 +199,9 @@ def crash_repeatedly(env: dict[str, str], view: DbView, dovecot: Dovecot, sink: 
             worker.kill()
             kills += 1
             code = f"SIGKILL {delay:.2f} s after login"
-        else:
-            arrive()
         out = view.outbox()
+        if not dovecot.uids("INBOX") and all(r.status == OutboxStatus.SENT for r in out):
+            arrive()  # all done before the kill moment: work for the next round
         print(f"  round {round_:2}: {code}: {len(view.inbound())} recorded, "
               f"{sum(r.status == OutboxStatus.SENT for r in out)}/{len(out)} marked sent, "
               f"{len(sink.messages)} at the sink, {len(dovecot.uids('INBOX'))} in INBOX,"

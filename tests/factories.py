@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from mailbot.apply.chain import apply, chain
 from mailbot.apply.inbound import Inbound
@@ -102,3 +106,28 @@ class World:
     def cancel(self, sender: str, slug: str | None = "werkstatt", **kw: Any) -> Outcome:
         return self.send(mail(sender, text="Ich muss leider absagen."),
                          intent(IntentKind.CANCEL, event=slug, **kw))
+
+
+def while_another_worker_holds(db: Database, change: Callable[[Session], object],
+                               action: Callable[[], object]) -> object:
+    """The race of two workers on PostgreSQL, with real locks: another worker's transaction
+    makes `change` (written, its locks held) and commits half a second after `action` started
+    in a thread of this one. What `action` returned, or the exception it raised."""
+    got: list[object] = []
+
+    def run() -> None:
+        try:
+            got.append(action())
+        except Exception as exc:  # the test decides whether an error is the bug
+            got.append(exc)
+
+    with Session(db.engine) as other:
+        change(other)
+        other.flush()
+        acting = threading.Thread(target=run)
+        acting.start()
+        acting.join(0.5)
+        other.commit()
+    acting.join(10)
+    assert not acting.is_alive() and got, "the action did not end after the other commit"
+    return got[0]

@@ -28,7 +28,7 @@ from mailbot.registrations.lifecycle import purge_one_event, send_one_reminder
 from mailbot.registrations.offers import expire_offer
 from mailbot.registrations.seats import expired_offers
 from mailbot.types import Attendee, IntentKind, Outcome
-from tests.factories import NOW, World, event, intent, mail
+from tests.factories import NOW, World, event, intent, mail, while_another_worker_holds
 
 
 @pytest.fixture
@@ -469,42 +469,73 @@ def test_the_purge_keeps_a_person_registered_meanwhile_for_another_event(
     world = pg_world
     world.register("p0@verein.example")
     world.now = event().ends + timedelta(days=31)
-    with Session(world.db.engine) as other:  # another worker registers p0 for "sommer" ...
-        person = other.scalars(select(Person)).one()
-        sommer = other.scalars(select(Event).where(Event.slug == "sommer")).one()
-        other.add(Registration(event=sommer, person=person, uid="sommer-p0", seats=1,
-                               state=RegState.REGISTERED, created_at=world.now))
-        other.flush()  # ... written, not yet committed, while the purge runs
 
-        def purge() -> None:
-            with world.db.session() as s:
-                purge_one_event(s, world.mailer(s))
+    def register_for_sommer(other: Session) -> None:  # another worker registers p0 again
+        other.add(Registration(
+            event=other.scalars(select(Event).where(Event.slug == "sommer")).one(),
+            person=other.scalars(select(Person)).one(), uid="sommer-p0", seats=1,
+            state=RegState.REGISTERED, created_at=world.now))
 
-        purging = threading.Thread(target=purge)
-        purging.start()
-        purging.join(0.5)
-        other.commit()
-    purging.join(10)
-    assert not purging.is_alive()
+    def purge() -> bool:
+        with world.db.session() as s:
+            return purge_one_event(s, world.mailer(s))
+
+    assert while_another_worker_holds(world.db, register_for_sommer, purge) is True
     with world.db.session() as s:
         assert s.execute(select(Event.slug, Person.email).join(Registration.event)
                          .join(Registration.person)).all() == [("sommer", "p0@verein.example")]
 
 
+def _cancel_p0(other: Session) -> None:
+    """Another worker cancels p0, holding the event's lock as a cancellation does."""
+    werkstatt = other.scalars(select(Event).where(Event.slug == "werkstatt")
+                              .with_for_update()).one()
+    reg = other.scalars(select(Registration).where(Registration.event == werkstatt)).one()
+    reg.state, reg.seats, reg.waiting_seats = RegState.CANCELLED, 0, 0
+
+
 def test_a_cancellation_another_worker_made_first_is_not_made_again(pg_world: World) -> None:
     world = pg_world
     world.register("p0@verein.example")
-    with Session(world.db.engine) as other:  # another worker cancels p0 (their first mail) ...
-        werkstatt = other.scalars(select(Event).where(Event.slug == "werkstatt")
-                                  .with_for_update()).one()
-        reg = other.scalars(select(Registration).where(Registration.event == werkstatt)).one()
-        reg.state, reg.seats, reg.waiting_seats = RegState.CANCELLED, 0, 0
-        other.flush()  # ... and has not committed when their second mail is taken in here
-        cancelling = threading.Thread(target=world.cancel, args=("p0@verein.example",))
-        cancelling.start()
-        cancelling.join(0.5)
-        other.commit()
-    cancelling.join(10)
-    assert not cancelling.is_alive()
+    got = while_another_worker_holds(world.db, _cancel_p0,
+                                     lambda: world.cancel("p0@verein.example"))
+    assert got == Outcome.DONE
     assert outbox(world, "cancelled") == []
     assert [o.to_addr for o in outbox(world, "not_registered")] == ["p0@verein.example"]
+
+
+def test_a_substitute_for_a_registration_cancelled_meanwhile_is_registered_anew(
+        pg_world: World) -> None:
+    world = pg_world
+    world.register("p0@verein.example")
+    aylin = Attendee("Aylin Yılmaz", "a.yilmaz@verein.example")
+    got = while_another_worker_holds(world.db, _cancel_p0, lambda: world.send(
+        mail("p0@verein.example", text="Statt mir kommt Aylin Yılmaz."),
+        intent(attendees=(aylin,), substitute=aylin)))
+    assert got == Outcome.DONE
+    r = regs(world)
+    assert r["p0@verein.example"].state == RegState.CANCELLED
+    assert r["a.yilmaz@verein.example"].state == RegState.REGISTERED
+    assert outbox(world, "substituted") == []  # nothing of p0's was left to hand over
+
+
+def test_a_ja_to_an_offer_another_worker_lets_run_out_meanwhile_takes_no_seat(
+        pg_url: str) -> None:
+    w = World(pg_url, [event(capacity=1, confirm_hours=24)])
+    for who in ("a", "b", "c"):
+        w.register(f"{who}@verein.example")
+    w.cancel("a@verein.example")  # b is offered the seat
+    w.now = NOW + timedelta(hours=25)
+    with w.db.session() as s:
+        [offered] = expired_offers(s, w.now)
+    got = while_another_worker_holds(  # the scheduler of another worker expires b's offer
+        w.db, lambda other: expire_offer(other, w.mailer(other), offered),
+        lambda: w.send(mail("b@verein.example", text="Ja"),
+                       intent(IntentKind.OTHER, accepts_offer=True)))
+    # the stale offer accepted was an error (registered with no seat): the mail quarantined
+    assert isinstance(got, Outcome), got
+    states = {email: r.state for email, r in regs(w).items()}
+    assert states["b@verein.example"] == RegState.CANCELLED
+    assert states["c@verein.example"] == RegState.OFFERED  # the seat went on, once
+    assert not [o for o in outbox(w, "confirmation") if o.to_addr == "b@verein.example"]
+    w.db.dispose()

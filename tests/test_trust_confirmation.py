@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mailbot.models import OutboxRow, PendingAction, PendingState, Person, Registration, RegState
 from mailbot.types import Attendee, IntentKind, Outcome, TrustPolicy
-from tests.factories import AUTHSERV, NOW, World, event, intent, mail
+from tests.factories import AUTHSERV, NOW, World, event, intent, mail, while_another_worker_holds
 
 MARIA = "maria@verein.example"
 FORGED = ()  # no Authentication-Results of ours: anyone could have written this From:
@@ -203,16 +202,13 @@ def test_a_ja_that_another_worker_is_carrying_out_is_not_carried_out_twice(pg_ur
     world.register(MARIA, "Maria Muster")
     forged_cancel(world)
     [ask] = outbox(world, "confirm_request")
-    with Session(world.db.engine) as other:  # another worker took the "Ja" first ...
-        row = other.scalars(select(PendingAction)).one()
-        row.state = PendingState.DONE
-        other.flush()  # ... and has not committed yet
-        answering = threading.Thread(target=answer, args=(world, "Ja", (ask.message_id,)))
-        answering.start()
-        answering.join(0.5)
-        other.commit()
-    answering.join(10)
-    assert not answering.is_alive()
+
+    def take_the_ja(other: Session) -> None:  # another worker took the "Ja" first
+        other.scalars(select(PendingAction)).one().state = PendingState.DONE
+
+    got = while_another_worker_holds(world.db, take_the_ja,
+                                     lambda: answer(world, "Ja", (ask.message_id,)))
+    assert got == Outcome.DONE
     assert outbox(world, "cancelled") == []  # the other worker's to carry out, not this one's
     assert states(world) == {MARIA: RegState.REGISTERED}
     world.db.dispose()

@@ -10,7 +10,7 @@ from mailbot.models import RegState
 from mailbot.registrations.cancellation import active_registrations, cancel_registration
 from mailbot.registrations.identity import email_key, find_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
-from mailbot.registrations.seats import fill_free_seats, lock_event
+from mailbot.registrations.seats import fill_free_seats, lock_registration
 from mailbot.types import IntentKind, Outcome
 
 
@@ -43,8 +43,7 @@ class Cancel:
         regs = regs[:1] if seats else regs
         cancelled = 0
         for reg in regs:
-            ev = lock_event(s, reg.event_id)
-            s.refresh(reg)  # PostgreSQL: another worker may have cancelled it before our lock
+            ev = lock_registration(s, reg)
             if reg.state == RegState.CANCELLED:
                 continue
             cancelled += 1

@@ -11,7 +11,7 @@ from mailbot.models import Registration, RegState
 from mailbot.registrations.cancellation import cancel_registration
 from mailbot.registrations.identity import find_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
-from mailbot.registrations.seats import fill_free_seats, lock_event
+from mailbot.registrations.seats import fill_free_seats, lock_registration
 from mailbot.types import Outcome
 
 
@@ -32,7 +32,9 @@ class OfferAnswer:
             return None
         if not inb.intent.accepts_offer and (held := hold(s, m, inb, "decline", reg.event)):
             return held
-        event = lock_event(s, reg.event_id)
+        event = lock_registration(s, reg)
+        if reg.state != RegState.OFFERED:  # it ran out meanwhile: as if none had been found
+            return None
         if inb.intent.accepts_offer:
             reg.state = RegState.REGISTERED
             reg.offer_until = None

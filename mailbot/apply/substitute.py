@@ -6,11 +6,11 @@ from sqlalchemy.orm import Session
 
 from mailbot.apply.confirm import hold
 from mailbot.apply.inbound import Inbound, event_by_slug, reply
-from mailbot.models import Event, Registration
+from mailbot.models import Event, Registration, RegState
 from mailbot.registrations.cancellation import active_registrations
 from mailbot.registrations.identity import find_person, get_or_create_person
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
-from mailbot.registrations.seats import lock_event
+from mailbot.registrations.seats import lock_registration
 from mailbot.types import Outcome
 
 
@@ -32,7 +32,9 @@ class Substitute:
         reg = regs[0]
         if (held := hold(s, m, inb, "substitute", reg.event)) is not None:
             return held
-        ev = lock_event(s, reg.event_id)
+        ev = lock_registration(s, reg)
+        if reg.state == RegState.CANCELLED:  # cancelled meanwhile: as if none had been found
+            return None
         if sub.email and find_person(s, sub.email) is None:
             _hand_over(s, m, inb, ev, reg, sub.name, sub.email)
         else:

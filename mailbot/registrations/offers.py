@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from mailbot.models import Registration, RegState
 from mailbot.registrations.cancellation import cancel_registration
 from mailbot.registrations.messages import Mailer, registration_context
-from mailbot.registrations.seats import expired_offers, fill_free_seats, lock_event
+from mailbot.registrations.seats import expired_offers, fill_free_seats, lock_registration
 
 
 def expire_offer(s: Session, m: Mailer, reg_id: int) -> bool:
@@ -15,8 +15,7 @@ def expire_offer(s: Session, m: Mailer, reg_id: int) -> bool:
     reg = s.get(Registration, reg_id)
     if reg is None:
         return False
-    event = lock_event(s, reg.event_id)
-    s.refresh(reg)
+    event = lock_registration(s, reg)
     if reg.state != RegState.OFFERED or reg.offer_until is None or reg.offer_until > m.now:
         return False
     cancel_registration(s, m, reg)

@@ -21,6 +21,15 @@ def lock_event(session: Session, event_id: int) -> Event:
     return ev
 
 
+def lock_registration(session: Session, reg: Registration) -> Event:
+    """`lock_event` for the registration's event, then the registration read again: on
+    PostgreSQL another worker may have changed it while this one waited for the lock (cancelled
+    it, let its offer run out); the caller decides on what it reads now."""
+    event = lock_event(session, reg.event_id)
+    session.refresh(reg)
+    return event
+
+
 def seats_taken(session: Session, event: Event) -> int:
     """The event's counter (database triggers keep it as registrations change, see migrations
     0004 and 0005): one row read by its key, however many registrations there are. Read from

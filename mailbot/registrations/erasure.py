@@ -9,7 +9,7 @@ from mailbot.models import Erasure, InboundRecord, OutboxRow, Person, Registrati
 from mailbot.registrations.cancellation import cancel_registration
 from mailbot.registrations.identity import email_key
 from mailbot.registrations.messages import Mailer
-from mailbot.registrations.seats import fill_free_seats, lock_event
+from mailbot.registrations.seats import fill_free_seats, lock_registration
 
 
 def erase_person(s: Session, m: Mailer, person: Person) -> int:
@@ -17,7 +17,7 @@ def erase_person(s: Session, m: Mailer, person: Person) -> int:
     regs = list(s.scalars(select(Registration).where(Registration.person_id == person.id)))
     events = []
     for reg in regs:
-        events.append(lock_event(s, reg.event_id))
+        events.append(lock_registration(s, reg))
         cancel_registration(s, m, reg)
         s.delete(reg)
     scrub_address(s, person.email)

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from mailbot.classify import classify
 from mailbot.models import Event, InboundRecord, OutboxRow, PendingAction, Registration, RegState
 from mailbot.rulebook import load_rules
 from mailbot.runners.office import Office
 from mailbot.types import IntentKind, Outcome
-from tests.factories import NOW, World, event, intent, mail
+from tests.factories import NOW, World, event, intent, mail, while_another_worker_holds
 
 RULES = load_rules(Path(__file__).resolve().parent.parent / "rules")
 KOORD = "koordination@mitgen.example"
@@ -169,3 +170,26 @@ def test_an_unverified_coordinator_confirms_first(world: World) -> None:
     assert len(rows(world, "venue_notice")) == 1 and done(world)[0]["ok"]
     with world.db.session() as s:
         assert s.scalars(select(PendingAction)).one().payload == {}
+
+
+def test_an_item_another_coordinator_resolves_meanwhile_is_not_registered_twice(
+        pg_url: str) -> None:
+    w = World(pg_url, EVENTS)
+    w.office = Office(ZoneInfo("Europe/Berlin"), lambda: RULES, lambda: NOW)
+    unsure = mail("nora@verein.example", "Nora Neu", text="Werkstatt, ich wäre dabei")
+    assert w.send(unsure, replace(intent(), confidence=0.3)) == Outcome.REVIEW
+    item = last_record(w).id
+
+    def dismiss_it(other: Session) -> None:  # a second coordinator's reply, on another worker
+        rec = other.get(InboundRecord, item, with_for_update=True)
+        assert rec is not None
+        rec.resolved_at = NOW
+
+    reply = mail(KOORD, "Koordination", text=f"{item} anmelden", subject="Re: Tagesübersicht")
+    understood = classify(reply, EVENTS, RULES, now=NOW)  # before the race: it takes a while
+    got = while_another_worker_holds(w.db, dismiss_it, lambda: w.send(reply, understood))
+    assert got == Outcome.DONE
+    [result] = done(w)
+    assert (result["ok"], result["why"]) == (False, "resolved")
+    assert "nora@verein.example" not in states(w)
+    w.db.dispose()

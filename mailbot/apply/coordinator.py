@@ -150,7 +150,10 @@ class Coordinator:
     def _item_command(self, s: Session, m: Mailer, inb: Inbound, cmd: Command,
                       mine: list[Event]) -> dict[str, Any]:
         out = result(cmd.verb, value=cmd.value, number=cmd.number)
-        rec = s.get(InboundRecord, cmd.number) if cmd.number else None
+        # locked, and read afresh (PostgreSQL): two coordinators' replies taken in by two
+        # workers resolve an item once; the second reads it resolved
+        rec = s.get(InboundRecord, cmd.number, with_for_update=True,
+                    populate_existing=True) if cmd.number else None
         if rec is None or rec.id == inb.record.id or not _theirs(s, rec, mine):
             out["why"] = "unknown"
             return out

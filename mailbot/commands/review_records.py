@@ -54,7 +54,8 @@ def server_message_id(rec: InboundRecord) -> str:
 
 
 def open_record(s: Session, rec_id: int) -> InboundRecord:
-    rec = s.get(InboundRecord, rec_id, populate_existing=True)
+    # locked (PostgreSQL): a coordinator's reply resolving it at the same moment waits, or wins
+    rec = s.get(InboundRecord, rec_id, populate_existing=True, with_for_update=True)
     if rec is None:
         raise UserError(f"there is no mail #{rec_id}; `mailbot review` lists the open ones")
     if rec.resolved_at is not None:

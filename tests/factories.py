@@ -111,8 +111,9 @@ class World:
 def while_another_worker_holds(db: Database, change: Callable[[Session], object],
                                action: Callable[[], object]) -> object:
     """The race of two workers on PostgreSQL, with real locks: another worker's transaction
-    makes `change` (written, its locks held) and commits half a second after `action` started
-    in a thread of this one. What `action` returned, or the exception it raised."""
+    makes `change` (written, its locks held) and commits a second after `action` started in a
+    thread of this one (time for it to reach the point where the race is; what comes before,
+    classify say, belongs before the call). What `action` returned, or what it raised."""
     got: list[object] = []
 
     def run() -> None:
@@ -126,7 +127,7 @@ def while_another_worker_holds(db: Database, change: Callable[[Session], object]
         other.flush()
         acting = threading.Thread(target=run)
         acting.start()
-        acting.join(0.5)
+        acting.join(1.0)
         other.commit()
     acting.join(10)
     assert not acting.is_alive() and got, "the action did not end after the other commit"

@@ -372,6 +372,15 @@ def test_erasure_frees_the_seats_deletes_the_person_and_keeps_an_anonymous_fact(
     assert outbox(world, "erased")[0].to_addr == "p0@verein.example"
 
 
+def test_what_was_still_to_go_to_an_erased_person_goes_with_their_data(world: World) -> None:
+    world.register("p0@verein.example", "Paula Null")  # its confirmation not yet sent
+    world.register("p1@verein.example")
+    world.send(mail("p0@verein.example", "Paula Null", text="Bitte löschen Sie meine Daten."),
+               intent(IntentKind.ERASE, event=None))
+    assert [(o.template, o.to_addr) for o in outbox(world)] == [
+        ("confirmation", "p1@verein.example"), ("erased", "p0@verein.example")]
+
+
 def test_the_purge_removes_all_personal_data_retention_days_after_the_event(
         world: World) -> None:
     for i in range(4):

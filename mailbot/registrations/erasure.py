@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from mailbot.models import Erasure, InboundRecord, OutboxRow, Person, Registration
+from mailbot.models import Erasure, InboundRecord, OutboxRow, OutboxStatus, Person, Registration
 from mailbot.registrations.cancellation import cancel_registration
 from mailbot.registrations.identity import email_key
 from mailbot.registrations.messages import Mailer
@@ -20,6 +20,10 @@ def erase_person(s: Session, m: Mailer, person: Person) -> int:
         events.append(lock_registration(s, reg))
         cancel_registration(s, m, reg)
         s.delete(reg)
+    # what was still to go to them (a confirmation, a reminder: their name, their event) goes
+    # with their data; the notice of the erasure is queued after this
+    s.execute(delete(OutboxRow).where(OutboxRow.to_addr == person.email.lower(),
+                                      OutboxRow.status == OutboxStatus.QUEUED))
     scrub_address(s, person.email)
     s.delete(person)
     s.flush()

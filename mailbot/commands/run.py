@@ -35,12 +35,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     s = settings(args)
     # with MAILBOT_LMTP_LISTEN the mail host pushes mail; a mailbox URL is then optional
-    # `run` sends from a process of its own (Sender), which opens its own transport; the one
-    # opened here checks the SMTP settings at start, with one clear message
-    w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=True)
+    # `run` sends from a process of its own (Sender), which opens its own transport: the SMTP
+    # settings are checked here, at start, with one clear message
+    w = worker(s, mailbox=bool(s.mailbox_url) or not s.lmtp_listen, transport=args.once)
     if not args.once:
-        w.transport.close()
-        w.transport = None
+        s.smtp()
     _ = w.rules  # a broken rules file stops here, with its file and line, not at the first mail
     w.pool = reading_pool(w, lone_mail_here=args.once)
     if args.once:

@@ -164,15 +164,15 @@ def start_render(rt: Runtime, ids: list[int], pool: CorePool | None = None) -> R
         from mailbot.outbox.compose import flat_message
         from mailbot.outbox.wire import as_flat
 
-        failed.clear()
+        in_pool: dict[int, str] = {}  # rendering failed in a worker process
         flats = itertools.chain.from_iterable(chunks)
         for (row_id, _), flat in zip(mails, flats, strict=True):
             if isinstance(flat, str):
-                failed[row_id] = flat
+                in_pool[row_id] = flat
             else:
                 batch.append((row_id, flat_message(flat) if isinstance(flat, bytes)
                               else as_flat(flat)))
-        _cannot_render(rt, failed)
+        _cannot_render(rt, in_pool)
         return sorted(batch, key=lambda got: got[0])
 
     return collect

@@ -22,9 +22,7 @@ def erase_person(s: Session, m: Mailer, person: Person) -> int:
         s.delete(reg)
     # what was still to go to them (a confirmation, a reminder: their name, their event) goes
     # with their data; the notice of the erasure is queued after this
-    s.execute(delete(OutboxRow).where(OutboxRow.to_addr == person.email.lower(),
-                                      OutboxRow.status == OutboxStatus.QUEUED))
-    scrub_address(s, person.email)
+    scrub_address(s, person.email, unsent_too=True)
     s.delete(person)
     s.flush()
     for ev in events:
@@ -33,14 +31,16 @@ def erase_person(s: Session, m: Mailer, person: Person) -> int:
     return len(regs)
 
 
-def scrub_address(s: Session, address: str) -> None:
-    """Forget mails from and to an address (records stay, anonymous, so nothing runs twice)."""
+def scrub_address(s: Session, address: str, *, unsent_too: bool = False) -> None:
+    """Forget mails from and to an address (records stay, anonymous, so nothing runs twice);
+    mail still queued to it is kept, unless `unsent_too`."""
     key = email_key(address)
     domain = key.rpartition("@")[2]
     for rec in s.scalars(select(InboundRecord).where(InboundRecord.sender.like(f"%@{domain}"))):
         if email_key(rec.sender) == key:
             rec.sender, rec.subject, rec.excerpt, rec.raw, rec.bounced = "", "", "", None, []
-    s.execute(delete(OutboxRow).where(OutboxRow.to_addr == address.lower(),
-                                      OutboxRow.status != "queued"))
+    s.execute(delete(OutboxRow).where(
+        OutboxRow.to_addr == address.lower(),
+        *(() if unsent_too else (OutboxRow.status != OutboxStatus.QUEUED,))))
     s.execute(update(OutboxRow).where(OutboxRow.reply_to == address.lower())
               .values(reply_to=None, context={}))

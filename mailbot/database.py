@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,7 +49,7 @@ def make_engine(url: str) -> Engine:
                 if conn.get_execution_options().get(READ_ONLY):
                     conn.exec_driver_sql("BEGIN")  # a snapshot to read: in WAL, no lock
                 else:
-                    begin_immediate(conn)
+                    begin_immediate(conn, wait=not conn.get_execution_options().get(NO_WAIT))
 
             return engine
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -62,14 +62,22 @@ def make_engine(url: str) -> Engine:
 
 
 READ_ONLY = "mailbot_read_only"  # execution option: Database.reading()'s transactions
+# execution option (SQLite): a transaction that begins only if the write lock is free now, else
+# raises LockBusy (the caller has something better to do than wait)
+NO_WAIT = "mailbot_no_wait"
 BUSY_SECONDS = 30.0  # how long a transaction waits for another's write lock
 
 
-def begin_immediate(conn: Any) -> None:
+class LockBusy(Exception):
+    """Another connection holds SQLite's write lock (a transaction begun with NO_WAIT)."""
+
+
+def begin_immediate(conn: Any, wait: bool = True) -> None:
     """BEGIN IMMEDIATE, asked again every millisecond or two while another connection holds
     the write lock. SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … 100 ms between
     tries: the delivery process, waiting behind a batch that wrote for 50 ms, woke ~80 ms
-    later, often after the next batch had taken the lock again (it slept half of a burst)."""
+    later, often after the next batch had taken the lock again (it slept half of a burst).
+    Without `wait`, LockBusy at once when the lock is taken."""
     deadline = time.monotonic() + BUSY_SECONDS
     pause = 0.0005
     while True:
@@ -77,10 +85,26 @@ def begin_immediate(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return
         except OperationalError as exc:
-            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+            if "locked" not in str(exc.orig):
+                raise
+            if not wait:
+                raise LockBusy(str(exc.orig)) from exc
+            if time.monotonic() > deadline:
                 raise
         time.sleep(pause)
         pause = min(2 * pause, 0.002)
+
+
+@contextmanager
+def begin_now(conn: Connection) -> Iterator[None]:
+    """A transaction on `conn` that begins only when SQLite's write lock is free now, else
+    raises LockBusy (elsewhere: a transaction like any other)."""
+    conn.execution_options(**{NO_WAIT: True})
+    try:
+        with conn.begin():
+            yield
+    finally:
+        conn.execution_options(**{NO_WAIT: False})
 
 
 def migrations_dir() -> Path:

@@ -20,9 +20,11 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, 
 from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
+from mailbot.database import LockBusy, begin_now
 from mailbot.models import OutboxRow, OutboxStatus
 from mailbot.runners.base import Runtime, domain
 from mailbot.runners.pool import CorePool
+from mailbot.runners.sent_journal import SentJournal
 from mailbot.types import OutgoingMail, SendStatus
 
 if TYPE_CHECKING:
@@ -42,12 +44,21 @@ def backoff(attempt: int, base_seconds: float = 60.0) -> timedelta:
 
 # -- claim ------------------------------------------------------------------------------------
 def claim_due(rt: Runtime, limit: int = 50) -> list[int]:
-    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry."""
+    """Lease due outbox rows; a lease that runs out (crash) frees the row for a retry. What
+    the sent journal holds is folded first, in the same transaction (a sender killed before
+    it folded its journal: those rows are sent, not due)."""
     now = rt.clock()
+    journal = SentJournal.beside(rt.db)
+    folded = journal.pending() if journal is not None else {}
     with rt.db.session() as s:
+        if folded:
+            _write_sent(s.connection(), folded, journal=True)
         ids = s.scalars(select(OutboxRow.id).where(_due(now)).order_by(OutboxRow.id)
                         .limit(limit)).all()
-        return lease(s, ids, now) if ids else []
+        won = lease(s, ids, now) if ids else []
+    if journal is not None and folded:
+        journal.forget(folded)
+    return won
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -196,14 +207,38 @@ def record_result(rt: Runtime, row_id: int, result: Any, conn: Connection | None
         _not_sent(row, result.detail, result.status, rt.clock(), rt.settings)
 
 
-def mark_sent(rt: Runtime, row_ids: list[int], conn: Connection | None = None) -> None:
-    """Rows the server accepted, written down in one transaction (one UPDATE for all)."""
+def mark_sent(rt: Runtime, row_ids: list[int], conn: Connection | None = None,
+              wait: bool = True) -> None:
+    """Rows the server accepted, written down in one transaction (one UPDATE for all), with
+    what the sent journal holds. Without `wait`, on SQLite with the write lock taken, they go
+    to the journal instead (mailbot/runners/sent_journal.py), to be folded in later."""
     if conn is None:
         with rt.db.engine.connect() as own:
-            mark_sent(rt, row_ids, own)
+            mark_sent(rt, row_ids, own, wait)
         return
-    with conn.begin():
-        done = conn.execute(_MARK_SENT, {"ids": row_ids, "now": rt.clock()}).all()
+    now = rt.clock()
+    journal = SentJournal.beside(rt.db)
+    folded = journal.pending() if journal is not None else {}
+    try:
+        with conn.begin() if wait or journal is None else begin_now(conn):
+            if folded:
+                _write_sent(conn, folded, journal=True)
+            if row_ids:
+                _write_sent(conn, {now: row_ids})
+    except LockBusy:
+        assert journal is not None
+        journal.add(row_ids, now)
+        return
+    if journal is not None and folded:
+        journal.forget(folded)
+
+
+def _write_sent(conn: Connection, groups: dict[datetime, list[int]], journal: bool = False
+                ) -> None:
+    for at, ids in groups.items():
+        # from the journal: only rows still leased (by the sender that sent them); a row
+        # number freed by an erasure meanwhile and taken by a new, unclaimed mail is left alone
+        done = conn.execute(_FOLD_SENT if journal else _MARK_SENT, {"ids": ids, "now": at}).all()
         erased = [row_id for row_id, template in done if template == "erased"]
         if erased:  # the confirmation itself must not keep the address
             conn.execute(update(OutboxRow).where(OutboxRow.id.in_(erased))
@@ -215,6 +250,7 @@ _MARK_SENT = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expandin
               .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error="",
                       lease_until=None)
               .returning(OutboxRow.id, OutboxRow.template))
+_FOLD_SENT = _MARK_SENT.where(OutboxRow.lease_until.is_not(None))
 
 
 def _not_sent(row: OutboxRow, detail: str | None, status: SendStatus, now: datetime,
@@ -274,14 +310,19 @@ class Delivery:
         """Hand the batch to the transport and write each answer down as it comes. The mails
         accepted at about the same time (over the transport's several connections) are
         written in one transaction, before the transport waits for the server again: a
-        crash between acceptance and the write repeats at most one mail per connection."""
+        crash between acceptance and the write repeats at most one mail per connection.
+        While the intake holds SQLite's write lock they are written to the sent journal
+        instead, and folded in when the lock is free (at the latest at the round's end)."""
         results: list[SendStatus] = []
         accepted: list[int] = []  # accepted by the server, not yet written down
+        journal = SentJournal.beside(self.rt.db)
         with self.rt.db.engine.connect() as conn:
 
-            def write_accepted() -> None:
-                if accepted:
-                    mark_sent(self.rt, list(accepted), conn)
+            def write_accepted(wait: bool = False) -> None:
+                # while the intake holds SQLite's lock, to the sent journal: sending goes on;
+                # at the round's end (`wait`), the journal is folded in as well
+                if accepted or (wait and journal is not None and journal.unfolded):
+                    mark_sent(self.rt, list(accepted), conn, wait)
                     accepted.clear()
 
             def on_result(key: int, result: Any) -> None:
@@ -296,7 +337,7 @@ class Delivery:
             try:
                 self.transport.deliver(batch, on_result)
             finally:
-                write_accepted()
+                write_accepted(wait=True)  # the round's end: everything folded in
         return results
 
 

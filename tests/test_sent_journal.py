@@ -121,3 +121,23 @@ def test_only_a_sqlite_file_has_a_journal(tmp_path: Path) -> None:
     assert journal is not None and journal.path == (tmp_path / "x.db-sent").resolve()
     assert journal.pending() == {} and not journal.path.exists()  # made on first use only
     on_file.dispose()
+
+
+def test_a_claim_folds_what_another_workers_killed_sender_left(worker: Worker) -> None:
+    for i in range(4):
+        take_in(worker, registration(70 + i, tag="other-killed"))
+    ids = claim_due(worker, 10)
+    now = worker.clock()
+    journal_of(worker).add(ids[:1], now)
+    assert claim_due(worker, 10) == []  # folded its own; all it wrote down is folded now
+    assert journal_of(worker).pending() == {}
+    # the other worker's sender, killed after it wrote two acceptances down (another process:
+    # its own connection to the journal file)
+    other = sqlite3.connect(journal_of(worker).path, isolation_level=None)
+    other.executemany("INSERT INTO sent (id, at) VALUES (?, ?)",
+                      [(i, now.isoformat()) for i in ids[1:3]])
+    other.close()
+    with worker.db.session() as s:
+        s.execute(update(OutboxRow).values(lease_until=now - timedelta(seconds=1)))
+    assert claim_due(worker, 10) == ids[3:]
+    assert [statuses(worker)[i] for i in ids] == [OutboxStatus.SENT] * 3 + [OutboxStatus.QUEUED]

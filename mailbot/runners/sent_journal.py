@@ -37,6 +37,8 @@ class SentJournal:
         # something may be in the file that this process has not folded: at start (an earlier
         # sender's), and after each add
         self.unfolded = True
+        self._adds = 0  # adds made here: an add between pending() and forget() keeps unfolded
+        self._adds_read = -1
 
     @classmethod
     def beside(cls, db: Database) -> SentJournal | None:
@@ -45,12 +47,11 @@ class SentJournal:
         url = db.engine.url
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
-        path = Path(f"{url.database}-sent").resolve()
-        key = (str(path), os.getpid())
-        with _OPEN_LOCK:
-            journal = _OPEN.get(key)
-            if journal is None:
-                journal = _OPEN[key] = cls(path)
+        key = (url.database, os.getpid())  # asked for every write: no path resolved then
+        journal = _OPEN.get(key)
+        if journal is None:
+            with _OPEN_LOCK:
+                journal = _OPEN.setdefault(key, cls(Path(f"{url.database}-sent").resolve()))
         return journal
 
     def _db(self) -> sqlite3.Connection:
@@ -72,14 +73,19 @@ class SentJournal:
             self._write("INSERT OR REPLACE INTO sent (id, at) VALUES (?, ?)",
                         [(i, stamp) for i in ids])
             self.unfolded = True
+            self._adds += 1
 
-    def pending(self) -> dict[datetime, list[int]]:
-        """Every row written down and not yet folded, by the time it was accepted."""
+    def pending(self, everything: bool = False) -> dict[datetime, list[int]]:
+        """Every row written down and not yet folded, by the time it was accepted; unless
+        `everything`, nothing when all this process wrote down is folded (a claim looks at
+        everything: rows of another worker's sender that was killed before it folded them)."""
         with self._lock:
-            if not self.unfolded or (self._conn is None and not self.path.exists()):
+            if not (self.unfolded or everything) or (self._conn is None
+                                                       and not self.path.exists()):
                 self.unfolded = False  # nothing was ever written down: no file to make
                 return {}
             out: dict[datetime, list[int]] = {}
+            self._adds_read = self._adds
             for row_id, stamp in self._db().execute("SELECT id, at FROM sent ORDER BY id"):
                 out.setdefault(datetime.fromisoformat(stamp), []).append(row_id)
             if not out:
@@ -91,6 +97,8 @@ class SentJournal:
         with self._lock:
             self._write("DELETE FROM sent WHERE id = ?",
                         [(i,) for group in folded.values() for i in group])
+            if self._adds == self._adds_read:  # all it held was folded: no need to look again
+                self.unfolded = False
 
     def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
         if not rows:

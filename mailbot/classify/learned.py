@@ -304,7 +304,8 @@ _override: list[IntentModel | None] = []
 
 
 def data_file(rules: Rules) -> Path:
-    return Path(rules.directory) / DATA_FILE
+    # asked for every mail the model reads: the path made once per rule set
+    return rules.derived("learned.data_file", lambda r: Path(r.directory) / DATA_FILE)
 
 
 def model_for(rules: Rules) -> IntentModel | None:

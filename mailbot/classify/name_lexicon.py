@@ -11,6 +11,7 @@ from mailbot.parse.text import fold
 from mailbot.rulebook import Rules
 
 LEXICON_FILE = Path("names") / "given_names.txt"
+_WORDS_KEPT = 20_000
 
 
 def plain(word: str) -> str:
@@ -32,9 +33,20 @@ def _base(char: str) -> str:
 class Lexicon:
     def __init__(self, names: frozenset[str]) -> None:
         self.names = names
+        # the answer for each word asked (mails repeat their words: greetings, closings,
+        # the sender's name), emptied when full so that a long-running process stays bounded
+        self._known: dict[str, bool] = {}
 
     def knows(self, word: str) -> bool:
         """A given name, in any of its parts ("Anna-Lena", "Jean-Pierre")."""
+        known = self._known.get(word)
+        if known is None:
+            if len(self._known) >= _WORDS_KEPT:
+                self._known.clear()
+            known = self._known[word] = self._knows(word)
+        return known
+
+    def _knows(self, word: str) -> bool:
         w = word.strip(".,;:!?()\"'’")
         if len(w) < 2 or not w[:1].isupper():
             return False

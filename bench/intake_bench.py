@@ -8,7 +8,8 @@ For a quick run (CI): --sizes 200 --raw 200 --burst 200 --latency 0.
 
 Prints, in one run (the learned model trained or loaded first, untimed): the raw I/O limit of
 these servers (FETCH all BODY.PEEK[] 500 per command, one MOVE of all, then every mail sent
-over one SMTP connection), the burst throughput of `mailbot run --once` to the last
+over one SMTP connection; measured first, and once more after the runs: the machine's speed
+moves), the burst throughput of `mailbot run --once` to the last
 confirmation at the sink for each size (with the share of the raw limit and the peak RSS of
 the process; `run --once` reports the largest of its processes, as wait4 does), `mailbot
 run` (IDLE) taking a burst that lands at once and one APPENDed mail by
@@ -48,12 +49,12 @@ from tests.servers import Dovecot, SmtpSink, running_dovecot, running_smtp_sink 
 Row = tuple[str, int, float, int | None, bool]  # what, mails, seconds, peak RSS KiB, all ok
 
 
-def raw_limit(dovecot: Dovecot, sink: SmtpSink, n: int) -> Row:
+def raw_limit(dovecot: Dovecot, sink: SmtpSink, n: int, tag: str = "raw") -> Row:
     """What the servers allow: FETCH every BODY.PEEK[] (500 per command), one UID MOVE of all,
     then send each mail (its own bytes, to its own sender) over one SMTP connection."""
     from imapclient import IMAPClient
 
-    mails = registrations(n, tag=f"raw{n}")
+    mails = registrations(n, tag=f"{tag}{n}")
     append_many(dovecot, [m.data for m in mails])
     sink.clear()
     began = time.monotonic()
@@ -137,6 +138,19 @@ def table(rows: list[Row], startup: float, startup_rss: int) -> None:
         mem = f"{rss / 1024:>6.0f} MiB" if rss else ""
         print(f"{what:28} {n:>6} {wall:>8.2f} {rate:>8.1f} {share:>8} {mem:>9}  "
               f"{'yes' if ok else 'NO'}")
+
+
+def again(rows: list[Row], after: Row) -> None:
+    """The raw limit measured once more after the runs: this machine's speed moves by tens of
+    per cent within minutes, and the share of the limit with it; both shares are printed."""
+    before = rows[0][1] / rows[0][2]
+    rate = after[1] / after[2]
+    print(f"raw I/O limit again after the runs: {rate:.1f} mails/s ({100 * rate / before:.0f} %"
+          f" of the first){'' if after[4] else '  !! NOT ALL SENT'}")
+    for what, n, wall, _rss, _ok in rows[1:]:
+        if what.startswith("run, burst"):
+            print(f"  {what}: {100 * n / wall / before:.0f} % of the limit before,"
+                  f" {100 * n / wall / rate:.0f} % of the limit after")
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -308,6 +322,7 @@ def main() -> int:
                 rows += [burst(env, dovecot, sink, work, args.burst, at_once)
                          for at_once in (True, False)]
             table(rows, startup, startup_rss)
+            again(rows, raw_limit(dovecot, sink, args.raw, tag="rawagain"))
             if args.latency:
                 latency(env, dovecot, sink, work, args.latency)
         if args.profile or args.only_profile:

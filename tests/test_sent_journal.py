@@ -1,7 +1,8 @@
 """The sent journal (runners.sent_journal) on SQLite: while another connection holds the write
 lock, delivery goes on sending and writes the acceptances to the journal, folded into the
 outbox when the lock is free; a journal a killed sender left is folded in before the next
-claim, so those mails are not sent again; an entry never marks a row it did not send."""
+claim, so those mails are not sent again, as are the acceptances of a sender that waited for
+the lock in vain; an entry never marks a row it did not send."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
+from mailbot import database
 from mailbot.config import load_settings
 from mailbot.database import Database
 from mailbot.models import OutboxRow, OutboxStatus
 from mailbot.outbox.transport import open_transport
 from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.events_file import load_events
-from mailbot.runners.delivery import Delivery, claim_due, render
+from mailbot.runners.delivery import Delivery, claim_due, mark_sent, render
 from mailbot.runners.sent_journal import SentJournal
 from mailbot.runners.worker import Worker
 from tests.e2e import registration, wait_until, write_events
@@ -141,3 +144,24 @@ def test_a_claim_folds_what_another_workers_killed_sender_left(worker: Worker) -
         s.execute(update(OutboxRow).values(lease_until=now - timedelta(seconds=1)))
     assert claim_due(worker, 10) == ids[3:]
     assert [statuses(worker)[i] for i in ids] == [OutboxStatus.SENT] * 3 + [OutboxStatus.QUEUED]
+
+
+def test_acceptances_that_waited_in_vain_for_the_lock_are_kept_in_the_journal(
+        worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(2):
+        take_in(worker, registration(80 + i, tag="stuck"))
+    ids = claim_due(worker, 10)
+    monkeypatch.setattr(database, "BUSY_SECONDS", 0.2)
+    stuck = sqlite3.connect(tmp_path / "mailbot.db", isolation_level=None)
+    stuck.execute("BEGIN IMMEDIATE")  # e.g. a long purge
+    try:
+        with pytest.raises(OperationalError):
+            mark_sent(worker, ids)  # the round's end: it waits, then gives up
+    finally:
+        stuck.execute("ROLLBACK")
+        stuck.close()
+    assert sorted(i for group in journal_of(worker).pending().values() for i in group) == ids
+    with worker.db.session() as s:  # the leases ran out meanwhile: still not sent again
+        s.execute(update(OutboxRow).values(lease_until=worker.clock() - timedelta(seconds=1)))
+    assert claim_due(worker, 10) == []
+    assert set(statuses(worker).values()) == {OutboxStatus.SENT}

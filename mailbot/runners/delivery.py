@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
@@ -229,6 +230,12 @@ def mark_sent(rt: Runtime, row_ids: list[int], conn: Connection | None = None,
         assert journal is not None
         journal.add(row_ids, now)
         return
+    except OperationalError:
+        # waited in vain (a transaction held the lock for BUSY_SECONDS): the mails went out
+        # all the same, so they are written down where they will not be sent again
+        if journal is not None and row_ids:
+            journal.add(row_ids, now)
+        raise
     if journal is not None and folded:
         journal.forget(folded)
 

@@ -35,6 +35,9 @@ class _Headers(HeaderRegistry):
 POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=_Headers())
 
 LOOP_PREFIX = "mailbot/1"
+# a bare ASCII addr-spec (what our own mail's addresses are): written as it is, in a header
+# and in the envelope, with no parsing
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|sv|vs)(\[\d+\])?\s*:\s*)+", re.I)

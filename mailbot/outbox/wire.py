@@ -17,7 +17,7 @@ from email.headerregistry import Address
 from zoneinfo import ZoneInfo
 
 from mailbot.outbox.compose import Prepared, prepare
-from mailbot.outbox.headers import POLICY, Flat
+from mailbot.outbox.headers import PLAIN_ADDRESS, POLICY, Flat
 from mailbot.types import OutgoingMail
 
 _CRLF = b"\r\n"
@@ -26,7 +26,6 @@ _LIMIT = 78  # RFC 5322's recommended line length
 # a subset, inside unstructured text; the rest is written =XX.
 _Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 _ATOM_WORD = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
-_ADDR = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`{|}~ -]+")
 
 
@@ -96,7 +95,7 @@ def _phrase(shown: str) -> list[str] | None:
 
 def _address(name: str, value: Address) -> bytes | None:
     addr, shown = value.addr_spec, value.display_name
-    if not addr.isascii() or not _ADDR.fullmatch(addr):
+    if not addr.isascii() or not PLAIN_ADDRESS.fullmatch(addr):
         return None
     if not shown:
         return _fold(name, [addr])

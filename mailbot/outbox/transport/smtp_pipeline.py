@@ -10,7 +10,6 @@ back after them."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import deque
 from dataclasses import dataclass
 
@@ -27,6 +26,8 @@ from aiosmtplib import (
 )
 from aiosmtplib.email import quote_address
 from aiosmtplib.protocol import LINE_ENDINGS_REGEX, PERIOD_REGEX
+
+from mailbot.outbox.headers import PLAIN_ADDRESS
 
 # a reply longer than this is not an SMTP reply (aiosmtplib's own bound)
 _MAX_REPLY = 8192 * 4
@@ -147,14 +148,10 @@ def prepare(client: aiosmtplib.SMTP, sender: str, recipients: list[str], message
     return Prepared(sender, tuple(recipients), head.encode("ascii"), block)
 
 
-# a bare ASCII addr-spec (what the envelope of our own mail holds): "<" it ">" as it is
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
-
-
 def _quoted(address: str) -> str:
     """aiosmtplib's quote_address, whose parsing (email.utils.parseaddr) cost more than the
     rest of a message's commands, taken only for an address that is not a bare addr-spec."""
-    if _PLAIN_ADDRESS.fullmatch(address):
+    if PLAIN_ADDRESS.fullmatch(address):  # "<" it ">" as it is
         return f"<{address}>"
     return quote_address(address)
 

@@ -50,10 +50,8 @@ def claim_due(rt: Runtime, limit: int = 50) -> list[int]:
     it folded its journal: those rows are sent, not due)."""
     now = rt.clock()
     journal = SentJournal.beside(rt.db)
-    folded = journal.pending(everything=True) if journal is not None else {}
     with rt.db.session() as s:
-        if folded:
-            _write_sent(s.connection(), folded, journal=True)
+        folded = _fold(s.connection(), journal, everything=True)
         ids = s.scalars(select(OutboxRow.id).where(_due(now)).order_by(OutboxRow.id)
                         .limit(limit)).all()
         won = lease(s, ids, now) if ids else []
@@ -219,11 +217,9 @@ def mark_sent(rt: Runtime, row_ids: list[int], conn: Connection | None = None,
         return
     now = rt.clock()
     journal = SentJournal.beside(rt.db)
-    folded = journal.pending() if journal is not None else {}
     try:
         with conn.begin() if wait or journal is None else begin_now(conn):
-            if folded:
-                _write_sent(conn, folded, journal=True)
+            folded = _fold(conn, journal)
             if row_ids:
                 _write_sent(conn, {now: row_ids})
     except LockBusy:
@@ -240,12 +236,23 @@ def mark_sent(rt: Runtime, row_ids: list[int], conn: Connection | None = None,
         journal.forget(folded)
 
 
-def _write_sent(conn: Connection, groups: dict[datetime, list[int]], journal: bool = False
-                ) -> None:
+def _fold(conn: Connection, journal: SentJournal | None, everything: bool = False
+          ) -> dict[datetime, list[int]]:
+    """In a write transaction on `conn`: the rows the journal holds, marked sent; the caller
+    has the journal forget them once the transaction is committed."""
+    folded = journal.pending(everything) if journal is not None else {}
+    if folded:
+        _write_sent(conn, folded, from_journal=True)
+    return folded
+
+
+def _write_sent(conn: Connection, groups: dict[datetime, list[int]],
+                from_journal: bool = False) -> None:
     for at, ids in groups.items():
         # from the journal: only rows still leased (by the sender that sent them); a row
         # number freed by an erasure meanwhile and taken by a new, unclaimed mail is left alone
-        done = conn.execute(_FOLD_SENT if journal else _MARK_SENT, {"ids": ids, "now": at}).all()
+        done = conn.execute(_FOLD_SENT if from_journal else _MARK_SENT,
+                            {"ids": ids, "now": at}).all()
         erased = [row_id for row_id, template in done if template == "erased"]
         if erased:  # the confirmation itself must not keep the address
             conn.execute(update(OutboxRow).where(OutboxRow.id.in_(erased))

@@ -5,6 +5,7 @@ mail too large."""
 from __future__ import annotations
 
 import smtplib
+import socket
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -20,7 +21,7 @@ from mailbot.models import InboundRecord
 from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.events_file import load_events
 from mailbot.runners.intake import Understood
-from mailbot.runners.lmtp import LmtpIntake, LmtpService, start_lmtp
+from mailbot.runners.lmtp import LmtpIntake, LmtpService, enhanced, start_lmtp
 from mailbot.runners.sender import Sender
 from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo
@@ -169,6 +170,62 @@ def test_a_mail_too_large_gets_550_for_each_recipient_and_the_connection_goes_on
     assert send(conn, m.sender, [TO], m.data)[0][0] == 250
     conn.quit()
     assert served.view.count(InboundRecord) == 1
+
+
+def replies_of(sock: socket.socket, n: int) -> list[list[str]]:
+    """The next n replies (each its lines) read off a plain socket."""
+    f = sock.makefile("rb")
+    out: list[list[str]] = []
+    for _ in range(n):
+        lines = [f.readline().decode().rstrip("\r\n")]
+        while lines[-1][3:4] == "-":
+            lines.append(f.readline().decode().rstrip("\r\n"))
+        out.append(lines)
+    return out
+
+
+def test_it_offers_pipelining_and_enhanced_status_codes_and_keeps_to_both(
+        served: Served) -> None:
+    """RFC 2033: an LMTP server MUST offer PIPELINING and ENHANCEDSTATUSCODES. A mail host
+    then writes MAIL, every RCPT and DATA at once; each reply comes in order, with its code."""
+    m = registration(6, tag="lmtp")
+    host, port = served.worker.settings.lmtp()
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(b"LHLO mailhost.example\r\n")
+        greeting, lhlo = replies_of(sock, 2)
+        assert greeting[0].startswith("220 ")
+        assert {"250-PIPELINING", "250-ENHANCEDSTATUSCODES"} <= set(lhlo)
+        assert lhlo[-1].startswith("250 ")
+
+        sock.sendall(f"MAIL FROM:<{m.sender}>\r\nRCPT TO:<{TO}>\r\n"
+                     "RCPT TO:<anmeldung@events.example>\r\nDATA\r\n".encode())
+        envelope = [r[0] for r in replies_of(sock, 4)]
+        assert [r[:10] for r in envelope[:3]] == ["250 2.0.0 ", "250 2.1.5 ", "250 2.1.5 "]
+        assert envelope[3].startswith("354 ")
+        sock.sendall(m.data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+        done = [r[0] for r in replies_of(sock, 2)]
+        assert [r[:10] for r in done] == ["250 2.0.0 "] * 2
+        assert served.view.registrations() == [(m.sender, m.slug, "registered")]
+
+        sock.sendall(b"RCPT TO:<late@events.example>\r\nXYZZY\r\nQUIT\r\n")
+        assert [r[0][:10] for r in replies_of(sock, 3)] == \
+            ["503 5.5.1 ", "500 5.5.2 ", "221 2.0.0 "]
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("250 OK", "250 2.0.0 OK"),
+    ("250 2.1.5 OK", "250 2.1.5 OK"),
+    ("503 Error: need MAIL command", "503 5.5.1 Error: need MAIL command"),
+    ("552 Error: Too much mail data", "552 5.3.4 Error: Too much mail data"),
+    ("421 closing", "421 4.0.0 closing"),
+    ("221", "221 2.0.0"),
+    ("354 End data with <CR><LF>.<CR><LF>", "354 End data with <CR><LF>.<CR><LF>"),
+    ("220 host ready", "220 host ready"),
+    ("not a reply", "not a reply"),
+])
+def test_a_reply_without_an_enhanced_code_gets_the_one_of_its_class(reply: str,
+                                                                   expected: str) -> None:
+    assert enhanced(reply) == expected
 
 
 def test_it_listens_on_a_unix_socket(db_url: str, tmp_path: Path, smtp_sink: SmtpSink) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import queue
+import re
 import socket
 import stat
 import threading
@@ -50,6 +51,26 @@ def mailbox_name(listen: tuple[str, int] | str) -> str:
         return f"lmtp:unix:{listen}"
     host, port = listen
     return f"lmtp://{host}:{port}"
+
+
+# RFC 2034 enhanced codes for the replies aiosmtpd writes without one; the 5xx it gives for a
+# command it cannot take are RFC 3463's syntax codes, the rest the class's "other" code
+_ENHANCED_BY_CODE = {"500": "5.5.2", "501": "5.5.4", "502": "5.5.1", "503": "5.5.1",
+                     "504": "5.5.4", "530": "5.7.0", "552": "5.3.4", "553": "5.1.3"}
+_HAS_ENHANCED = re.compile(r"\d{3}[ -][245]\.\d{1,3}\.\d{1,3}(?: |$)")
+
+
+def enhanced(reply: str) -> str:
+    """One reply line with an enhanced status code (RFC 2034): as it is when it has one, or is
+    the greeting, a 354 (which ends no command) or anything but a reply; else with the code of
+    its class (`_ENHANCED_BY_CODE` for aiosmtpd's syntax and size errors)."""
+    code = reply[:3]
+    if (reply[3:4] not in ("", " ", "-") or not code.isdigit() or len(code) < 3
+            or code[0] not in "245" or code in ("220", "354") or _HAS_ENHANCED.match(reply)):
+        return reply
+    status = _ENHANCED_BY_CODE.get(code, f"{code[0]}.0.0")
+    sep, text = reply[3:4] or " ", reply[4:]
+    return f"{code}{sep}{status} {text}" if text else f"{code}{sep}{status}"
 
 
 def per_recipient(reply: str, recipients: list[str]) -> str:
@@ -173,6 +194,14 @@ class LmtpIntake:
         self._thread.start()
 
     # -- aiosmtpd hooks --------------------------------------------------------------------------
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
+                          responses: list[str]) -> list[str]:
+        """RFC 2033: an LMTP server MUST offer PIPELINING and ENHANCEDSTATUSCODES. With
+        PIPELINING a mail host (Postfix) writes MAIL, RCPT and DATA at once: one round trip
+        per mail instead of three; aiosmtpd reads pipelined commands in order."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", "250-ENHANCEDSTATUSCODES", responses[-1]]
+
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
                           rcpt_options: list[str]) -> str:
         envelope.rcpt_tos.append(address)
@@ -201,6 +230,7 @@ _DONE = {Outcome.DONE: "taken in", Outcome.REVIEW: "taken in for review",
 def _server_class() -> type:
     try:
         from aiosmtpd.lmtp import LMTP
+        from aiosmtpd.smtp import syntax
     except ModuleNotFoundError:
         raise ConfigError("MAILBOT_LMTP_LISTEN needs the Python module 'aiosmtpd'; "
                           "install it (pip install aiosmtpd)") from None
@@ -208,10 +238,20 @@ def _server_class() -> type:
     class Server(LMTP):
         """aiosmtpd answers DATA with one line (the handler's, or its own error) and a too-large
         mail with 552; LMTP wants, after DATA, one line per recipient (else the client waits
-        for the missing ones), and we answer 550 for our size limit."""
+        for the missing ones), and we answer 550 for our size limit. Its own replies get an
+        enhanced status code (`enhanced`), as ENHANCEDSTATUSCODES promises."""
 
         _after_data = False
         _rcpts: list[str] = []
+        _greeting = False  # the LHLO reply: its lines carry the extensions, not status codes
+
+        @syntax("LHLO hostname")
+        async def smtp_LHLO(self, arg: str) -> None:  # noqa: N802
+            self._greeting = True
+            try:
+                await super().smtp_LHLO(arg)
+            finally:
+                self._greeting = False
 
         async def smtp_DATA(self, arg: str) -> None:  # noqa: N802
             try:
@@ -229,6 +269,8 @@ def _server_class() -> type:
                 status = TOO_BIG
             if self._after_data and not status.startswith("354"):
                 status = per_recipient(status, self._rcpts)
+            elif not self._greeting:
+                status = enhanced(status)
             await super().push(status)
 
     return Server

@@ -12,15 +12,16 @@ _DOUBLE = re.compile(r"([a-z])\1+")
 # What opens a list item on its line ("1.", "2)", "-", "*", "•", "–"); classify reads it too.
 LIST_MARK = r"(?:\d+[.)]|[-*•–])"
 # A dot after a number ends a date ("am 25. Februar"), not a sentence.
-# Nor do titles and abbreviations ("Herrn Dr. Emre Kaya", "z. B. Frau X").
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)(?<!\bDr\.)(?<!Prof\.)(?<!\bHr\.)(?<!\bFr\.)"
+# Nor do titles and abbreviations ("Herrn Dr. Emre Kaya", "z. B. Frau X"). Every break starts
+# with white space: the lookahead first lets the alternatives run only there.
+_SENTENCE = re.compile(r"(?=\s)(?:(?<=[.!?])(?<!\d\.)(?<!\bDr\.)(?<!Prof\.)(?<!\bHr\.)(?<!\bFr\.)"
                        r"(?<!\bNr\.)(?<!\bSt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!Mrs\.)(?<!\bca\.)"
                        r"(?<!bzw\.)(?<!\bB\.)(?<!\bV\.)\s+(?=[A-ZÄÖÜ„\"(])|\n\s*\n"
                        r"|\n(?=\s*" + LIST_MARK + r"\s)"
                        # a chat-style mail starts its sentences in lower case after "?" and "!"
                        r"|(?<=[!?])\s+(?=[a-zäöüß])"
                        # and ends one with an emoji instead of a stop
-                       "|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\\s+(?=[A-ZÄÖÜ])")
+                       "|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\\s+(?=[A-ZÄÖÜ]))")
 # Reply and forward prefixes of German and English clients, possibly repeated ("AW: WG: …").
 _PREFIX = re.compile(r"^\s*(?:(?:re|aw|wg|fwd?|fw|tr|antw|antwort|weitergeleitet|sv|vs|rv|r)"
                      r"\s*(?:\[\d+\])?\s*:\s*)+", re.I)
@@ -28,9 +29,12 @@ _FORWARD = re.compile(r"^\s*(?:(?:re|aw)\s*:\s*)*(?:wg|fwd?|fw|tr|weitergeleitet
 
 
 # A soft line break: the next line goes on with a small letter, or the line before is long
-# and ends without a sentence mark (mail clients wrap at 72–78 characters).
-_SOFT_BREAK = re.compile(r"(?<=[^\n]{30})(?<=\S)[ \t]*\n(?=[ \t]*[a-zäöüß(„\"])"
-                         r"|(?<=[^\n]{50}[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\d\-*•>])")
+# and ends without a sentence mark (mail clients wrap at 72–78 characters). The lookahead
+# first: the lookbehinds of 30 and 51 characters are then tried at line ends only, not at
+# every character of the text (half the time of the pattern).
+_SOFT_BREAK = re.compile(r"(?=[ \t]*\n)(?:"
+                         r"(?<=[^\n]{30})(?<=\S)[ \t]*\n(?=[ \t]*[a-zäöüß(„\"])"
+                         r"|(?<=[^\n]{50}[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\d\-*•>]))")
 
 
 def flowing(text: str) -> str:

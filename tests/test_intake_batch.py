@@ -367,6 +367,51 @@ def test_a_run_of_registrations_is_written_in_one_flush_and_counts_its_unwritten
     assert states == [RegState.REGISTERED] * 4 + [RegState.WAITING] * 2 and taken == 4
 
 
+def test_the_events_a_batch_registers_for_are_read_before_its_rows_and_all_written_at_once(
+        worker: Worker) -> None:
+    """Looking up an event while a mail's rows wait unwritten writes them first (autoflush):
+    a batch of a few mails (LMTP) for two events paid three flushes, not one. The events its
+    registrations name are read and locked at its start, when nothing waits."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from mailbot.mailbox import RawMessage
+    from mailbot.models import Registration
+    from mailbot.registrations.event_changes import import_events
+    from mailbot.types import EventInfo, IntentKind
+    from tests import factories
+
+    later = datetime.now(factories.CET) + timedelta(days=400)
+    with worker.db.session() as s:
+        import_events(s, worker.mailer(s), [
+            factories.event(slug=slug, capacity=10, starts=later, ends=later + timedelta(hours=3))
+            for slug in ("erste", "zweite")])
+    raws = [RawMessage("test", 1, str(n), _mail(n)) for n in range(4)]
+    slugs = {raw.data: ("erste", "zweite")[n % 2] for n, raw in enumerate(raws)}
+
+    def read(data: bytes, events: list[EventInfo]) -> Any:
+        mail, intent = worker.understand(data, events)
+        return mail, replace(intent, kind=IntentKind.REGISTER, event=slugs[data])
+
+    flushes: list[int] = []
+
+    def count(session: Session, _ctx: Any, _instances: Any) -> None:
+        if session.new or session.dirty or session.deleted:
+            flushes.append(len(session.new))
+
+    event.listen(Session, "before_flush", count)
+    try:
+        assert intake.take_in_batch(worker, raws, read) == [Outcome.DONE] * 4
+    finally:
+        event.remove(Session, "before_flush", count)
+    assert len(flushes) == 1
+    with worker.db.session() as s:
+        assert sorted((r.event.slug, r.person.email) for r in s.scalars(select(Registration))) \
+            == sorted((slugs[raw.data], f"p{n}@verein.example") for n, raw in enumerate(raws))
+
+
 def test_the_next_batch_is_fetched_before_this_one_is_moved_and_none_is_taken_twice(
         worker: Worker, tmp_path: Path) -> None:
     """Overlapped batches: the next batch is fetched (and its reading handed out) before this

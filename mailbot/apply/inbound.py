@@ -75,6 +75,22 @@ def event_by_slug(s: Session, slug: str | None) -> Event | None:
     return event
 
 
+def prime_events(s: Session, slugs: list[str]) -> None:
+    """The events these slugs name, read and locked (`lock_event`) in one query, for
+    `event_by_slug` and `locked_event` to find in this transaction. Called at the start of
+    a batch, while none of its rows waits to be written: each of those lookups, made later
+    with a mail's rows unwritten, first writes them (autoflush), and a flush costs about as
+    much for 2 rows as for 50 (an LMTP batch of a few mails paid one flush per event)."""
+    known: dict[str, Event] = s.info.setdefault(_BY_SLUG, {})
+    todo = sorted({slug for slug in slugs if slug and slug not in known})
+    if not todo:
+        return
+    locked: dict[int, Event] = s.info.setdefault(LOCKED_EVENTS, {})
+    for event in s.scalars(select(Event).where(Event.slug.in_(todo)).order_by(Event.id)
+                           .with_for_update().execution_options(populate_existing=True)):
+        known[event.slug] = locked[event.id] = event
+
+
 def locked_event(s: Session, event_id: int) -> Event:
     """`lock_event` once per transaction: a row lock (PostgreSQL) holds until the commit, and
     SQLite holds the write lock from BEGIN on. A mail whose savepoint is rolled back loses the

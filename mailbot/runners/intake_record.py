@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailbot.apply.chain import apply, chain
-from mailbot.apply.inbound import LOCKED_EVENTS, Inbound
+from mailbot.apply.inbound import LOCKED_EVENTS, Inbound, prime_events
 from mailbot.mailbox import RawMessage
 from mailbot.models import InboundRecord
 from mailbot.registrations.identity import NEW_PEOPLE, email_key, prime_people
@@ -179,9 +179,9 @@ def prime_batch(s: Session, rt: Runtime, batch: Sequence[tuple[RawMessage, Under
                 ) -> None:
     """Look up, for a batch (or the next part of one) at once, what each mail would otherwise
     ask on its own: which of its Message-IDs were claimed (applied) before, how many
-    replies each sender got today (the reply limit), and the people its senders and the
-    attendees they name are. All are kept in the session for this transaction only, added to
-    what earlier parts found."""
+    replies each sender got today (the reply limit), the people its senders and the
+    attendees they name are, and the events its registrations name (read and locked). All
+    are kept in the session for this transaction only, added to what earlier parts found."""
     read = [got for _raw, got in batch if not isinstance(got, Exception)]
     mails = [mail for mail, _intent in read]
     ids = sorted({m.message_id for m in mails})
@@ -192,6 +192,7 @@ def prime_batch(s: Session, rt: Runtime, batch: Sequence[tuple[RawMessage, Under
     prime_reply_counts(s, rt.clock(), [m.answer_to for m in mails if "@" in m.answer_to])
     prime_people(s, [*(m.sender_email for m in mails),
                      *(a.email for _m, i in read for a in i.attendees if a.email)])
+    prime_events(s, [i.event for _m, i in read if i.kind == IntentKind.REGISTER and i.event])
 
 
 @dataclass

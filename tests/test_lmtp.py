@@ -21,7 +21,7 @@ from mailbot.models import InboundRecord
 from mailbot.registrations.event_changes import import_events
 from mailbot.registrations.events_file import load_events
 from mailbot.runners.intake import Understood
-from mailbot.runners.lmtp import LmtpIntake, LmtpService, enhanced, start_lmtp
+from mailbot.runners.lmtp import LmtpIntake, LmtpService, enhanced, plain_path, start_lmtp
 from mailbot.runners.sender import Sender
 from mailbot.runners.worker import Worker
 from mailbot.types import EventInfo
@@ -226,6 +226,35 @@ def test_it_offers_pipelining_and_enhanced_status_codes_and_keeps_to_both(
 def test_a_reply_without_an_enhanced_code_gets_the_one_of_its_class(reply: str,
                                                                    expected: str) -> None:
     assert enhanced(reply) == expected
+
+
+@pytest.mark.parametrize("arg", [
+    "<a.b@c.example> SIZE=100", "<a@b.example>", "<a@b.example>BODY=8BITMIME",
+    "  <x+tag@sub.b-c.example>   SIZE=1 BODY=7BIT", "<A.B@EXAMPLE.ORG>", "<>", "< a@b.example >",
+    '<"x y"@b.example>', "<a..b@c.example>", "<.a@b.example>", "<a@b..c>", "<a@[1.2.3.4]>",
+    "<a@b.example> (comment) SIZE=1", "a@b.example", "<a@b.example", "<@route:a@b.example>",
+    "<jörg@b.example>", "<a@b.example> ", "<" + "x" * 65 + "@b.example>",
+])
+def test_a_plain_path_is_read_as_aiosmtpd_reads_it_and_any_other_left_to_it(arg: str) -> None:
+    from email._header_value_parser import get_addr_spec, get_angle_addr
+    from email.errors import HeaderParseError
+
+    fast = plain_path(arg, local_limit=64)
+    if fast is None:
+        return  # aiosmtpd reads it itself
+    parse = get_angle_addr if arg.lstrip().startswith("<") else get_addr_spec
+    try:
+        address, rest = parse(arg)
+    except HeaderParseError:
+        raise AssertionError(f"{arg!r} read as {fast!r}, which aiosmtpd refuses") from None
+    assert fast == (address.addr_spec, rest)
+
+
+def test_what_mail_hosts_write_takes_the_plain_path_and_odd_forms_do_not() -> None:
+    assert plain_path("<Ana.Lima+x@verein-a.example> SIZE=591 BODY=8BITMIME") == \
+        ("Ana.Lima+x@verein-a.example", "SIZE=591 BODY=8BITMIME")
+    assert [plain_path(a) for a in ("<>", '<"x y"@b.example>', "<a@b> (c)")] == [None] * 3
+    assert plain_path("<" + "x" * 65 + "@b.example>", local_limit=64) is None
 
 
 def test_it_listens_on_a_unix_socket(db_url: str, tmp_path: Path, smtp_sink: SmtpSink) -> None:

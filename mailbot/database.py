@@ -19,6 +19,21 @@ from mailbot.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
+WRITES = "mailbot.writes"  # Connection.info: statements other than SELECT run on it so far
+
+
+def _count_writes(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":  # SAVEPOINT, ROLLBACK TO … count too
+        conn.info[WRITES] = conn.info.get(WRITES, 0) + 1
+
+
+def writes(conn: Connection) -> int:
+    """How many statements that may change data (anything but a SELECT) have run on this
+    connection: what a transaction read holds while this stays the same (and, on PostgreSQL,
+    the rows it depends on are locked)."""
+    return int(conn.info.get(WRITES, 0))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and transactions that take the write
     lock at BEGIN, so two workers never interleave a read-then-write (seat counting)."""
@@ -51,8 +66,11 @@ def make_engine(url: str) -> Engine:
                 else:
                     begin_immediate(conn, wait=not conn.get_execution_options().get(NO_WAIT))
 
+            event.listen(engine, "after_cursor_execute", _count_writes)
             return engine
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        event.listen(engine, "after_cursor_execute", _count_writes)
+        return engine
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigError(f"MAILBOT_DATABASE_URL: cannot use {url.split('://')[0]}:// ({exc})"
                           ) from None

@@ -48,3 +48,42 @@ def test_free_seats_and_positions_match_the_registrations_however_many(db_url: s
         assert len(waiting) > 1000
         for i in (0, 1, len(waiting) // 2, len(waiting) - 1):
             assert position_of(s, waiting[i]) == i + 1
+
+
+def test_the_counter_is_read_again_only_after_a_write_in_the_same_transaction(
+        db_url: str) -> None:
+    """A run of registrations counts seats once per registration: the counter is read from
+    the database once, and again only after anything was written (a flush, a statement, a
+    savepoint rolled back), which may have moved it; never across transactions."""
+    from sqlalchemy import event as sa_event
+
+    from mailbot.registrations.seats import seats_taken
+
+    w = World(db_url, [event(capacity=50)])
+    w.register("first@verein.example", seats=2)
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "event_seats" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    sa_event.listen(w.db.engine, "after_cursor_execute", count)
+    try:
+        with w.db.session() as s:
+            ev = s.scalars(select(Event)).one()
+            assert [seats_taken(s, ev) for _ in range(3)] == [2, 2, 2] and len(reads) == 1
+            with s.begin_nested() as nested:
+                s.execute(insert(Person), [dict(email_key="x@x.example", email="x@x.example",
+                                                name="X", language="de", created_at=NOW)])
+                other = s.scalar(select(Person.id).where(Person.email == "x@x.example"))
+                s.execute(insert(Registration), [dict(
+                    event_id=ev.id, person_id=other, state=RegState.REGISTERED, uid="u-x",
+                    seats=3, waiting_seats=0, attendees=[], created_at=NOW, updated_at=NOW)])
+                assert seats_taken(s, ev) == 5 and len(reads) == 2
+                nested.rollback()
+            assert seats_taken(s, ev) == 2 and len(reads) == 3
+        with w.db.session() as s:
+            ev = s.scalars(select(Event)).one()
+            assert seats_taken(s, ev) == 2 and len(reads) == 4  # a new transaction reads anew
+    finally:
+        sa_event.remove(w.db.engine, "after_cursor_execute", count)

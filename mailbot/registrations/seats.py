@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from mailbot.database import writes
 from mailbot.models import Event, EventSeats, Registration, RegState
 from mailbot.registrations.messages import Mailer, ics_for, registration_context
 
@@ -41,11 +42,21 @@ def seats_taken(session: Session, event: Event) -> int:
     if pending is None:
         session.flush()
         pending = 0
-    # on the session's connection: a plain read needs none of the ORM's steps
-    return int(session.connection().scalar(_SEATS_TAKEN, {"event_id": event.id}) or 0) + pending
+    # on the session's connection: a plain read needs none of the ORM's steps; read again
+    # only after something was written in this transaction (a run of registrations writes
+    # at its end: one read per event and run, not one per registration)
+    conn, txn = session.connection(), session.get_transaction()
+    known: dict[int, tuple[object, int, int]] = session.info.setdefault(_TAKEN, {})
+    seen = known.get(event.id)
+    if seen is not None and seen[0] is txn and seen[1] == writes(conn):
+        return seen[2] + pending
+    taken = int(conn.scalar(_SEATS_TAKEN, {"event_id": event.id}) or 0)
+    known[event.id] = (txn, writes(conn), taken)
+    return taken + pending
 
 
 _SEATS_TAKEN = select(EventSeats.taken).where(EventSeats.event_id == bindparam("event_id"))
+_TAKEN = "mailbot.seats_taken"  # Session.info: event id -> (transaction, writes, counter)
 
 
 def _unwritten_seats(session: Session, event: Event) -> int | None:

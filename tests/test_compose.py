@@ -202,3 +202,30 @@ def test_a_broken_in_reply_to_is_left_out_rather_than_copied() -> None:
 def test_a_bad_own_message_id_is_a_bug_and_raises() -> None:
     with pytest.raises(ValueError):
         make_message(outgoing(message_id="no at sign"), FROM, BERLIN)
+
+
+@pytest.mark.parametrize("value", [
+    "ana.lima@verein-a.example", "x+tag@sub.b-c.example", "O'Neil@b.example", "a@b",
+    "Ana Lima <ana@verein.example>", '"Lima, Ana" <ana@verein.example>', "a..b@c.example",
+    ".a@b.example", "a@b_c.example", '"x y"@b.example', "jörg@b.example", "a@[1.2.3.4]",
+])
+@pytest.mark.parametrize("shown", ["", "Ana Lima", "Jörg Müller"])
+def test_an_address_is_the_same_whether_read_the_short_way_or_by_the_parser(
+        value: str, shown: str) -> None:
+    """A bare dot-atom address is taken as written; anything else goes through the standard
+    library's parser. Both give the same Address (and the same header text)."""
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    from mailbot.outbox.headers import one_line, parse_address
+
+    name, addr = parseaddr(value)
+    try:
+        slow = Address(display_name=one_line(name or shown), addr_spec=addr)
+    except Exception:
+        with pytest.raises(Exception):  # noqa: B017 - refused as the parser refuses it
+            parse_address(value, shown)
+        return
+    fast = parse_address(value, shown)
+    assert (fast.display_name, fast.username, fast.domain, fast.addr_spec, str(fast)) == \
+        (slow.display_name, slow.username, slow.domain, slow.addr_spec, str(slow))

@@ -39,6 +39,14 @@ LOOP_PREFIX = "mailbot/1"
 # and in the envelope, with no parsing
 PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
+# a dot-atom addr-spec (RFC 5322 3.4.1: no quoting, comments or obsolete forms), whose local
+# part and domain are what is written: the standard library's parser reads it the same, at
+# ~20 times the cost
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9-]+"
+DOT_ATOM_ADDRESS = rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>{_LABEL}(?:\.{_LABEL})*)"
+_DOT_ATOM = re.compile(DOT_ATOM_ADDRESS)
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|sv|vs)(\[\d+\])?\s*:\s*)+", re.I)
 _MSGID = re.compile(r"^[^\s<>()\x00-\x1f\x7f]+@[^\s<>()\x00-\x1f\x7f]+$")
@@ -82,6 +90,10 @@ def parse_address(value: str, display_name: str = "") -> Address:
     Remembered: the sender is the same in every message (an Address is immutable)."""
     if any(c in value for c in "\r\n\x00"):
         raise ValueError(f"address contains a line break: {value!r}")
+    bare = _DOT_ATOM.fullmatch(value)
+    if bare is not None:  # a bare address, as recipients are stored: nothing to parse
+        return Address(display_name=one_line(display_name), username=bare["local"],
+                       domain=bare["domain"])
     name, addr = parseaddr(value)
     if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
         raise ValueError(f"not an e-mail address: {value!r}")

@@ -65,18 +65,16 @@ def make_engine(url: str) -> Engine:
                     conn.exec_driver_sql("BEGIN")  # a snapshot to read: in WAL, no lock
                 else:
                     begin_immediate(conn, wait=not conn.get_execution_options().get(NO_WAIT))
-
-            event.listen(engine, "after_cursor_execute", _count_writes)
-            return engine
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-        event.listen(engine, "after_cursor_execute", _count_writes)
-        return engine
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigError(f"MAILBOT_DATABASE_URL: cannot use {url.split('://')[0]}:// ({exc})"
                           ) from None
     except ModuleNotFoundError as exc:
         raise ConfigError(f"MAILBOT_DATABASE_URL needs the Python module {exc.name!r}; "
                           "install mailbot[postgres]") from None
+    event.listen(engine, "after_cursor_execute", _count_writes)
+    return engine
 
 
 READ_ONLY = "mailbot_read_only"  # execution option: Database.reading()'s transactions

@@ -35,16 +35,17 @@ class _Headers(HeaderRegistry):
 POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=_Headers())
 
 LOOP_PREFIX = "mailbot/1"
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"  # RFC 5322 atext, as a character class's contents
+ATOM = rf"[{_ATEXT}]+"
 # a bare ASCII addr-spec (what our own mail's addresses are): written as it is, in a header
 # and in the envelope, with no parsing
-PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+PLAIN_ADDRESS = re.compile(rf"[.{_ATEXT}]+@[A-Za-z0-9.-]+")
 
 # a dot-atom addr-spec (RFC 5322 3.4.1: no quoting, comments or obsolete forms), whose local
 # part and domain are what is written: the standard library's parser reads it the same, at
 # ~20 times the cost
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9-]+"
-DOT_ATOM_ADDRESS = rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>{_LABEL}(?:\.{_LABEL})*)"
+DOT_ATOM_ADDRESS = rf"(?P<local>{ATOM}(?:\.{ATOM})*)@(?P<domain>{_LABEL}(?:\.{_LABEL})*)"
 _DOT_ATOM = re.compile(DOT_ATOM_ADDRESS)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")

@@ -17,7 +17,7 @@ from email.headerregistry import Address
 from zoneinfo import ZoneInfo
 
 from mailbot.outbox.compose import Prepared, prepare
-from mailbot.outbox.headers import PLAIN_ADDRESS, POLICY, Flat
+from mailbot.outbox.headers import ATOM, PLAIN_ADDRESS, POLICY, Flat
 from mailbot.types import OutgoingMail
 
 _CRLF = b"\r\n"
@@ -25,7 +25,7 @@ _LIMIT = 78  # RFC 5322's recommended line length
 # RFC 2047 5(3): what an encoded word may carry as itself inside a phrase (display names) and,
 # a subset, inside unstructured text; the rest is written =XX.
 _Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
-_ATOM_WORD = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
+_ATOM_WORD = re.compile(ATOM)
 _TOKEN_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`{|}~ -]+")
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mailbot.outbox.transport.smtp_pipeline import data_block  # noqa: E402
 from tests.e2e import (  # noqa: E402
     FROM,
     ROOT,
@@ -47,9 +48,7 @@ def lmtp_send(conn: smtplib.LMTP, sender: str, data: bytes) -> float:
         replies = [conn.getreply() for _ in range(3)]
         if [c for c, _ in replies] != [250, 250, 354]:
             raise RuntimeError(f"LMTP answered {replies!r}")
-        block = data.replace(b"\r\n.", b"\r\n..")  # as smtplib quotes the data
-        block = b"." + block if block.startswith(b".") else block
-        conn.send(block + (b"" if block.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+        conn.send(data_block(data)[0])  # dot-stuffed, with the final dot
         code, text = conn.getreply()
     if code != 250:
         raise RuntimeError(f"LMTP answered {code} {text!r}")

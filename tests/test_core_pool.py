@@ -3,12 +3,14 @@ what the calling process would have given."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +83,47 @@ def test_started_ahead_every_process_runs_its_initializer_before_any_work(tmp_pa
         while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(list(tmp_path.iterdir())) == 2 and pool.started
+    finally:
+        pool.close()
+
+
+_LOADED: list[object] = []  # what a reader's warm-up loaded (a tagger, compiled patterns)
+
+
+def _warm_read(data: bytes, events: list[EventInfo]) -> tuple[InboundMail, Intent]:
+    _LOADED.append([data, []])
+    raise ValueError("only warming up")
+
+
+def _seen_by_the_collector() -> tuple[bool, bool]:
+    """In a reader: are the parent's start-up object and the warm-up's still walked by the
+    garbage collector?"""
+    ids = {id(o) for o in gc.get_objects()}
+    return id(_STARTUP[0]) in ids, any(id(o) in ids for o in _LOADED)
+
+
+_STARTUP: list[object] = []
+
+
+@pytest.fixture
+def unfreeze() -> Iterator[None]:
+    yield
+    gc.unfreeze()  # this test process goes on: let the collector see its objects again
+
+
+def test_what_start_up_loaded_is_frozen_out_of_the_collectors_sight_before_the_fork(
+        unfreeze: None) -> None:
+    """A full collection walks every object that start-up loaded (rules, patterns, the model:
+    some hundred thousand) each time, in the worker and in each reader, and a forked reader
+    that walks them writes to the parent's pages (copy-on-write). Frozen before the fork, and
+    in each reader after its warm-up, they are out of its sight."""
+    _STARTUP[:] = [["loaded at start-up", []]]
+    assert gc.is_tracked(_STARTUP[0])
+    pool = CorePool(workers=2, initializer=intake.start_reader, initargs=(_warm_read, [b"x"]))
+    try:
+        pool.start()
+        assert all(o is not _STARTUP[0] for o in gc.get_objects())  # frozen in the parent
+        assert pool.submit(_seen_by_the_collector).result() == (False, False)
     finally:
         pool.close()
 

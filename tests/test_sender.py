@@ -5,6 +5,7 @@ row twice, and it ends with its parent."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -74,6 +75,18 @@ def test_woken_after_a_commit_it_sends_the_replies_and_a_stop_sends_the_last_one
     view = DbView.open(db_url)
     assert {row.status for row in view.outbox()} == {OutboxStatus.SENT}
     view.close()
+
+
+def test_what_the_worker_loaded_is_frozen_before_the_sender_is_forked(worker: Worker) -> None:
+    """As before the readers' fork (tests/test_core_pool.py): the worker's start-up objects
+    are not walked by the collector of either process, nor written to by the sender's."""
+    loaded = ["loaded at start-up", []]
+    sender = Sender(worker).start()
+    try:
+        assert all(o is not loaded for o in gc.get_objects())
+    finally:
+        sender.stop()
+        gc.unfreeze()
 
 
 def test_a_sender_that_died_is_started_again_at_the_next_wake(

@@ -12,7 +12,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from mailbot.runners.pool import CorePool
+from mailbot.runners.pool import CorePool, freeze_heap
 from mailbot.types import EventInfo, InboundMail, Intent
 
 Understand = Callable[[bytes, list[EventInfo]], tuple[InboundMail, Intent]]
@@ -119,10 +119,12 @@ def read_ahead(pool: CorePool) -> ReadAhead | None:
 def start_reader(read: Understand, warm_up: Iterable[bytes] = ()) -> None:
     """The initializer of a CorePool that reads mails: the reader of each worker process,
     which first reads the `warm_up` mails (their results dropped): what reading builds on first
-    use (the rules' compiled patterns, a tagger) is built before the first mail waits for it."""
+    use (the rules' compiled patterns, a tagger) is built before the first mail waits for it,
+    and then frozen out of the garbage collector's sight (`freeze_heap`)."""
     global _read_here
     _read_here = read
     understand_each(read, list(warm_up), [])
+    freeze_heap()  # the tagger and patterns it loaded live as long as the process
 
 
 def pooled(read: Understand, pool: CorePool, chunk: int = 20) -> UnderstandMany:

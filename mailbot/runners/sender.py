@@ -21,7 +21,7 @@ from typing import Any
 
 from mailbot.runners.base import Runtime
 from mailbot.runners.delivery import Delivery
-from mailbot.runners.pool import end_with_parent
+from mailbot.runners.pool import end_with_parent, freeze_heap
 
 log = logging.getLogger("mailbot")
 
@@ -47,6 +47,7 @@ class Sender:
     def start(self) -> Sender:
         rfd, wfd = os.pipe()
         os.set_blocking(wfd, False)  # a full pipe means a wake-up is pending already
+        freeze_heap()
         proc = multiprocessing.get_context("fork").Process(
             target=_serve, args=(self.rt, rfd, wfd, self.every, self.limit),
             name="mailbot-sender", daemon=True)

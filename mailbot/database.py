@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakSet
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -173,6 +174,37 @@ def is_migrated(engine: Engine) -> bool:
         return False
 
 
+def number_new_rows(session: Session, _flush: Any, _instances: Any) -> None:
+    """SQLite, before a flush: new rows get their integer keys here, as SQLite would give them
+    (the largest so far plus one, in the order they were added). SQLite cannot say which key
+    RETURNING gave to which row of a multi-row INSERT, so SQLAlchemy inserts rows whose key the
+    database makes one statement at a time (4 statements per registration); rows that carry
+    their keys go in one executemany per table and flush. Safe because a writing transaction
+    holds SQLite's write lock from BEGIN IMMEDIATE on: no other connection inserts between the
+    look-up and the INSERT. An object numbered for a flush that was rolled back (a savepoint of
+    a failed mail) is numbered again; a key set by hand is kept."""
+    numbered: WeakSet[Any] = session.info.setdefault(_NUMBERED, WeakSet())
+    by_key: dict[Any, list[Any]] = {}
+    for obj in session.new:
+        state = inspect(obj)
+        keys = state.mapper.primary_key
+        if len(keys) != 1 or keys[0].table.autoincrement_column is not keys[0]:
+            continue  # a key of several columns, or one the database does not make
+        attr = state.mapper.get_property_by_column(keys[0]).key
+        if state.dict.get(attr) is None or obj in numbered:
+            by_key.setdefault(keys[0], []).append(state)
+    for column, states in by_key.items():
+        last = session.connection().scalar(select(func.max(column))) or 0
+        attr = states[0].mapper.get_property_by_column(column).key
+        for n, state in enumerate(sorted(states, key=lambda st: st.insert_order), start=1):
+            obj = state.obj()
+            setattr(obj, attr, last + n)
+            numbered.add(obj)
+
+
+_NUMBERED = "mailbot.numbered"  # Session.info: the new objects number_new_rows gave a key
+
+
 class Database:
     """An engine plus a session factory; `session()` is one transaction."""
 
@@ -182,6 +214,8 @@ class Database:
         if auto_migrate:
             migrate(self.engine)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self._factory, "before_flush", number_new_rows)
         self._reading = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
                                      expire_on_commit=False)
 

@@ -84,3 +84,76 @@ def test_a_reading_transaction_takes_no_write_lock(
         holder.rollback()
         holder.close()
         db.dispose()
+
+
+def _people(n: int, start: int = 0) -> list[object]:
+    from mailbot.models import Person
+
+    return [Person(email_key=f"p{i}@verein.example", email=f"p{i}@verein.example")
+            for i in range(start, start + n)]
+
+
+def test_new_rows_are_written_in_one_statement_per_table_with_the_keys_sqlite_would_give(
+        tmp_path: Path) -> None:
+    """SQLite cannot say which key RETURNING gave to which row of a multi-row INSERT, so rows
+    whose key the database makes went in one INSERT each (4 per registration in a burst).
+    Numbered before the flush, as SQLite numbers them (largest plus one, in the order added),
+    a table's new rows go in one executemany."""
+    from sqlalchemy import event, select
+
+    from mailbot import database
+    from mailbot.models import Person
+
+    db = database.Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    inserts: list[tuple[str, bool]] = []
+
+    def seen(_c: object, _cur: object, stmt: str, _p: object, _ctx: object, many: bool) -> None:
+        if stmt.startswith("INSERT"):
+            inserts.append((stmt.split()[2], many))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.session() as s:
+            s.add_all(_people(2))
+        with db.session() as s:
+            s.add_all(_people(5, start=2))
+        assert inserts == [("people", True), ("people", True)]
+        with db.session() as s:
+            assert [(p.id, p.email_key) for p in s.scalars(select(Person).order_by(Person.id))
+                    ] == [(i + 1, f"p{i}@verein.example") for i in range(7)]
+    finally:
+        db.dispose()
+
+
+def test_a_new_row_numbered_for_a_flush_that_was_rolled_back_is_numbered_again(
+        tmp_path: Path) -> None:
+    """A savepoint rolled back (a mail of a batch failed) takes its rows with it; an object of
+    it added again gets the next free key, not the one it had, which a row added since holds."""
+    from mailbot import database
+    from mailbot.models import Person
+
+    db = database.Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with db.session() as s:
+            s.add_all(_people(1))
+            s.flush()
+            [again] = _people(1, start=1)
+            try:
+                with s.begin_nested():
+                    s.add(again)
+                    s.flush()
+                    assert again.id == 2  # type: ignore[attr-defined]
+                    raise RuntimeError("this mail failed")
+            except RuntimeError:
+                pass
+            [other] = _people(1, start=2)
+            s.add(other)
+            s.flush()
+            assert other.id == 2  # type: ignore[attr-defined]
+            s.add(again)
+            s.flush()
+            assert again.id == 3  # type: ignore[attr-defined]
+        with db.session() as s:
+            assert s.get(Person, 3).email_key == "p1@verein.example"  # type: ignore[union-attr]
+    finally:
+        db.dispose()

@@ -102,3 +102,16 @@ def test_a_broken_rule_file_stops_the_worker_with_its_file_and_line(
     assert main(["run", "--once"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and broken.name in err[0] and "line" in err[0], err
+
+
+def test_the_from_address_is_read_once_and_a_changed_copy_reads_its_own() -> None:
+    """Every reply and every mail taken in asks for it: parsed once per Settings."""
+    from dataclasses import replace
+
+    s = load_settings(None, env={"MAILBOT_FROM": "Anmeldung <anmeldung@mitgen.example>"})
+    assert s.from_address is s.from_address
+    assert (s.from_address.display_name, s.own_domain) == ("Anmeldung", "mitgen.example")
+    other = replace(s, from_addr="info@verein.example")
+    assert (other.from_address.addr_spec, other.own_domain) == (
+        "info@verein.example", "verein.example")
+    assert s.own_domain == "mitgen.example"

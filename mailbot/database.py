@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 from weakref import WeakSet
@@ -14,6 +15,7 @@ from weakref import WeakSet
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from mailbot.errors import ConfigError
 
@@ -184,22 +186,28 @@ def number_new_rows(session: Session, _flush: Any, _instances: Any) -> None:
     look-up and the INSERT. An object numbered for a flush that was rolled back (a savepoint of
     a failed mail) is numbered again; a key set by hand is kept."""
     numbered: WeakSet[Any] = session.info.setdefault(_NUMBERED, WeakSet())
-    by_key: dict[Any, list[Any]] = {}
+    by_key: dict[tuple[Any, str], list[Any]] = {}
     for obj in session.new:
-        state = inspect(obj)
-        keys = state.mapper.primary_key
-        if len(keys) != 1 or keys[0].table.autoincrement_column is not keys[0]:
-            continue  # a key of several columns, or one the database does not make
-        attr = state.mapper.get_property_by_column(keys[0]).key
-        if state.dict.get(attr) is None or obj in numbered:
-            by_key.setdefault(keys[0], []).append(state)
-    for column, states in by_key.items():
+        state = instance_state(obj)
+        key = _made_key(state.mapper)
+        if key is not None and (state.dict.get(key[1]) is None or obj in numbered):
+            by_key.setdefault(key, []).append(state)
+    for (column, attr), states in by_key.items():
         last = session.connection().scalar(select(func.max(column))) or 0
-        attr = states[0].mapper.get_property_by_column(column).key
         for n, state in enumerate(sorted(states, key=lambda st: st.insert_order), start=1):
             obj = state.obj()
-            setattr(obj, attr, last + n)
+            set_committed_value(obj, attr, last + n)  # no change event: the row is new anyway
             numbered.add(obj)
+
+
+@cache
+def _made_key(mapper: Any) -> tuple[Any, str] | None:
+    """The key column the database makes for the mapper's table, and its attribute; None for
+    a key of several columns, or one the database does not make."""
+    keys = mapper.primary_key
+    if len(keys) != 1 or keys[0].table.autoincrement_column is not keys[0]:
+        return None
+    return keys[0], mapper.get_property_by_column(keys[0]).key
 
 
 _NUMBERED = "mailbot.numbered"  # Session.info: the new objects number_new_rows gave a key

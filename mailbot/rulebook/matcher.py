@@ -10,7 +10,9 @@ import ahocorasick
 from mailbot.rulebook.literals import required_words
 
 _FLAGS = re.IGNORECASE | re.MULTILINE
-_ESCAPE = re.compile(r"\\.")
+# what is syntax, not text: escapes ("\S", "\W") and named groups ("(?P<n>", "(?P=n)"), whose
+# capital letters say nothing about the case of what the pattern matches
+_SYNTAX = re.compile(r"\\.|\(\?P[<=]")
 _LEADING_B = "\\b"
 
 
@@ -34,7 +36,7 @@ class Matcher:
         # compiled on first use only: most matchers run on lower-cased text and never need it
         self._slow_rx: re.Pattern[str] | None = None
         lowered = not case_sensitive and not any(
-            c.isupper() for p in parts for c in _ESCAPE.sub("", p))
+            c.isupper() for p in parts for c in _SYNTAX.sub("", p))
         # (regex on lower-cased text, leading \b stripped) per alternative
         self._parts: list[tuple[re.Pattern[str], bool]] | None = None
         # the alternatives that may match the last text (a text is searched more than once)

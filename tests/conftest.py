@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -38,6 +39,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "dovecot" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.dovecot)
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """A test that starts readers or a sender freezes this process's objects before the fork
+    (runners.pool.freeze_heap), as `mailbot run` does at start-up; the test process goes on,
+    so the collector sees them again afterwards."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

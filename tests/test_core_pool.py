@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
@@ -87,6 +86,7 @@ def test_started_ahead_every_process_runs_its_initializer_before_any_work(tmp_pa
         pool.close()
 
 
+_STARTUP: list[object] = []  # what the parent loaded at start-up (rules, the model)
 _LOADED: list[object] = []  # what a reader's warm-up loaded (a tagger, compiled patterns)
 
 
@@ -102,17 +102,7 @@ def _seen_by_the_collector() -> tuple[bool, bool]:
     return id(_STARTUP[0]) in ids, any(id(o) in ids for o in _LOADED)
 
 
-_STARTUP: list[object] = []
-
-
-@pytest.fixture
-def unfreeze() -> Iterator[None]:
-    yield
-    gc.unfreeze()  # this test process goes on: let the collector see its objects again
-
-
-def test_what_start_up_loaded_is_frozen_out_of_the_collectors_sight_before_the_fork(
-        unfreeze: None) -> None:
+def test_what_start_up_loaded_is_frozen_out_of_the_collectors_sight_before_the_fork() -> None:
     """A full collection walks every object that start-up loaded (rules, patterns, the model:
     some hundred thousand) each time, in the worker and in each reader, and a forked reader
     that walks them writes to the parent's pages (copy-on-write). Frozen before the fork, and

@@ -86,7 +86,6 @@ def test_what_the_worker_loaded_is_frozen_before_the_sender_is_forked(worker: Wo
         assert all(o is not loaded for o in gc.get_objects())
     finally:
         sender.stop()
-        gc.unfreeze()
 
 
 def test_a_sender_that_died_is_started_again_at_the_next_wake(
